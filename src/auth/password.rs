@@ -1,0 +1,51 @@
+//! argon2id with the OWASP minimum parameters (m = 19 MiB, t = 2, p = 1),
+//! hashed off the async runtime.
+
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::domain::error::{DomainError, DomainResult};
+
+fn hasher() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
+}
+
+pub async fn hash(password: String) -> DomainResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(DomainError::internal)?
+    .map_err(DomainError::internal)
+}
+
+pub async fn verify(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored).is_ok_and(|parsed| {
+            hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A valid hash of a random password: verifying against it costs as much as a
+/// real check, so an unknown email takes as long as a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        let secret: [u8; 16] = rand::random();
+        hasher()
+            .hash_password(&secret, &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}

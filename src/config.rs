@@ -1,0 +1,125 @@
+//! Command line and settings: every setting is a flag and an environment
+//! variable, with the defaults of the contract's "Running" section.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fieldforge",
+    version,
+    about = "FieldForge: a GraphQL API for field-service operations"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) that `schema.graphql` must equal.
+    PrintSchema,
+    /// Fill an empty database with a small demo company.
+    SeedDemo,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://…` (embedded) or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://fieldforge.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "FIELDFORGE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// HS256 signing secret, at least 32 bytes. Random per start when unset.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of issued tokens, e.g. `12h`, `30m`.
+    #[arg(long, env = "FIELDFORGE_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration, global = true)]
+    pub token_ttl: Duration,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Caps on what one request may ask for; checked before anything runs.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Maximum query depth (GraphiQL's introspection query needs 13).
+    #[arg(
+        long,
+        env = "FIELDFORGE_MAX_DEPTH",
+        default_value_t = 16,
+        global = true
+    )]
+    pub max_depth: usize,
+    /// Maximum query complexity (one point per field).
+    #[arg(
+        long,
+        env = "FIELDFORGE_MAX_COMPLEXITY",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub max_complexity: usize,
+    /// Maximum number of aliased fields in one operation.
+    #[arg(
+        long,
+        env = "FIELDFORGE_MAX_ALIASES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub max_aliases: usize,
+    /// Maximum number of operations in one batched request.
+    #[arg(
+        long,
+        env = "FIELDFORGE_MAX_BATCH",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 16,
+            max_complexity: 2000,
+            max_aliases: 30,
+            max_batch: 10,
+        }
+    }
+}
+
+impl Settings {
+    /// Settings for tests and tools: the defaults with the given database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Settings {
+            database_url: database_url.into(),
+            listen: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: None,
+            token_ttl: Duration::from_secs(12 * 3600),
+            limits: Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The domain layer: every rule of RULES.md that code enforces, one function
+//! per use case. Use cases take the caller (`Actor`) and a connection or
+//! transaction, check permissions through `actor::Permission`, validate, and
+//! write their change and its journal row in one transaction.
+
+pub mod actor;
+pub mod clock;
+pub mod error;
+pub mod journal;
+pub mod money;
+pub mod page;
+pub mod users;
+pub mod validate;
+
+pub use actor::{Actor, Permission};
+pub use error::{DomainError, DomainResult};

@@ -1,0 +1,308 @@
+//! Accounts: registration (with the first-admin bootstrap), login, the
+//! current user, and account administration.
+
+use std::net::IpAddr;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::actor::{Actor, Permission};
+use super::error::{DomainError, DomainResult, Violation, violation};
+use super::journal::{self, LogRow};
+use super::page::{self, Cursor, Page, PageRequest};
+use super::{clock, validate};
+use crate::auth::{password, rate_limit::LoginLimiter, token::TokenService};
+use crate::entities::enums::Role;
+use crate::entities::{bootstrap, technician, user};
+
+pub struct NewUser {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+}
+
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+pub struct Session {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: user::Model,
+}
+
+/// The caller behind a verified token, read fresh from the database so that a
+/// deactivation or role change applies to the very next request.
+pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<Actor> {
+    let user = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(DomainError::Unauthenticated)?;
+    let technician_id = if user.role == Role::Technician {
+        technician::Entity::find()
+            .filter(technician::Column::UserId.eq(user.id))
+            .one(db)
+            .await?
+            .map(|t| t.id)
+    } else {
+        None
+    };
+    Ok(Actor {
+        user_id: user.id,
+        role: user.role,
+        technician_id,
+    })
+}
+
+/// `register`: anonymous only for the first account (which must be ADMIN);
+/// afterwards admins register any role and dispatchers technicians only.
+pub async fn register(
+    db: &DatabaseConnection,
+    tokens: &TokenService,
+    actor: Option<&Actor>,
+    input: NewUser,
+) -> DomainResult<Session> {
+    match actor {
+        None => {}
+        Some(actor) if input.role == Role::Technician => {
+            actor.require(Permission::RegisterTechnicianAccounts)?
+        }
+        Some(actor) => actor.require(Permission::RegisterAnyAccount)?,
+    }
+    let email = validate::email("email", &input.email)?;
+    let name = validate::required_text("name", &input.name, validate::NAME_MAX)?;
+    validate::password(&input.password)?;
+    if actor.is_none() {
+        if user::Entity::find().count(db).await? > 0 {
+            return Err(DomainError::Unauthenticated);
+        }
+        if input.role != Role::Admin {
+            return Err(DomainError::bad_input(
+                "role",
+                "the first account must be an ADMIN",
+            ));
+        }
+    }
+    let password_hash = password::hash(input.password).await?;
+    let now = clock::now();
+    let new_user = user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(email),
+        name: Set(name),
+        password_hash: Set(password_hash),
+        role: Set(input.role),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+
+    let txn = db.begin().await?;
+    let created = new_user
+        .insert(&txn)
+        .await
+        .map_err(|err| match violation(&err) {
+            Some(Violation::Unique) => {
+                DomainError::conflict("a user with this email already exists")
+            }
+            _ => err.into(),
+        })?;
+    if actor.is_none() {
+        // Two racing bootstraps: the loser hits the singleton's primary key.
+        let row = bootstrap::ActiveModel {
+            singleton: Set(1),
+            user_id: Set(created.id),
+            created_at: Set(now),
+        };
+        if let Err(err) = bootstrap::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+        {
+            return Err(match violation(&err) {
+                Some(Violation::Unique) => DomainError::Unauthenticated,
+                _ => err.into(),
+            });
+        }
+    }
+    journal::append(
+        &txn,
+        LogRow {
+            event: "user.registered",
+            entity_type: "user",
+            entity_id: created.id,
+            actor_id: actor.map(|a| a.user_id).or(Some(created.id)),
+            data: json!({ "email": created.email, "name": created.name, "role": created.role.as_str() }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    session_for(tokens, created)
+}
+
+/// `login`: one answer for every failure; failures are counted per email and
+/// per client address, and past the limit every attempt is refused.
+pub async fn login(
+    db: &DatabaseConnection,
+    tokens: &TokenService,
+    limiter: &LoginLimiter,
+    client: IpAddr,
+    email: &str,
+    password_text: String,
+) -> DomainResult<Session> {
+    let email = email.trim().to_lowercase();
+    limiter
+        .check(&email, client)
+        .map_err(|retry_after_seconds| DomainError::RateLimited {
+            retry_after_seconds,
+        })?;
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?;
+    let stored_hash = found.as_ref().map_or_else(
+        || password::decoy_hash().to_owned(),
+        |u| u.password_hash.clone(),
+    );
+    let password_ok = password::verify(password_text, stored_hash).await;
+    match found {
+        Some(user) if password_ok && user.active => session_for(tokens, user),
+        found => {
+            limiter.record_failure(&email, client);
+            let reason = match &found {
+                None => "unknown_email",
+                Some(u) if !u.active => "inactive",
+                Some(_) => "wrong_password",
+            };
+            journal::append(
+                db,
+                LogRow {
+                    event: "auth.login_failed",
+                    entity_type: "user",
+                    // Unknown emails get a stable id of their own, so failures group.
+                    entity_id: found.as_ref().map_or_else(
+                        || Uuid::new_v5(&Uuid::NAMESPACE_OID, email.as_bytes()),
+                        |u| u.id,
+                    ),
+                    actor_id: None,
+                    data: json!({ "email": email, "reason": reason, "client": client.to_string() }),
+                },
+            )
+            .await?;
+            Err(DomainError::BadCredentials)
+        }
+    }
+}
+
+fn session_for(tokens: &TokenService, user: user::Model) -> DomainResult<Session> {
+    let (token, expires_at) = tokens
+        .issue(user.id, user.role)
+        .map_err(DomainError::internal)?;
+    Ok(Session {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+pub async fn me(db: &impl ConnectionTrait, actor: &Actor) -> DomainResult<user::Model> {
+    user::Entity::find_by_id(actor.user_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::Unauthenticated)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    request: PageRequest,
+    role: Option<Role>,
+) -> DomainResult<Page<user::Model>> {
+    actor.require(Permission::ManageUsers)?;
+    let mut select = user::Entity::find();
+    if let Some(role) = role {
+        select = select.filter(user::Column::Role.eq(role));
+    }
+    page::fetch(
+        db,
+        select,
+        user::Column::CreatedAt,
+        user::Column::Id,
+        request,
+        |u| Cursor {
+            at: u.created_at,
+            id: u.id,
+        },
+    )
+    .await
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    changes: UserChanges,
+) -> DomainResult<user::Model> {
+    actor.require(Permission::ManageUsers)?;
+    let name = changes
+        .name
+        .as_deref()
+        .map(|n| validate::required_text("name", n, validate::NAME_MAX))
+        .transpose()?;
+    if id == actor.user_id {
+        // An admin cannot lock itself out; another admin must do it.
+        if changes.active == Some(false) {
+            return Err(DomainError::bad_input(
+                "active",
+                "you cannot deactivate your own account",
+            ));
+        }
+        if changes.role.is_some_and(|r| r != Role::Admin) {
+            return Err(DomainError::bad_input(
+                "role",
+                "you cannot demote your own account",
+            ));
+        }
+    }
+    let txn = db.begin().await?;
+    let existing = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    let mut model: user::ActiveModel = existing.clone().into();
+    if let Some(name) = name {
+        model.name = Set(name);
+    }
+    if let Some(role) = changes.role {
+        model.role = Set(role);
+    }
+    if let Some(active) = changes.active {
+        model.active = Set(active);
+    }
+    model.updated_at = Set(clock::now());
+    let updated = model.update(&txn).await?;
+    journal::append(
+        &txn,
+        LogRow {
+            event: "user.updated",
+            entity_type: "user",
+            entity_id: updated.id,
+            actor_id: Some(actor.user_id),
+            data: json!({
+                "name": updated.name,
+                "role": updated.role.as_str(),
+                "active": updated.active,
+                "previous": { "name": existing.name, "role": existing.role.as_str(), "active": existing.active },
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}

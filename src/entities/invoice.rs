@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+use super::enums::InvoiceStatus;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "invoices")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub number: String,
+    pub job_id: Uuid,
+    pub customer_id: Uuid,
+    pub status: InvoiceStatus,
+    pub total_cents: i64,
+    pub amount_paid_cents: i64,
+    pub issued_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

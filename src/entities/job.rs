@@ -1,0 +1,36 @@
+use sea_orm::entity::prelude::*;
+
+use super::enums::{JobPriority, JobStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "jobs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: JobStatus,
+    pub priority: JobPriority,
+    pub required_skill_level: i32,
+    pub notes: Option<String>,
+    pub started_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_one = "super::job_assignment::Entity")]
+    Assignment,
+}
+
+impl Related<super::job_assignment::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Assignment.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,18 @@
+//! SeaORM entities, one file per table or view. Rules live in the database
+//! (see `migration/sql`) and in `crate::domain`, not here.
+
+pub mod bootstrap;
+pub mod counter;
+pub mod customer;
+pub mod enums;
+pub mod invoice;
+pub mod invoice_line;
+pub mod job;
+pub mod job_assignment;
+pub mod job_financials;
+pub mod log;
+pub mod payment;
+pub mod schedule;
+pub mod technician;
+pub mod technician_upcoming_job;
+pub mod user;

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+use super::enums::ScheduleKind;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "schedules")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub technician_id: Uuid,
+    pub kind: ScheduleKind,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    pub note: Option<String>,
+    pub job_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+/// A row of the `technician_upcoming_jobs` view (read only).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "technician_upcoming_jobs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub job_id: Uuid,
+    pub technician_id: Uuid,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,44 @@
+//! The GraphQL layer: thin resolvers that read arguments, take the caller
+//! from the context, call the domain and map its errors.
+
+pub mod connection;
+pub mod context;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+
+use crate::config::Limits;
+pub use context::{Auth, RequestInfo, Services};
+
+pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+}
+
+/// The served schema, with its limits and the process-wide services.
+pub fn build(services: Arc<Services>, limits: &Limits) -> AppSchema {
+    builder()
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(limits::AliasLimit(limits.max_aliases))
+        .finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,8 @@
+//! Mutation root, merged from one object per area.
+
+mod account;
+
+use async_graphql::MergedObject;
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(account::AccountMutation);

@@ -1,0 +1,51 @@
+use async_graphql::{Context, ID, Object};
+use rust_decimal::Decimal;
+
+use super::User;
+use crate::domain::money;
+use crate::entities::technician;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::shared;
+
+#[derive(Clone)]
+pub struct Technician(pub technician::Model);
+
+#[Object]
+impl Technician {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// 1 (apprentice) .. 5 (master)
+    async fn skill_level(&self) -> i32 {
+        self.0.skill_level
+    }
+    async fn hourly_rate(&self) -> Decimal {
+        money::from_cents(self.0.hourly_rate_cents)
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(user_id) = self.0.user_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.loaders();
+        Ok(loaders
+            .user_by_id
+            .load_one(user_id)
+            .await
+            .map_err(shared)?
+            .map(User))
+    }
+}
+
+crate::graphql::connection::connection_types!(TechnicianConnection, TechnicianEdge, Technician);

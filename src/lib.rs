@@ -1,0 +1,12 @@
+//! FieldForge: a GraphQL API server for field-service operations.
+//! See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod graphql;
+pub mod telemetry;
+pub mod transport;

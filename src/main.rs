@@ -1,0 +1,49 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use fieldforge::app::{Server, shutdown_signal};
+use fieldforge::config::{Cli, Command};
+use fieldforge::{db, graphql, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::PrintSchema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => migrate(&cli.settings.database_url).await,
+        Command::Serve => serve(cli.settings).await,
+        Command::SeedDemo => {
+            Err("seed-demo is not available yet (it comes with the operations work)".to_owned())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("fieldforge: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(url: &str) -> Result<(), String> {
+    let db = db::connect(url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    db::migrate(&db)
+        .await
+        .map_err(|e| format!("migration: {e}"))?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn serve(settings: fieldforge::config::Settings) -> Result<(), String> {
+    let server = Server::build(settings).await.map_err(|e| e.to_string())?;
+    server
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,147 @@
+//! GraphQL over HTTP: POST runs queries and mutations (JSON bodies only);
+//! GET runs queries only.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, Request, Response};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+
+use super::{AppState, authenticate, authorization_header, client_ip};
+use crate::graphql::error::coded;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::{Auth, RequestInfo};
+
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    if !is_json(&headers) {
+        return refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+            "BAD_REQUEST",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "the body is not a GraphQL request in JSON",
+                "BAD_REQUEST",
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch {
+        let max = state.settings.limits.max_batch;
+        if requests.is_empty() || requests.len() > max {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                &format!("a batch holds 1 to {max} operations"),
+                "BAD_USER_INPUT",
+            );
+        }
+    }
+    let info = request_info(&state, &headers, addr).await;
+    execute(&state, batch, info).await
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> HttpResponse {
+    let request =
+        match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+            Ok(request) => request,
+            Err(_) => {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "missing or malformed query parameters",
+                    "BAD_REQUEST",
+                );
+            }
+        };
+    if is_mutation(&request) {
+        let mut response = refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations are served over POST only",
+            "BAD_REQUEST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    let info = request_info(&state, &headers, addr).await;
+    execute(&state, BatchRequest::Single(request), info).await
+}
+
+async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -> RequestInfo {
+    let auth = authenticate(&state.services, authorization_header(headers)).await;
+    RequestInfo {
+        auth,
+        client_ip: client_ip(addr),
+    }
+}
+
+async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> HttpResponse {
+    let started = Instant::now();
+    let operations: Vec<String> = batch
+        .iter()
+        .map(|r| {
+            r.operation_name
+                .clone()
+                .unwrap_or_else(|| "anonymous".into())
+        })
+        .collect();
+    let authenticated = matches!(info.auth, Auth::Authenticated(_));
+    let loaders = std::sync::Arc::new(Loaders::new(&state.services.db));
+    let batch = batch.data(info).data(loaders);
+    let response = state.schema.execute_batch(batch).await;
+    tracing::info!(
+        operations = %operations.join(","),
+        authenticated,
+        ok = response.is_ok(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "graphql"
+    );
+    Json(response).into_response()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Whether the operation this request would run is a mutation.
+fn is_mutation(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    document.operations.iter().any(|(name, op)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    })
+}
+
+fn refusal(status: StatusCode, message: &str, code: &'static str) -> HttpResponse {
+    let response = BatchResponse::Single(Response::from_errors(vec![coded(message, code)]));
+    (status, Json(response)).into_response()
+}

@@ -1,0 +1,54 @@
+//! GraphiQL and the health endpoints.
+
+use async_graphql::http::GraphiQLSource;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use sea_orm::ConnectionTrait;
+use serde::Deserialize;
+
+use super::AppState;
+
+#[derive(Deserialize)]
+pub struct GraphiqlParams {
+    token: Option<String>,
+}
+
+/// GraphiQL on `/graphql` for HTTP and websockets. `/graphiql?token=<jwt>`
+/// pre-fills the Authorization header and the websocket `connection_init`;
+/// the Headers tab works for HTTP too.
+pub async fn graphiql(Query(params): Query<GraphiqlParams>) -> Html<String> {
+    let bearer = params
+        .token
+        .filter(|t| {
+            !t.is_empty()
+                && t.len() < 4096
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+        .map(|t| format!("Bearer {t}"));
+    let mut source = GraphiQLSource::build()
+        .title("FieldForge GraphiQL")
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql");
+    if let Some(bearer) = &bearer {
+        source = source
+            .header("Authorization", bearer)
+            .ws_connection_param("authorization", bearer);
+    }
+    Html(source.finish())
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.services.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!(%err, "database not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
