@@ -1,0 +1,249 @@
+//! Test harness: each test starts the real server on a random port with a
+//! fresh database (SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set)
+//! and talks to it over HTTP and websockets.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use fieldforge::app::Server;
+use fieldforge::config::Settings;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends to run every test against. With `FIELDFORGE_REQUIRE_POSTGRES=1`
+/// a missing `TEST_DATABASE_URL` is a failure, not a skip.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        list.push(Backend::Postgres);
+    } else if std::env::var("FIELDFORGE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+        panic!("FIELDFORGE_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+    }
+    list
+}
+
+/// A fresh, empty database that is removed when dropped.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    cleanup: Option<Cleanup>,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("fieldforge-test-{tag}.db"));
+                TestDatabase {
+                    backend,
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Some(Cleanup::File(path)),
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let name = format!("fieldforge_test_{tag}");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = replace_database(&admin_url, &name);
+                TestDatabase {
+                    backend,
+                    url,
+                    cleanup: Some(Cleanup::Postgres { admin_url, name }),
+                }
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        fieldforge::db::connect(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self.cleanup.take() {
+            Some(Cleanup::File(path)) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Some(Cleanup::Postgres { admin_url, name }) => {
+                // Drop runs outside any runtime we may block: use a thread.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    runtime.block_on(async {
+                        let admin = Database::connect(&admin_url).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+            }
+            None => {}
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDatabase,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = TestDatabase::create(backend).await;
+        let mut settings = Settings::for_database(db.url.clone());
+        settings.jwt_secret = Some(SECRET.to_owned());
+        configure(&mut settings);
+        let server = Server::build(settings).await.expect("server starts");
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        TestApp {
+            addr,
+            db,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql", self.addr)
+    }
+
+    /// POSTs one operation and returns the JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        response.json().await.expect("JSON response")
+    }
+
+    /// Registers the first admin and returns its token.
+    pub async fn bootstrap_admin(&self) -> String {
+        let body = self
+            .gql(
+                None,
+                "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+                json!({ "i": { "email": "admin@example.com", "password": PASSWORD, "name": "Ada Admin", "role": "ADMIN" } }),
+            )
+            .await;
+        body["data"]["register"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("bootstrap failed: {body}"))
+            .to_owned()
+    }
+
+    /// Registers an account of `role` (as `admin_token`) and returns (token, user id).
+    pub async fn register(&self, admin_token: &str, email: &str, role: &str) -> (String, String) {
+        let body = self
+            .gql(
+                Some(admin_token),
+                "mutation($i: RegisterInput!) { register(input: $i) { token user { id } } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "name": "Someone", "role": role } }),
+            )
+            .await;
+        let payload = &body["data"]["register"];
+        let token = payload["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("register failed: {body}"))
+            .to_owned();
+        (token, payload["user"]["id"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error, got {body}"))
+}
