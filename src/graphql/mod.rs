@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod context;
 pub mod error;
+pub mod error_codes;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
@@ -35,6 +36,7 @@ pub fn build(services: Arc<Services>, limits: &Limits) -> AppSchema {
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(limits::AliasLimit(limits.max_aliases))
+        .extension(error_codes::ErrorCodes)
         .finish()
 }
 

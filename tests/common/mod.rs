@@ -3,6 +3,8 @@
 //! and talks to it over HTTP and websockets.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
