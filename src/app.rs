@@ -45,65 +45,37 @@ pub struct Server {
 impl Server {
     /// Connects, migrates and binds. `settings.listen` may use port 0.
     pub async fn build(settings: Settings) -> Result<Server, StartError> {
-        let (tokens, generated) =
-            TokenService::new(settings.jwt_secret.as_deref(), settings.token_ttl)?;
+        let (tokens, generated) = TokenService::new(settings.jwt_secret.as_deref(), settings.token_ttl)?;
         if generated {
-            tracing::warn!(
-                "JWT_SECRET is not set: using a random secret; tokens end with this process"
-            );
+            tracing::warn!("JWT_SECRET is not set: using a random secret; tokens end with this process");
         }
         let db = db::connect(&settings.database_url).await?;
         db::migrate(&db).await?;
-        let services = Arc::new(Services {
-            db,
-            tokens,
-            limiter: LoginLimiter::default(),
-        });
+        let services = Arc::new(Services { db, tokens, limiter: LoginLimiter::default() });
         let schema = graphql::build(services.clone(), &settings.limits);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;
-        let state = AppState {
-            schema,
-            services,
-            settings: Arc::new(settings),
-            shutdown: shutdown_rx,
-        };
-        Ok(Server {
-            listener,
-            router: router(state),
-            shutdown,
-        })
+        let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx };
+        Ok(Server { listener, router: router(state), shutdown })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("bound listener has an address")
+        self.listener.local_addr().expect("bound listener has an address")
     }
 
     /// Serves until `stop` resolves, then lets in-flight requests finish and
     /// closes websockets with a close frame.
-    pub async fn run(
-        self,
-        stop: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let Server {
-            listener,
-            router,
-            shutdown,
-        } = self;
+    pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Server { listener, router, shutdown } = self;
         tracing::info!(address = %listener.local_addr()?, "serving GraphQL on /graphql, GraphiQL on /graphiql");
         let signal = async move {
             stop.await;
             tracing::info!("shutting down");
             let _ = shutdown.send(true);
         };
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await
     }
 }
 

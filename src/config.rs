@@ -7,11 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "fieldforge",
-    version,
-    about = "FieldForge: a GraphQL API for field-service operations"
-)]
+#[command(name = "fieldforge", version, about = "FieldForge: a GraphQL API for field-service operations")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -34,21 +30,11 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Database URL: `sqlite://…` (embedded) or `postgres://…`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://fieldforge.db?mode=rwc",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://fieldforge.db?mode=rwc", global = true)]
     pub database_url: String,
 
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "FIELDFORGE_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "FIELDFORGE_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
 
     /// HS256 signing secret, at least 32 bytes. Random per start when unset.
@@ -67,47 +53,22 @@ pub struct Settings {
 #[derive(Debug, Clone, Args)]
 pub struct Limits {
     /// Maximum query depth (GraphiQL's introspection query needs 13).
-    #[arg(
-        long,
-        env = "FIELDFORGE_MAX_DEPTH",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "FIELDFORGE_MAX_DEPTH", default_value_t = 16, global = true)]
     pub max_depth: usize,
     /// Maximum query complexity (one point per field).
-    #[arg(
-        long,
-        env = "FIELDFORGE_MAX_COMPLEXITY",
-        default_value_t = 2000,
-        global = true
-    )]
+    #[arg(long, env = "FIELDFORGE_MAX_COMPLEXITY", default_value_t = 2000, global = true)]
     pub max_complexity: usize,
     /// Maximum number of aliased fields in one operation.
-    #[arg(
-        long,
-        env = "FIELDFORGE_MAX_ALIASES",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "FIELDFORGE_MAX_ALIASES", default_value_t = 30, global = true)]
     pub max_aliases: usize,
     /// Maximum number of operations in one batched request.
-    #[arg(
-        long,
-        env = "FIELDFORGE_MAX_BATCH",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "FIELDFORGE_MAX_BATCH", default_value_t = 10, global = true)]
     pub max_batch: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_depth: 16,
-            max_complexity: 2000,
-            max_aliases: 30,
-            max_batch: 10,
-        }
+        Limits { max_depth: 16, max_complexity: 2000, max_aliases: 30, max_batch: 10 }
     }
 }
 

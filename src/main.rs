@@ -16,9 +16,7 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(&cli.settings.database_url).await,
         Command::Serve => serve(cli.settings).await,
-        Command::SeedDemo => {
-            Err("seed-demo is not available yet (it comes with the operations work)".to_owned())
-        }
+        Command::SeedDemo => Err("seed-demo is not available yet (it comes with the operations work)".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,20 +28,13 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(url: &str) -> Result<(), String> {
-    let db = db::connect(url)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-    db::migrate(&db)
-        .await
-        .map_err(|e| format!("migration: {e}"))?;
+    let db = db::connect(url).await.map_err(|e| format!("database: {e}"))?;
+    db::migrate(&db).await.map_err(|e| format!("migration: {e}"))?;
     tracing::info!("migrations applied");
     Ok(())
 }
 
 async fn serve(settings: fieldforge::config::Settings) -> Result<(), String> {
     let server = Server::build(settings).await.map_err(|e| e.to_string())?;
-    server
-        .run(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    server.run(shutdown_signal()).await.map_err(|e| e.to_string())
 }

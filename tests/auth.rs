@@ -8,9 +8,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { token expiresAt user { id email role active } } }";
-const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id } } }";
+const REGISTER: &str =
+    "mutation($i: RegisterInput!) { register(input: $i) { token expiresAt user { id email role active } } }";
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id } } }";
 const ME: &str = "{ me { id email role } }";
 
 fn input(email: &str, role: &str) -> Value {
@@ -21,39 +21,18 @@ fn input(email: &str, role: &str) -> Value {
 async fn first_account_bootstraps_an_admin_then_registration_closes() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let body = app
-            .gql(None, REGISTER, input("tech@example.com", "TECHNICIAN"))
-            .await;
-        assert_eq!(
-            error_code(&body),
-            "BAD_USER_INPUT",
-            "{backend:?}: first account must be ADMIN"
-        );
+        let body = app.gql(None, REGISTER, input("tech@example.com", "TECHNICIAN")).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: first account must be ADMIN");
         assert_eq!(body["errors"][0]["extensions"]["field"], "role");
 
-        let body = app
-            .gql(None, REGISTER, input("  Boss@Example.COM ", "ADMIN"))
-            .await;
+        let body = app.gql(None, REGISTER, input("  Boss@Example.COM ", "ADMIN")).await;
         let user = &body["data"]["register"]["user"];
-        assert_eq!(
-            user["email"], "boss@example.com",
-            "{backend:?}: emails trimmed and lower-cased"
-        );
+        assert_eq!(user["email"], "boss@example.com", "{backend:?}: emails trimmed and lower-cased");
         assert_eq!(user["role"], "ADMIN");
-        assert!(
-            body["data"]["register"]["token"]
-                .as_str()
-                .is_some_and(|t| t.split('.').count() == 3)
-        );
+        assert!(body["data"]["register"]["token"].as_str().is_some_and(|t| t.split('.').count() == 3));
 
-        let body = app
-            .gql(None, REGISTER, input("second@example.com", "ADMIN"))
-            .await;
-        assert_eq!(
-            error_code(&body),
-            "UNAUTHENTICATED",
-            "{backend:?}: anonymous register after bootstrap"
-        );
+        let body = app.gql(None, REGISTER, input("second@example.com", "ADMIN")).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: anonymous register after bootstrap");
         app.stop().await;
     }
 }
@@ -64,32 +43,16 @@ async fn racing_bootstraps_give_exactly_one_admin() {
         let app = TestApp::spawn(backend).await;
         let attempts = (0..6).map(|n| {
             let app = &app;
-            async move {
-                app.gql(
-                    None,
-                    REGISTER,
-                    input(&format!("admin{n}@example.com"), "ADMIN"),
-                )
-                .await
-            }
+            async move { app.gql(None, REGISTER, input(&format!("admin{n}@example.com"), "ADMIN")).await }
         });
         let results = futures_util::future::join_all(attempts).await;
-        let winners = results
-            .iter()
-            .filter(|b| b["data"]["register"]["token"].is_string())
-            .count();
+        let winners = results.iter().filter(|b| b["data"]["register"]["token"].is_string()).count();
         assert_eq!(winners, 1, "{backend:?}: {results:?}");
         for loser in results.iter().filter(|b| b["errors"].is_array()) {
             assert_eq!(error_code(loser), "UNAUTHENTICATED", "{backend:?}");
         }
         let db = app.db.connect().await;
-        assert_eq!(
-            fieldforge::entities::user::Entity::find()
-                .count(&db)
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(fieldforge::entities::user::Entity::find().count(&db).await.unwrap(), 1);
         app.stop().await;
     }
 }
@@ -100,58 +63,24 @@ async fn who_may_register_whom() {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (dispatcher, _) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
-        let (technician, _) = app
-            .register(&dispatcher, "tech@example.com", "TECHNICIAN")
-            .await;
+        let (technician, _) = app.register(&dispatcher, "tech@example.com", "TECHNICIAN").await;
 
         for role in ["ADMIN", "DISPATCHER"] {
-            let body = app
-                .gql(Some(&dispatcher), REGISTER, input("x@example.com", role))
-                .await;
-            assert_eq!(
-                error_code(&body),
-                "FORBIDDEN",
-                "{backend:?}: dispatcher registering {role}"
-            );
+            let body = app.gql(Some(&dispatcher), REGISTER, input("x@example.com", role)).await;
+            assert_eq!(error_code(&body), "FORBIDDEN", "{backend:?}: dispatcher registering {role}");
         }
-        let body = app
-            .gql(
-                Some(&technician),
-                REGISTER,
-                input("y@example.com", "TECHNICIAN"),
-            )
-            .await;
-        assert_eq!(
-            error_code(&body),
-            "FORBIDDEN",
-            "{backend:?}: technician registering"
-        );
+        let body = app.gql(Some(&technician), REGISTER, input("y@example.com", "TECHNICIAN")).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{backend:?}: technician registering");
 
-        let body = app
-            .gql(
-                Some(&admin),
-                REGISTER,
-                input("TECH@example.com", "TECHNICIAN"),
-            )
-            .await;
-        assert_eq!(
-            error_code(&body),
-            "CONFLICT",
-            "{backend:?}: duplicate email, other case"
-        );
+        let body = app.gql(Some(&admin), REGISTER, input("TECH@example.com", "TECHNICIAN")).await;
+        assert_eq!(error_code(&body), "CONFLICT", "{backend:?}: duplicate email, other case");
 
         let mut short = input("short@example.com", "TECHNICIAN");
         short["i"]["password"] = json!("elevenchars");
-        assert_eq!(
-            error_code(&app.gql(Some(&admin), REGISTER, short).await),
-            "BAD_USER_INPUT"
-        );
+        assert_eq!(error_code(&app.gql(Some(&admin), REGISTER, short).await), "BAD_USER_INPUT");
         let mut long_name = input("long@example.com", "TECHNICIAN");
         long_name["i"]["name"] = json!("n".repeat(201));
-        assert_eq!(
-            error_code(&app.gql(Some(&admin), REGISTER, long_name).await),
-            "BAD_USER_INPUT"
-        );
+        assert_eq!(error_code(&app.gql(Some(&admin), REGISTER, long_name).await), "BAD_USER_INPUT");
         app.stop().await;
     }
 }
@@ -162,66 +91,25 @@ async fn login_fails_the_same_way_and_logs_it() {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (_, tech_id) = app.register(&admin, "tech@example.com", "TECHNICIAN").await;
-        let deactivate =
-            "mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }";
-        let body = app
-            .gql(Some(&admin), deactivate, json!({ "id": tech_id }))
-            .await;
+        let deactivate = "mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }";
+        let body = app.gql(Some(&admin), deactivate, json!({ "id": tech_id })).await;
         assert_eq!(body["data"]["updateUser"]["active"], false, "{body}");
 
-        let unknown = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "e": "nobody@example.com", "p": PASSWORD }),
-            )
-            .await;
-        let wrong = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "e": "admin@example.com", "p": "wrong password!!" }),
-            )
-            .await;
-        let inactive = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "e": "tech@example.com", "p": PASSWORD }),
-            )
-            .await;
+        let unknown = app.gql(None, LOGIN, json!({ "e": "nobody@example.com", "p": PASSWORD })).await;
+        let wrong = app.gql(None, LOGIN, json!({ "e": "admin@example.com", "p": "wrong password!!" })).await;
+        let inactive = app.gql(None, LOGIN, json!({ "e": "tech@example.com", "p": PASSWORD })).await;
         for body in [&unknown, &wrong, &inactive] {
             assert_eq!(error_code(body), "UNAUTHENTICATED", "{backend:?}");
-            assert_eq!(
-                body["errors"][0]["message"], unknown["errors"][0]["message"],
-                "same message for all"
-            );
+            assert_eq!(body["errors"][0]["message"], unknown["errors"][0]["message"], "same message for all");
         }
-        let ok = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "e": " ADMIN@example.com", "p": PASSWORD }),
-            )
-            .await;
-        assert!(
-            ok["data"]["login"]["token"].is_string(),
-            "{backend:?}: {ok}"
-        );
+        let ok = app.gql(None, LOGIN, json!({ "e": " ADMIN@example.com", "p": PASSWORD })).await;
+        assert!(ok["data"]["login"]["token"].is_string(), "{backend:?}: {ok}");
 
         let db = app.db.connect().await;
         use fieldforge::entities::log;
-        let failed = log::Entity::find()
-            .filter(log::Column::Event.eq("auth.login_failed"))
-            .count(&db)
-            .await
-            .unwrap();
+        let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
         assert_eq!(failed, 3, "{backend:?}");
-        let registered = log::Entity::find()
-            .filter(log::Column::Event.eq("user.registered"))
-            .count(&db)
-            .await
-            .unwrap();
+        let registered = log::Entity::find().filter(log::Column::Event.eq("user.registered")).count(&db).await.unwrap();
         assert_eq!(registered, 2, "{backend:?}");
         app.stop().await;
     }
@@ -236,50 +124,23 @@ async fn failed_logins_are_rate_limited_counting_aliases() {
         let aliases: String = (0..12)
             .map(|n| format!("a{n}: login(email: \"admin@example.com\", password: \"not the password\") {{ token }} "))
             .collect();
-        let body = app
-            .gql(None, &format!("mutation {{ {aliases} }}"), json!({}))
-            .await;
-        let codes: Vec<&str> = body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["extensions"]["code"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            codes.iter().filter(|c| **c == "UNAUTHENTICATED").count(),
-            10,
-            "{backend:?}: {codes:?}"
-        );
-        assert_eq!(
-            codes.iter().filter(|c| **c == "RATE_LIMITED").count(),
-            2,
-            "{backend:?}: {codes:?}"
-        );
+        let body = app.gql(None, &format!("mutation {{ {aliases} }}"), json!({})).await;
+        let codes: Vec<&str> =
+            body["errors"].as_array().unwrap().iter().map(|e| e["extensions"]["code"].as_str().unwrap()).collect();
+        assert_eq!(codes.iter().filter(|c| **c == "UNAUTHENTICATED").count(), 10, "{backend:?}: {codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == "RATE_LIMITED").count(), 2, "{backend:?}: {codes:?}");
 
         // Now even the right password is refused, with a retry hint.
-        let body = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "e": "admin@example.com", "p": PASSWORD }),
-            )
-            .await;
+        let body = app.gql(None, LOGIN, json!({ "e": "admin@example.com", "p": PASSWORD })).await;
         assert_eq!(error_code(&body), "RATE_LIMITED", "{backend:?}");
-        let retry = body["errors"][0]["extensions"]["retryAfterSeconds"]
-            .as_u64()
-            .unwrap();
+        let retry = body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap();
         assert!((1..=600).contains(&retry), "{retry}");
         app.stop().await;
     }
 }
 
 fn token_with(alg: Algorithm, claims: Value, secret: &str) -> String {
-    jsonwebtoken::encode(
-        &Header::new(alg),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
 #[tokio::test]
@@ -290,40 +151,23 @@ async fn only_valid_hs256_tokens_authenticate() {
         let me = app.gql(Some(&admin), ME, json!({})).await;
         let id = me["data"]["me"]["id"].as_str().unwrap().to_owned();
         let now = chrono::Utc::now().timestamp();
-        let claims =
-            |iat: i64, exp: i64| json!({ "sub": id, "role": "ADMIN", "iat": iat, "exp": exp });
+        let claims = |iat: i64, exp: i64| json!({ "sub": id, "role": "ADMIN", "iat": iat, "exp": exp });
 
         let valid = token_with(Algorithm::HS256, claims(now, now + 60), SECRET);
-        assert_eq!(
-            app.gql(Some(&valid), ME, json!({})).await["data"]["me"]["id"],
-            id.as_str()
-        );
+        assert_eq!(app.gql(Some(&valid), ME, json!({})).await["data"]["me"]["id"], id.as_str());
 
         let expired = token_with(Algorithm::HS256, claims(now - 120, now - 60), SECRET);
-        let wrong_key = token_with(
-            Algorithm::HS256,
-            claims(now, now + 60),
-            "another-secret-another-secret-0123456789",
-        );
+        let wrong_key = token_with(Algorithm::HS256, claims(now, now + 60), "another-secret-another-secret-0123456789");
         let hs512 = token_with(Algorithm::HS512, claims(now, now + 60), SECRET);
         let header = base64_url(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = base64_url(claims(now, now + 60).to_string().as_bytes());
         let none = format!("{header}.{payload}.");
-        for (label, token) in [
-            ("expired", expired),
-            ("bad signature", wrong_key),
-            ("HS512", hs512),
-            ("none", none),
-        ] {
+        for (label, token) in [("expired", expired), ("bad signature", wrong_key), ("HS512", hs512), ("none", none)] {
             let body = app.gql(Some(&token), ME, json!({})).await;
             assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: {label}");
         }
         let body = app.gql(None, ME, json!({})).await;
-        assert_eq!(
-            error_code(&body),
-            "UNAUTHENTICATED",
-            "{backend:?}: no token"
-        );
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: no token");
         app.stop().await;
     }
 }
@@ -338,31 +182,18 @@ async fn deactivation_and_role_changes_apply_on_the_next_request() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
-        let (dispatcher, dispatcher_id) =
-            app.register(&admin, "disp@example.com", "DISPATCHER").await;
+        let (dispatcher, dispatcher_id) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
         let users = "{ users { totalCount } }";
-        assert_eq!(
-            error_code(&app.gql(Some(&dispatcher), users, json!({})).await),
-            "FORBIDDEN"
-        );
+        assert_eq!(error_code(&app.gql(Some(&dispatcher), users, json!({})).await), "FORBIDDEN");
 
         let promote = "mutation($id: ID!) { updateUser(id: $id, input: { role: ADMIN }) { role } }";
-        app.gql(Some(&admin), promote, json!({ "id": dispatcher_id }))
-            .await;
+        app.gql(Some(&admin), promote, json!({ "id": dispatcher_id })).await;
         let body = app.gql(Some(&dispatcher), users, json!({})).await;
-        assert_eq!(
-            body["data"]["users"]["totalCount"], 2,
-            "{backend:?}: old token, new role: {body}"
-        );
+        assert_eq!(body["data"]["users"]["totalCount"], 2, "{backend:?}: old token, new role: {body}");
 
-        let deactivate =
-            "mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }";
-        app.gql(Some(&admin), deactivate, json!({ "id": dispatcher_id }))
-            .await;
-        assert_eq!(
-            error_code(&app.gql(Some(&dispatcher), ME, json!({})).await),
-            "UNAUTHENTICATED"
-        );
+        let deactivate = "mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }";
+        app.gql(Some(&admin), deactivate, json!({ "id": dispatcher_id })).await;
+        assert_eq!(error_code(&app.gql(Some(&dispatcher), ME, json!({})).await), "UNAUTHENTICATED");
         app.stop().await;
     }
 }
@@ -374,64 +205,28 @@ async fn account_administration_is_for_admins() {
         let admin = app.bootstrap_admin().await;
         let (dispatcher, _) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
         let (technician, tech_id) = app.register(&admin, "tech@example.com", "TECHNICIAN").await;
-        let rename =
-            "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Renamed\" }) { name } }";
+        let rename = "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Renamed\" }) { name } }";
         for token in [&dispatcher, &technician] {
-            assert_eq!(
-                error_code(
-                    &app.gql(Some(token), "{ users { totalCount } }", json!({}))
-                        .await
-                ),
-                "FORBIDDEN"
-            );
-            assert_eq!(
-                error_code(&app.gql(Some(token), rename, json!({ "id": tech_id })).await),
-                "FORBIDDEN"
-            );
+            assert_eq!(error_code(&app.gql(Some(token), "{ users { totalCount } }", json!({})).await), "FORBIDDEN");
+            assert_eq!(error_code(&app.gql(Some(token), rename, json!({ "id": tech_id })).await), "FORBIDDEN");
         }
-        let body = app
-            .gql(Some(&admin), rename, json!({ "id": tech_id }))
-            .await;
+        let body = app.gql(Some(&admin), rename, json!({ "id": tech_id })).await;
         assert_eq!(body["data"]["updateUser"]["name"], "Renamed");
-        let body = app
-            .gql(
-                Some(&admin),
-                rename,
-                json!({ "id": uuid::Uuid::new_v4().to_string() }),
-            )
-            .await;
+        let body = app.gql(Some(&admin), rename, json!({ "id": uuid::Uuid::new_v4().to_string() })).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
 
-        let body = app
-            .gql(
-                Some(&admin),
-                "{ users(role: TECHNICIAN) { totalCount nodes { email } } }",
-                json!({}),
-            )
-            .await;
+        let body = app.gql(Some(&admin), "{ users(role: TECHNICIAN) { totalCount nodes { email } } }", json!({})).await;
         assert_eq!(body["data"]["users"]["totalCount"], 1);
         // Pagination: newest first, two pages of one.
         let page = "query($after: String) { users(first: 2, after: $after) { edges { cursor node { email } } pageInfo { hasNextPage endCursor } } }";
         let first = app.gql(Some(&admin), page, json!({})).await;
-        assert_eq!(
-            first["data"]["users"]["edges"][0]["node"]["email"],
-            "tech@example.com"
-        );
+        assert_eq!(first["data"]["users"]["edges"][0]["node"]["email"], "tech@example.com");
         assert_eq!(first["data"]["users"]["pageInfo"]["hasNextPage"], true);
         let after = first["data"]["users"]["pageInfo"]["endCursor"].clone();
         let second = app.gql(Some(&admin), page, json!({ "after": after })).await;
-        assert_eq!(
-            second["data"]["users"]["edges"][0]["node"]["email"], "admin@example.com",
-            "{second}"
-        );
+        assert_eq!(second["data"]["users"]["edges"][0]["node"]["email"], "admin@example.com", "{second}");
         assert_eq!(second["data"]["users"]["pageInfo"]["hasNextPage"], false);
-        let body = app
-            .gql(
-                Some(&admin),
-                "{ users(after: \"bogus\") { totalCount } }",
-                json!({}),
-            )
-            .await;
+        let body = app.gql(Some(&admin), "{ users(after: \"bogus\") { totalCount } }", json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
         app.stop().await;
     }

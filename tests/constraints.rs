@@ -18,9 +18,7 @@ fn at(hour: u32) -> DateTime<Utc> {
 async fn migrated(backend: Backend) -> (TestDatabase, DatabaseConnection) {
     let database = TestDatabase::create(backend).await;
     let db = database.connect().await;
-    fieldforge::db::migrate(&db)
-        .await
-        .expect("migrations apply");
+    fieldforge::db::migrate(&db).await.expect("migrations apply");
     (database, db)
 }
 
@@ -99,48 +97,22 @@ async fn overlapping_assignments_are_refused_by_the_database() {
         let tech = technician_row(3, 5000).insert(&db).await.unwrap();
         let other = technician_row(3, 5000).insert(&db).await.unwrap();
 
-        assign(&db, tech.id, at(9), at(11))
-            .await
-            .expect("first assignment");
-        for (starts, ends) in [
-            (at(10), at(12)),
-            (at(8), at(10)),
-            (at(9), at(11)),
-            (at(8), at(12)),
-        ] {
-            let err = assign(&db, tech.id, starts, ends)
-                .await
-                .expect_err("overlap must be refused");
-            assert_eq!(
-                violation(&err),
-                Some(Violation::AssignmentOverlap),
-                "{backend:?}: {err}"
-            );
+        assign(&db, tech.id, at(9), at(11)).await.expect("first assignment");
+        for (starts, ends) in [(at(10), at(12)), (at(8), at(10)), (at(9), at(11)), (at(8), at(12))] {
+            let err = assign(&db, tech.id, starts, ends).await.expect_err("overlap must be refused");
+            assert_eq!(violation(&err), Some(Violation::AssignmentOverlap), "{backend:?}: {err}");
         }
         // Half-open windows: back to back is fine, as is another technician.
-        assign(&db, tech.id, at(11), at(12))
-            .await
-            .expect("back-to-back after");
-        assign(&db, tech.id, at(7), at(9))
-            .await
-            .expect("back-to-back before");
-        assign(&db, other.id, at(9), at(11))
-            .await
-            .expect("other technician");
+        assign(&db, tech.id, at(11), at(12)).await.expect("back-to-back after");
+        assign(&db, tech.id, at(7), at(9)).await.expect("back-to-back before");
+        assign(&db, other.id, at(9), at(11)).await.expect("other technician");
 
         // Moving an existing assignment onto another is refused too.
         let moved = assign(&db, tech.id, at(13), at(14)).await.unwrap();
         let mut update: job_assignment::ActiveModel = moved.into();
         update.starts_at = Set(at(10));
-        let err = update
-            .update(&db)
-            .await
-            .expect_err("update into an overlap");
-        assert_eq!(
-            violation(&err),
-            Some(Violation::AssignmentOverlap),
-            "{backend:?}: {err}"
-        );
+        let err = update.update(&db).await.expect_err("update into an overlap");
+        assert_eq!(violation(&err), Some(Violation::AssignmentOverlap), "{backend:?}: {err}");
     }
 }
 
@@ -149,33 +121,14 @@ async fn checks_refuse_bad_rows() {
     for backend in backends() {
         let (_database, db) = migrated(backend).await;
         for (skill, rate) in [(0, 100), (6, 100), (3, -1), (3, 1_000_001)] {
-            let err = technician_row(skill, rate)
-                .insert(&db)
-                .await
-                .expect_err("bad technician");
-            assert_eq!(
-                violation(&err),
-                Some(Violation::Check),
-                "{backend:?} skill {skill} rate {rate}: {err}"
-            );
+            let err = technician_row(skill, rate).insert(&db).await.expect_err("bad technician");
+            assert_eq!(violation(&err), Some(Violation::Check), "{backend:?} skill {skill} rate {rate}: {err}");
         }
         let tech = technician_row(3, 100).insert(&db).await.unwrap();
-        let err = assign(&db, tech.id, at(10), at(10))
-            .await
-            .expect_err("empty window");
-        assert_eq!(
-            violation(&err),
-            Some(Violation::Check),
-            "{backend:?}: {err}"
-        );
-        let err = assign(&db, Uuid::new_v4(), at(10), at(11))
-            .await
-            .expect_err("unknown technician");
-        assert_eq!(
-            violation(&err),
-            Some(Violation::ForeignKey),
-            "{backend:?}: {err}"
-        );
+        let err = assign(&db, tech.id, at(10), at(10)).await.expect_err("empty window");
+        assert_eq!(violation(&err), Some(Violation::Check), "{backend:?}: {err}");
+        let err = assign(&db, Uuid::new_v4(), at(10), at(11)).await.expect_err("unknown technician");
+        assert_eq!(violation(&err), Some(Violation::ForeignKey), "{backend:?}: {err}");
     }
 }
 
@@ -194,23 +147,9 @@ async fn emails_are_unique_regardless_of_case() {
             updated_at: Set(Utc::now() + Duration::zero()),
         };
         row("ann@example.com").insert(&db).await.unwrap();
-        let err = row("ann@example.com")
-            .insert(&db)
-            .await
-            .expect_err("duplicate");
-        assert_eq!(
-            violation(&err),
-            Some(Violation::Unique),
-            "{backend:?}: {err}"
-        );
-        let err = row("Ann@Example.com")
-            .insert(&db)
-            .await
-            .expect_err("not lower-cased");
-        assert_eq!(
-            violation(&err),
-            Some(Violation::Check),
-            "{backend:?}: {err}"
-        );
+        let err = row("ann@example.com").insert(&db).await.expect_err("duplicate");
+        assert_eq!(violation(&err), Some(Violation::Unique), "{backend:?}: {err}");
+        let err = row("Ann@Example.com").insert(&db).await.expect_err("not lower-cased");
+        assert_eq!(violation(&err), Some(Violation::Check), "{backend:?}: {err}");
     }
 }

@@ -31,24 +31,12 @@ async fn depth_complexity_and_aliases_are_capped() {
         let admin = app.bootstrap_admin().await;
         let deep = "{ me { technician { user { technician { user { technician { id } } } } } } }";
         let body = app.gql(Some(&admin), deep, json!({})).await;
-        assert!(
-            body["data"].is_null()
-                && body["errors"][0]["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("deep"),
-            "{body}"
-        );
+        assert!(body["data"].is_null() && body["errors"][0]["message"].as_str().unwrap().contains("deep"), "{body}");
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
 
         let wide: String = (0..60).map(|n| format!("u{n}: me {{ id }} ")).collect();
-        let body = app
-            .gql(Some(&admin), &format!("{{ {wide} }}"), json!({}))
-            .await;
-        assert!(
-            body["data"].is_null(),
-            "{backend:?}: over caps must not run: {body}"
-        );
+        let body = app.gql(Some(&admin), &format!("{{ {wide} }}"), json!({})).await;
+        assert!(body["data"].is_null(), "{backend:?}: over caps must not run: {body}");
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
 
         let four = "{ a: me { id } b: me { id } c: me { id } d: me { id } }";
@@ -59,22 +47,14 @@ async fn depth_complexity_and_aliases_are_capped() {
 
         // A mutation over the alias cap runs none of its fields.
         let logins: String = (0..4)
-            .map(|n| {
-                format!("l{n}: login(email: \"admin@example.com\", password: \"x\") {{ token }} ")
-            })
+            .map(|n| format!("l{n}: login(email: \"admin@example.com\", password: \"x\") {{ token }} "))
             .collect();
-        let body = app
-            .gql(None, &format!("mutation {{ {logins} }}"), json!({}))
-            .await;
+        let body = app.gql(None, &format!("mutation {{ {logins} }}"), json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
         let db = app.db.connect().await;
         use fieldforge::entities::log;
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-        let failed = log::Entity::find()
-            .filter(log::Column::Event.eq("auth.login_failed"))
-            .count(&db)
-            .await
-            .unwrap();
+        let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
         assert_eq!(failed, 0, "{backend:?}: refused before running");
         app.stop().await;
     }
@@ -85,23 +65,11 @@ async fn batches_are_capped() {
     for backend in backends() {
         let app = TestApp::spawn_with(backend, |s| s.limits.max_batch = 3).await;
         let one = json!({ "query": "{ __typename }" });
-        let ok = app
-            .http
-            .post(app.url("/graphql"))
-            .json(&json!([one, one, one]))
-            .send()
-            .await
-            .unwrap();
+        let ok = app.http.post(app.url("/graphql")).json(&json!([one, one, one])).send().await.unwrap();
         assert_eq!(ok.status(), 200);
         let body: serde_json::Value = ok.json().await.unwrap();
         assert_eq!(body.as_array().map(Vec::len), Some(3), "{body}");
-        let over = app
-            .http
-            .post(app.url("/graphql"))
-            .json(&json!([one, one, one, one]))
-            .send()
-            .await
-            .unwrap();
+        let over = app.http.post(app.url("/graphql")).json(&json!([one, one, one, one])).send().await.unwrap();
         assert_eq!(over.status(), 400, "{backend:?}");
         app.stop().await;
     }
@@ -117,20 +85,14 @@ async fn transport_rules() {
             .http
             .post(app.url("/graphql"))
             .header("content-type", "application/json")
-            .body(format!(
-                "{{\"query\":\"{{ __typename }}\",\"x\":\"{padding}\"}}"
-            ))
+            .body(format!("{{\"query\":\"{{ __typename }}\",\"x\":\"{padding}\"}}"))
             .send()
             .await
             .unwrap();
         assert_eq!(big.status(), 413, "{backend:?}");
 
         // Cross-site forms cannot post GraphQL.
-        for content_type in [
-            "text/plain",
-            "application/x-www-form-urlencoded",
-            "multipart/form-data; boundary=x",
-        ] {
+        for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
             let response = app
                 .http
                 .post(app.url("/graphql"))
@@ -143,18 +105,9 @@ async fn transport_rules() {
         }
 
         // GET runs queries, never mutations.
-        let query = app
-            .http
-            .get(app.url("/graphql"))
-            .query(&[("query", "{ __typename }")])
-            .send()
-            .await
-            .unwrap();
+        let query = app.http.get(app.url("/graphql")).query(&[("query", "{ __typename }")]).send().await.unwrap();
         assert_eq!(query.status(), 200);
-        assert_eq!(
-            query.json::<serde_json::Value>().await.unwrap()["data"]["__typename"],
-            "Query"
-        );
+        assert_eq!(query.json::<serde_json::Value>().await.unwrap()["data"]["__typename"], "Query");
         let mutation = app
             .http
             .get(app.url("/graphql"))
@@ -165,14 +118,7 @@ async fn transport_rules() {
         assert_eq!(mutation.status(), 405, "{backend:?}");
         let db = app.db.connect().await;
         use sea_orm::{EntityTrait, PaginatorTrait};
-        assert_eq!(
-            fieldforge::entities::user::Entity::find()
-                .count(&db)
-                .await
-                .unwrap(),
-            0,
-            "GET mutation ran"
-        );
+        assert_eq!(fieldforge::entities::user::Entity::find().count(&db).await.unwrap(), 0, "GET mutation ran");
         app.stop().await;
     }
 }
@@ -184,59 +130,27 @@ async fn first_is_bounded_and_errors_leak_nothing() {
         let admin = app.bootstrap_admin().await;
         for first in [0, -1, 101] {
             let body = app
-                .gql(
-                    Some(&admin),
-                    "query($f: Int) { users(first: $f) { totalCount } }",
-                    json!({ "f": first }),
-                )
+                .gql(Some(&admin), "query($f: Int) { users(first: $f) { totalCount } }", json!({ "f": first }))
                 .await;
-            assert_eq!(
-                error_code(&body),
-                "BAD_USER_INPUT",
-                "{backend:?}: first {first}"
-            );
+            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: first {first}");
             assert_eq!(body["errors"][0]["extensions"]["field"], "first");
         }
-        let body = app
-            .gql(
-                Some(&admin),
-                "{ users(first: 100) { totalCount } }",
-                json!({}),
-            )
-            .await;
+        let body = app.gql(Some(&admin), "{ users(first: 100) { totalCount } }", json!({})).await;
         assert_eq!(body["data"]["users"]["totalCount"], 1);
 
         // Malformed input of every kind: messages carry no SQL, paths or traces.
         let bodies = [
-            app.gql(
-                Some(&admin),
-                "{ users(first: \"x\") { totalCount } }",
-                json!({}),
-            )
-            .await,
+            app.gql(Some(&admin), "{ users(first: \"x\") { totalCount } }", json!({})).await,
             app.gql(Some(&admin), "{ nope }", json!({})).await,
-            app.gql(
-                Some(&admin),
-                "mutation { updateUser(id: \"not-a-uuid\", input: {}) { id } }",
-                json!({}),
-            )
-            .await,
+            app.gql(Some(&admin), "mutation { updateUser(id: \"not-a-uuid\", input: {}) { id } }", json!({})).await,
             app.gql(None, "{ me { id }", json!({})).await,
         ];
         for body in &bodies {
-            assert!(
-                body["errors"][0]["extensions"]["code"].is_string(),
-                "every error has a code: {body}"
-            );
+            assert!(body["errors"][0]["extensions"]["code"].is_string(), "every error has a code: {body}");
             let text = body["errors"].to_string().to_lowercase();
             assert!(body["errors"].is_array(), "{body}");
-            for leak in [
-                "select ", "insert ", "sqlx", ".rs:", "/src/", "panicked", "stack",
-            ] {
-                assert!(
-                    !text.contains(leak),
-                    "{backend:?}: error leaks `{leak}`: {text}"
-                );
+            for leak in ["select ", "insert ", "sqlx", ".rs:", "/src/", "panicked", "stack"] {
+                assert!(!text.contains(leak), "{backend:?}: error leaks `{leak}`: {text}");
             }
         }
         app.stop().await;

@@ -13,63 +13,19 @@ use serde_json::json;
 async fn health_request_ids_and_graphiql() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        assert_eq!(
-            app.http
-                .get(app.url("/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-        assert_eq!(
-            app.http
-                .get(app.url("/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+        assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 
-        let echoed = app
-            .http
-            .get(app.url("/healthz"))
-            .header("x-request-id", "abc-123")
-            .send()
-            .await
-            .unwrap();
+        let echoed = app.http.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
         assert_eq!(echoed.headers()["x-request-id"], "abc-123");
         let generated = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert!(!generated.headers()["x-request-id"].is_empty());
 
-        let page = app
-            .http
-            .get(app.url("/graphiql?token=a.b.c"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            page.contains("graphiql") && page.contains("/graphql"),
-            "GraphiQL page"
-        );
+        let page = app.http.get(app.url("/graphiql?token=a.b.c")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("graphiql") && page.contains("/graphql"), "GraphiQL page");
         assert!(page.contains("Bearer a.b.c"), "token pre-filled");
-        let page = app
-            .http
-            .get(app.url("/graphiql?token=%3Cscript%3E"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            !page.contains("<script>alert") && !page.contains("Bearer <script>"),
-            "bad token ignored"
-        );
+        let page = app.http.get(app.url("/graphiql?token=%3Cscript%3E")).send().await.unwrap().text().await.unwrap();
+        assert!(!page.contains("<script>alert") && !page.contains("Bearer <script>"), "bad token ignored");
         app.stop().await;
     }
 }
@@ -90,60 +46,29 @@ async fn graphql_transport_ws_handshake_and_close_codes() {
         let next = client.recv_json().await;
         assert_eq!(next["type"], "next");
         assert_eq!(next["payload"]["data"]["me"]["email"], "admin@example.com");
-        assert_eq!(
-            client.recv_json().await,
-            json!({ "type": "complete", "id": "1" })
-        );
+        assert_eq!(client.recv_json().await, json!({ "type": "complete", "id": "1" }));
         // A second connection_init: 4429.
-        client
-            .send(json!({ "type": "connection_init", "payload": {} }))
-            .await;
-        assert_eq!(
-            client.expect_close(Duration::from_secs(5)).await,
-            Some(4429),
-            "{backend:?}"
-        );
+        client.send(json!({ "type": "connection_init", "payload": {} })).await;
+        assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(4429), "{backend:?}");
 
         // Bad or missing token: 4403.
         for payload in [json!({ "authorization": "Bearer nope" }), json!({})] {
             let mut client = WsClient::connect(&app.ws_url(), protocol).await;
-            client
-                .send(json!({ "type": "connection_init", "payload": payload }))
-                .await;
-            assert_eq!(
-                client.expect_close(Duration::from_secs(5)).await,
-                Some(4403),
-                "{backend:?}"
-            );
+            client.send(json!({ "type": "connection_init", "payload": payload })).await;
+            assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(4403), "{backend:?}");
         }
 
         // Subscribe before the ack: 4401.
         let mut client = WsClient::connect(&app.ws_url(), protocol).await;
-        client
-            .send(
-                json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ __typename }" } }),
-            )
-            .await;
-        assert_eq!(
-            client.expect_close(Duration::from_secs(5)).await,
-            Some(4401),
-            "{backend:?}"
-        );
+        client.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ __typename }" } })).await;
+        assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(4401), "{backend:?}");
 
         // Frames over 64 KiB are refused.
         let mut client = WsClient::connect(&app.ws_url(), protocol).await;
         client.init(&admin).await;
         let huge = "x".repeat(70 * 1024);
-        client
-            .send(json!({ "id": "2", "type": "subscribe", "payload": { "query": huge } }))
-            .await;
-        assert!(
-            matches!(
-                client.recv(Duration::from_secs(5)).await,
-                Received::Closed(_)
-            ),
-            "{backend:?}"
-        );
+        client.send(json!({ "id": "2", "type": "subscribe", "payload": { "query": huge } })).await;
+        assert!(matches!(client.recv(Duration::from_secs(5)).await, Received::Closed(_)), "{backend:?}");
         app.stop().await;
     }
 }
@@ -152,10 +77,7 @@ async fn graphql_transport_ws_handshake_and_close_codes() {
 async fn connection_init_times_out_with_4408() {
     let app = TestApp::spawn(backends()[0]).await;
     let mut client = WsClient::connect(&app.ws_url(), "graphql-transport-ws").await;
-    assert_eq!(
-        client.expect_close(Duration::from_secs(15)).await,
-        Some(4408)
-    );
+    assert_eq!(client.expect_close(Duration::from_secs(15)).await, Some(4408));
     app.stop().await;
 }
 
@@ -165,24 +87,19 @@ async fn legacy_subscriptions_transport_ws() {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let mut client = WsClient::connect(&app.ws_url(), "graphql-ws").await;
-        client.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {admin}") } })).await;
-        assert_eq!(client.recv_json().await["type"], "connection_ack");
         client
-            .send(json!({ "id": "a", "type": "start", "payload": { "query": "{ me { role } }" } }))
+            .send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {admin}") } }))
             .await;
+        assert_eq!(client.recv_json().await["type"], "connection_ack");
+        client.send(json!({ "id": "a", "type": "start", "payload": { "query": "{ me { role } }" } })).await;
         let data = client.recv_json().await;
         assert_eq!(data["type"], "data", "{data}");
         assert_eq!(data["payload"]["data"]["me"]["role"], "ADMIN");
         assert_eq!(client.recv_json().await["type"], "complete");
 
         let mut bad = WsClient::connect(&app.ws_url(), "graphql-ws").await;
-        bad.send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer x" } }))
-            .await;
-        assert_eq!(
-            bad.expect_close(Duration::from_secs(5)).await,
-            Some(4403),
-            "{backend:?}"
-        );
+        bad.send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer x" } })).await;
+        assert_eq!(bad.expect_close(Duration::from_secs(5)).await, Some(4403), "{backend:?}");
         app.stop().await;
     }
 }
@@ -194,9 +111,6 @@ async fn shutdown_closes_websockets_with_a_close_frame() {
     let mut client = WsClient::connect(&app.ws_url(), "graphql-transport-ws").await;
     assert_eq!(client.init(&admin).await["type"], "connection_ack");
     let stopping = tokio::spawn(app.stop());
-    assert_eq!(
-        client.expect_close(Duration::from_secs(5)).await,
-        Some(1001)
-    );
+    assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(1001));
     stopping.await.unwrap();
 }

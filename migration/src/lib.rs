@@ -13,26 +13,17 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m20261124_000001_create_schema::Migration),
-            Box::new(m20261124_000002_create_views::Migration),
-        ]
+        vec![Box::new(m20261124_000001_create_schema::Migration), Box::new(m20261124_000002_create_views::Migration)]
     }
 }
 
 /// Runs the dialect's script for the connected backend.
-pub(crate) async fn run_sql(
-    manager: &SchemaManager<'_>,
-    postgres: &str,
-    sqlite: &str,
-) -> Result<(), DbErr> {
+pub(crate) async fn run_sql(manager: &SchemaManager<'_>, postgres: &str, sqlite: &str) -> Result<(), DbErr> {
     let sql = match manager.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => postgres,
         sea_orm::DatabaseBackend::Sqlite => sqlite,
         other => {
-            return Err(DbErr::Migration(format!(
-                "unsupported database backend {other:?}"
-            )));
+            return Err(DbErr::Migration(format!("unsupported database backend {other:?}")));
         }
     };
     manager.get_connection().execute_unprepared(sql).await?;

@@ -15,8 +15,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let drop =
-            "DROP VIEW IF EXISTS job_financials; DROP VIEW IF EXISTS technician_upcoming_jobs;";
+        let drop = "DROP VIEW IF EXISTS job_financials; DROP VIEW IF EXISTS technician_upcoming_jobs;";
         crate::run_sql(manager, drop, drop).await
     }
 }

@@ -1,9 +1,7 @@
 //! argon2id with the OWASP minimum parameters (m = 19 MiB, t = 2, p = 1),
 //! hashed off the async runtime.
 
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::domain::error::{DomainError, DomainResult};
@@ -15,9 +13,7 @@ fn hasher() -> Argon2<'static> {
 pub async fn hash(password: String) -> DomainResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
     .map_err(DomainError::internal)?
@@ -26,11 +22,7 @@ pub async fn hash(password: String) -> DomainResult<String> {
 
 pub async fn verify(password: String, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored).is_ok_and(|parsed| {
-            hasher()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        PasswordHash::new(&stored).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -43,9 +35,6 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
         let secret: [u8; 16] = rand::random();
-        hasher()
-            .hash_password(&secret, &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
+        hasher().hash_password(&secret, &salt).map(|h| h.to_string()).unwrap_or_default()
     })
 }

@@ -29,28 +29,18 @@ impl LoginLimiter {
         let mut retry_after = 0;
         for key in [Key::Email(email.to_owned()), Key::Client(client)] {
             if let Some(times) = failures.get_mut(&key) {
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-                {
+                while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
                     times.pop_front();
                 }
                 if times.len() >= MAX_FAILURES {
                     // The window frees a slot when the oldest counted failure ages out.
                     let oldest = times[times.len() - MAX_FAILURES];
-                    let wait = WINDOW
-                        .saturating_sub(now.duration_since(oldest))
-                        .as_secs()
-                        .max(1);
+                    let wait = WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
                     retry_after = retry_after.max(wait);
                 }
             }
         }
-        if retry_after > 0 {
-            Err(retry_after)
-        } else {
-            Ok(())
-        }
+        if retry_after > 0 { Err(retry_after) } else { Ok(()) }
     }
 
     pub fn record_failure(&self, email: &str, client: IpAddr) {
@@ -58,11 +48,7 @@ impl LoginLimiter {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if failures.len() > 100_000 {
             // Bound memory under a flood of distinct keys: drop what has aged out.
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
-            });
+            failures.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
         }
         for key in [Key::Email(email.to_owned()), Key::Client(client)] {
             failures.entry(key).or_default().push_back(now);

@@ -46,20 +46,11 @@ impl TokenService {
         Ok((service, generated))
     }
 
-    pub fn issue(
-        &self,
-        user_id: Uuid,
-        role: Role,
-    ) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
+    pub fn issue(&self, user_id: Uuid, role: Role) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
         let now = Utc::now();
-        let expires_at =
-            now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::hours(12));
-        let claims = Claims {
-            sub: user_id,
-            role: role.as_str().to_owned(),
-            iat: now.timestamp(),
-            exp: expires_at.timestamp(),
-        };
+        let expires_at = now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::hours(12));
+        let claims =
+            Claims { sub: user_id, role: role.as_str().to_owned(), iat: now.timestamp(), exp: expires_at.timestamp() };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, expires_at))
     }
@@ -69,8 +60,6 @@ impl TokenService {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .ok()
-            .map(|data| data.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok().map(|data| data.claims)
     }
 }

@@ -59,11 +59,7 @@ impl Actor {
 
     /// FORBIDDEN unless the role has the permission.
     pub fn require(&self, permission: Permission) -> DomainResult<()> {
-        if self.can(permission) {
-            Ok(())
-        } else {
-            Err(DomainError::Forbidden)
-        }
+        if self.can(permission) { Ok(()) } else { Err(DomainError::Forbidden) }
     }
 
     pub fn is_technician(&self) -> bool {

@@ -14,20 +14,11 @@ pub enum DomainError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    BadInput {
-        field: &'static str,
-        message: String,
-    },
+    BadInput { field: &'static str, message: String },
     #[error("{message}")]
-    Conflict {
-        message: String,
-        extensions: Vec<(&'static str, String)>,
-    },
+    Conflict { message: String, extensions: Vec<(&'static str, String)> },
     #[error("cannot move a job from {from} to {to}")]
-    InvalidTransition {
-        from: &'static str,
-        to: &'static str,
-    },
+    InvalidTransition { from: &'static str, to: &'static str },
     #[error("too many attempts; retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
     /// Anything unexpected. The cause is logged, never shown.
@@ -39,17 +30,11 @@ pub type DomainResult<T> = Result<T, DomainError>;
 
 impl DomainError {
     pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
-        DomainError::BadInput {
-            field,
-            message: message.into(),
-        }
+        DomainError::BadInput { field, message: message.into() }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        DomainError::Conflict {
-            message: message.into(),
-            extensions: Vec::new(),
-        }
+        DomainError::Conflict { message: message.into(), extensions: Vec::new() }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -70,9 +55,7 @@ pub enum Violation {
 /// Classifies a database error as a constraint violation, when it is one.
 pub fn violation(err: &DbErr) -> Option<Violation> {
     let text = match err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            e.to_string()
-        }
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e.to_string(),
         DbErr::Conn(RuntimeErr::SqlxError(e)) => e.to_string(),
         _ => err.to_string(),
     };
@@ -82,9 +65,7 @@ pub fn violation(err: &DbErr) -> Option<Violation> {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Some(Violation::Unique),
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => Some(Violation::ForeignKey),
-        _ if text.contains("CHECK constraint") || text.contains("violates check constraint") => {
-            Some(Violation::Check)
-        }
+        _ if text.contains("CHECK constraint") || text.contains("violates check constraint") => Some(Violation::Check),
         _ => None,
     }
 }

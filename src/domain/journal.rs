@@ -25,8 +25,6 @@ pub async fn append(db: &impl ConnectionTrait, row: LogRow<'_>) -> DomainResult<
         created_at: Set(super::clock::now()),
         ..Default::default()
     };
-    log::Entity::insert(model)
-        .exec_without_returning(db)
-        .await?;
+    log::Entity::insert(model).exec_without_returning(db).await?;
     Ok(())
 }

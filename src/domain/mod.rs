@@ -5,10 +5,15 @@
 
 pub mod actor;
 pub mod clock;
+pub mod customers;
 pub mod error;
+pub mod jobs;
 pub mod journal;
+pub mod lifecycle;
 pub mod money;
 pub mod page;
+pub mod schedules;
+pub mod technicians;
 pub mod users;
 pub mod validate;
 

@@ -21,14 +21,10 @@ pub fn from_hundredths(hundredths: i64) -> Decimal {
 pub fn to_hundredths(field: &'static str, value: Decimal) -> DomainResult<i64> {
     let normalized = value.normalize();
     if normalized.scale() > 2 {
-        return Err(DomainError::bad_input(
-            field,
-            format!("{field} has more than two decimal places"),
-        ));
+        return Err(DomainError::bad_input(field, format!("{field} has more than two decimal places")));
     }
     let scaled = normalized * Decimal::ONE_HUNDRED;
-    i64::try_from(scaled)
-        .map_err(|_| DomainError::bad_input(field, format!("{field} is out of range")))
+    i64::try_from(scaled).map_err(|_| DomainError::bad_input(field, format!("{field} is out of range")))
 }
 
 /// A money amount in cents within `min..=max` cents.
@@ -37,11 +33,7 @@ pub fn to_cents_in(field: &'static str, value: Decimal, min: i64, max: i64) -> D
     if cents < min || cents > max {
         return Err(DomainError::bad_input(
             field,
-            format!(
-                "{field} must be between {} and {}",
-                from_cents(min),
-                from_cents(max)
-            ),
+            format!("{field} must be between {} and {}", from_cents(min), from_cents(max)),
         ));
     }
     Ok(cents)
@@ -54,14 +46,8 @@ mod tests {
 
     #[test]
     fn exact_conversion() {
-        assert_eq!(
-            to_hundredths("a", Decimal::from_str("125.50").unwrap()).unwrap(),
-            12550
-        );
-        assert_eq!(
-            to_hundredths("a", Decimal::from_str("1.500").unwrap()).unwrap(),
-            150
-        );
+        assert_eq!(to_hundredths("a", Decimal::from_str("125.50").unwrap()).unwrap(), 12550);
+        assert_eq!(to_hundredths("a", Decimal::from_str("1.500").unwrap()).unwrap(), 150);
         assert!(to_hundredths("a", Decimal::from_str("0.001").unwrap()).is_err());
         assert_eq!(from_cents(12550).to_string(), "125.50");
         assert!(to_cents_in("a", Decimal::from_str("0").unwrap(), 1, MAX_AMOUNT_CENTS).is_err());

@@ -6,8 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -30,10 +29,7 @@ impl Cursor {
     pub fn decode(text: &str) -> Option<Cursor> {
         let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
         let (micros, id) = raw.split_once(':')?;
-        Some(Cursor {
-            at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: id.parse().ok()?,
-        })
+        Some(Cursor { at: DateTime::from_timestamp_micros(micros.parse().ok()?)?, id: id.parse().ok()? })
     }
 }
 
@@ -48,22 +44,13 @@ impl PageRequest {
     pub fn new(first: Option<i32>, after: Option<&str>) -> DomainResult<Self> {
         let first = first.unwrap_or(DEFAULT_FIRST);
         if !(1..=MAX_FIRST).contains(&first) {
-            return Err(DomainError::bad_input(
-                "first",
-                format!("first must be between 1 and {MAX_FIRST}"),
-            ));
+            return Err(DomainError::bad_input("first", format!("first must be between 1 and {MAX_FIRST}")));
         }
         let after = match after {
             None => None,
-            Some(text) => Some(
-                Cursor::decode(text)
-                    .ok_or_else(|| DomainError::bad_input("after", "unknown cursor"))?,
-            ),
+            Some(text) => Some(Cursor::decode(text).ok_or_else(|| DomainError::bad_input("after", "unknown cursor"))?),
         };
-        Ok(PageRequest {
-            first: first as u64,
-            after,
-        })
+        Ok(PageRequest { first: first as u64, after })
     }
 }
 
@@ -76,6 +63,11 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page with nothing on it (a filter that can match nothing).
+    pub fn empty(request: PageRequest) -> Self {
+        Page { items: Vec::new(), has_next_page: false, has_previous_page: request.after.is_some(), total_count: 0 }
+    }
+
     pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(|(c, t)| (c, f(t))).collect(),
@@ -104,19 +96,12 @@ where
     let mut query = select;
     if let Some(after) = request.after {
         query = query.filter(
-            Condition::any().add(at_column.lt(after.at)).add(
-                Condition::all()
-                    .add(at_column.eq(after.at))
-                    .add(id_column.lt(after.id)),
-            ),
+            Condition::any()
+                .add(at_column.lt(after.at))
+                .add(Condition::all().add(at_column.eq(after.at)).add(id_column.lt(after.id))),
         );
     }
-    let mut rows = query
-        .order_by_desc(at_column)
-        .order_by_desc(id_column)
-        .limit(request.first + 1)
-        .all(db)
-        .await?;
+    let mut rows = query.order_by_desc(at_column).order_by_desc(id_column).limit(request.first + 1).all(db).await?;
     let has_next_page = rows.len() as u64 > request.first;
     rows.truncate(request.first as usize);
     Ok(Page {
@@ -133,10 +118,7 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_bounds() {
-        let cursor = Cursor {
-            at: Utc::now(),
-            id: Uuid::new_v4(),
-        };
+        let cursor = Cursor { at: Utc::now(), id: Uuid::new_v4() };
         let decoded = Cursor::decode(&cursor.encode()).unwrap();
         assert_eq!(decoded.id, cursor.id);
         assert_eq!(decoded.at.timestamp_micros(), cursor.at.timestamp_micros());

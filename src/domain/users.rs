@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -41,25 +41,14 @@ pub struct Session {
 /// The caller behind a verified token, read fresh from the database so that a
 /// deactivation or role change applies to the very next request.
 pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<Actor> {
-    let user = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.active)
-        .ok_or(DomainError::Unauthenticated)?;
+    let user =
+        user::Entity::find_by_id(user_id).one(db).await?.filter(|u| u.active).ok_or(DomainError::Unauthenticated)?;
     let technician_id = if user.role == Role::Technician {
-        technician::Entity::find()
-            .filter(technician::Column::UserId.eq(user.id))
-            .one(db)
-            .await?
-            .map(|t| t.id)
+        technician::Entity::find().filter(technician::Column::UserId.eq(user.id)).one(db).await?.map(|t| t.id)
     } else {
         None
     };
-    Ok(Actor {
-        user_id: user.id,
-        role: user.role,
-        technician_id,
-    })
+    Ok(Actor { user_id: user.id, role: user.role, technician_id })
 }
 
 /// `register`: anonymous only for the first account (which must be ADMIN);
@@ -72,9 +61,7 @@ pub async fn register(
 ) -> DomainResult<Session> {
     match actor {
         None => {}
-        Some(actor) if input.role == Role::Technician => {
-            actor.require(Permission::RegisterTechnicianAccounts)?
-        }
+        Some(actor) if input.role == Role::Technician => actor.require(Permission::RegisterTechnicianAccounts)?,
         Some(actor) => actor.require(Permission::RegisterAnyAccount)?,
     }
     let email = validate::email("email", &input.email)?;
@@ -85,10 +72,7 @@ pub async fn register(
             return Err(DomainError::Unauthenticated);
         }
         if input.role != Role::Admin {
-            return Err(DomainError::bad_input(
-                "role",
-                "the first account must be an ADMIN",
-            ));
+            return Err(DomainError::bad_input("role", "the first account must be an ADMIN"));
         }
     }
     let password_hash = password::hash(input.password).await?;
@@ -105,26 +89,14 @@ pub async fn register(
     };
 
     let txn = db.begin().await?;
-    let created = new_user
-        .insert(&txn)
-        .await
-        .map_err(|err| match violation(&err) {
-            Some(Violation::Unique) => {
-                DomainError::conflict("a user with this email already exists")
-            }
-            _ => err.into(),
-        })?;
+    let created = new_user.insert(&txn).await.map_err(|err| match violation(&err) {
+        Some(Violation::Unique) => DomainError::conflict("a user with this email already exists"),
+        _ => err.into(),
+    })?;
     if actor.is_none() {
         // Two racing bootstraps: the loser hits the singleton's primary key.
-        let row = bootstrap::ActiveModel {
-            singleton: Set(1),
-            user_id: Set(created.id),
-            created_at: Set(now),
-        };
-        if let Err(err) = bootstrap::Entity::insert(row)
-            .exec_without_returning(&txn)
-            .await
-        {
+        let row = bootstrap::ActiveModel { singleton: Set(1), user_id: Set(created.id), created_at: Set(now) };
+        if let Err(err) = bootstrap::Entity::insert(row).exec_without_returning(&txn).await {
             return Err(match violation(&err) {
                 Some(Violation::Unique) => DomainError::Unauthenticated,
                 _ => err.into(),
@@ -157,19 +129,9 @@ pub async fn login(
     password_text: String,
 ) -> DomainResult<Session> {
     let email = email.trim().to_lowercase();
-    limiter
-        .check(&email, client)
-        .map_err(|retry_after_seconds| DomainError::RateLimited {
-            retry_after_seconds,
-        })?;
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?;
-    let stored_hash = found.as_ref().map_or_else(
-        || password::decoy_hash().to_owned(),
-        |u| u.password_hash.clone(),
-    );
+    limiter.check(&email, client).map_err(|retry_after_seconds| DomainError::RateLimited { retry_after_seconds })?;
+    let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
+    let stored_hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |u| u.password_hash.clone());
     let password_ok = password::verify(password_text, stored_hash).await;
     match found {
         Some(user) if password_ok && user.active => session_for(tokens, user),
@@ -186,10 +148,9 @@ pub async fn login(
                     event: "auth.login_failed",
                     entity_type: "user",
                     // Unknown emails get a stable id of their own, so failures group.
-                    entity_id: found.as_ref().map_or_else(
-                        || Uuid::new_v5(&Uuid::NAMESPACE_OID, email.as_bytes()),
-                        |u| u.id,
-                    ),
+                    entity_id: found
+                        .as_ref()
+                        .map_or_else(|| Uuid::new_v5(&Uuid::NAMESPACE_OID, email.as_bytes()), |u| u.id),
                     actor_id: None,
                     data: json!({ "email": email, "reason": reason, "client": client.to_string() }),
                 },
@@ -201,21 +162,12 @@ pub async fn login(
 }
 
 fn session_for(tokens: &TokenService, user: user::Model) -> DomainResult<Session> {
-    let (token, expires_at) = tokens
-        .issue(user.id, user.role)
-        .map_err(DomainError::internal)?;
-    Ok(Session {
-        token,
-        expires_at,
-        user,
-    })
+    let (token, expires_at) = tokens.issue(user.id, user.role).map_err(DomainError::internal)?;
+    Ok(Session { token, expires_at, user })
 }
 
 pub async fn me(db: &impl ConnectionTrait, actor: &Actor) -> DomainResult<user::Model> {
-    user::Entity::find_by_id(actor.user_id)
-        .one(db)
-        .await?
-        .ok_or(DomainError::Unauthenticated)
+    user::Entity::find_by_id(actor.user_id).one(db).await?.ok_or(DomainError::Unauthenticated)
 }
 
 pub async fn list(
@@ -229,17 +181,10 @@ pub async fn list(
     if let Some(role) = role {
         select = select.filter(user::Column::Role.eq(role));
     }
-    page::fetch(
-        db,
-        select,
-        user::Column::CreatedAt,
-        user::Column::Id,
-        request,
-        |u| Cursor {
-            at: u.created_at,
-            id: u.id,
-        },
-    )
+    page::fetch(db, select, user::Column::CreatedAt, user::Column::Id, request, |u| Cursor {
+        at: u.created_at,
+        id: u.id,
+    })
     .await
 }
 
@@ -250,31 +195,18 @@ pub async fn update(
     changes: UserChanges,
 ) -> DomainResult<user::Model> {
     actor.require(Permission::ManageUsers)?;
-    let name = changes
-        .name
-        .as_deref()
-        .map(|n| validate::required_text("name", n, validate::NAME_MAX))
-        .transpose()?;
+    let name = changes.name.as_deref().map(|n| validate::required_text("name", n, validate::NAME_MAX)).transpose()?;
     if id == actor.user_id {
         // An admin cannot lock itself out; another admin must do it.
         if changes.active == Some(false) {
-            return Err(DomainError::bad_input(
-                "active",
-                "you cannot deactivate your own account",
-            ));
+            return Err(DomainError::bad_input("active", "you cannot deactivate your own account"));
         }
         if changes.role.is_some_and(|r| r != Role::Admin) {
-            return Err(DomainError::bad_input(
-                "role",
-                "you cannot demote your own account",
-            ));
+            return Err(DomainError::bad_input("role", "you cannot demote your own account"));
         }
     }
     let txn = db.begin().await?;
-    let existing = user::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound("user"))?;
+    let existing = user::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("user"))?;
     let mut model: user::ActiveModel = existing.clone().into();
     if let Some(name) = name {
         model.name = Set(name);

@@ -12,32 +12,21 @@ pub const PASSWORD_MAX: usize = 1024;
 pub fn required_text(field: &'static str, value: &str, max: usize) -> DomainResult<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(DomainError::bad_input(
-            field,
-            format!("{field} must not be empty"),
-        ));
+        return Err(DomainError::bad_input(field, format!("{field} must not be empty")));
     }
     if value.chars().count() > max {
-        return Err(DomainError::bad_input(
-            field,
-            format!("{field} is longer than {max} characters"),
-        ));
+        return Err(DomainError::bad_input(field, format!("{field} is longer than {max} characters")));
     }
     Ok(value.to_owned())
 }
 
 /// An optional text: trimmed; empty becomes None.
-pub fn optional_text(
-    field: &'static str,
-    value: Option<&str>,
-    max: usize,
-) -> DomainResult<Option<String>> {
+pub fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> DomainResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) if v.chars().count() > max => Err(DomainError::bad_input(
-            field,
-            format!("{field} is longer than {max} characters"),
-        )),
+        Some(v) if v.chars().count() > max => {
+            Err(DomainError::bad_input(field, format!("{field} is longer than {max} characters")))
+        }
         Some(v) => Ok(Some(v.to_owned())),
     }
 }
@@ -47,16 +36,9 @@ pub fn email(field: &'static str, value: &str) -> DomainResult<String> {
     let email = value.trim().to_lowercase();
     let well_formed = email.len() <= EMAIL_MAX
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.chars().any(char::is_whitespace)
         });
-    if well_formed {
-        Ok(email)
-    } else {
-        Err(DomainError::bad_input(field, "not a valid email address"))
-    }
+    if well_formed { Ok(email) } else { Err(DomainError::bad_input(field, "not a valid email address")) }
 }
 
 pub fn password(value: &str) -> DomainResult<()> {
@@ -76,10 +58,7 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(
-            email("email", "  Ann@Example.COM ").unwrap(),
-            "ann@example.com"
-        );
+        assert_eq!(email("email", "  Ann@Example.COM ").unwrap(), "ann@example.com");
         assert!(email("email", "no-at-sign").is_err());
         assert!(email("email", "a@b@c").is_err());
     }

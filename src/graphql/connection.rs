@@ -42,26 +42,15 @@ macro_rules! connection_types {
         }
 
         impl $connection {
-            pub fn from_page<M>(
-                page: $crate::domain::page::Page<M>,
-                wrap: impl Fn(M) -> $node,
-            ) -> Self {
+            pub fn from_page<M>(page: $crate::domain::page::Page<M>, wrap: impl Fn(M) -> $node) -> Self {
                 let page_info = $crate::graphql::connection::PageInfo::of_page(&page);
                 let total_count = i32::try_from(page.total_count).unwrap_or(i32::MAX);
                 let edges: Vec<$edge> = page
                     .items
                     .into_iter()
-                    .map(|(cursor, m)| $edge {
-                        cursor: cursor.encode(),
-                        node: wrap(m),
-                    })
+                    .map(|(cursor, m)| $edge { cursor: cursor.encode(), node: wrap(m) })
                     .collect();
-                $connection {
-                    nodes: edges.iter().map(|e| e.node.clone()).collect(),
-                    edges,
-                    page_info,
-                    total_count,
-                }
+                $connection { nodes: edges.iter().map(|e| e.node.clone()).collect(), edges, page_info, total_count }
             }
         }
     };

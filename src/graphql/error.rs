@@ -16,9 +16,7 @@ impl From<DomainError> for async_graphql::Error {
                 extensions.set("field", *field);
                 "BAD_USER_INPUT"
             }
-            DomainError::Conflict {
-                extensions: extra, ..
-            } => {
+            DomainError::Conflict { extensions: extra, .. } => {
                 for (key, value) in extra {
                     extensions.set(*key, value.as_str());
                 }
@@ -29,9 +27,7 @@ impl From<DomainError> for async_graphql::Error {
                 extensions.set("to", *to);
                 "INVALID_TRANSITION"
             }
-            DomainError::RateLimited {
-                retry_after_seconds,
-            } => {
+            DomainError::RateLimited { retry_after_seconds } => {
                 extensions.set("retryAfterSeconds", *retry_after_seconds);
                 "RATE_LIMITED"
             }
@@ -41,11 +37,7 @@ impl From<DomainError> for async_graphql::Error {
             }
         };
         extensions.set("code", code);
-        async_graphql::Error {
-            message: err.to_string(),
-            source: None,
-            extensions: Some(extensions),
-        }
+        async_graphql::Error { message: err.to_string(), source: None, extensions: Some(extensions) }
     }
 }
 

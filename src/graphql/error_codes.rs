@@ -20,9 +20,7 @@ impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
         for error in &mut response.errors {
-            let extensions = error
-                .extensions
-                .get_or_insert_with(ErrorExtensionValues::default);
+            let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
             if extensions.get("code").is_none() {
                 extensions.set("code", "BAD_USER_INPUT");
             }

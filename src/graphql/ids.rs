@@ -13,3 +13,8 @@ pub fn parse(id: &ID) -> Option<Uuid> {
 pub fn require(id: &ID, entity: &'static str) -> Result<Uuid, DomainError> {
     parse(id).ok_or(DomainError::NotFound(entity))
 }
+
+/// For filters and lookups where an unknown ID simply matches nothing.
+pub fn parse_or_nil(id: &ID) -> Uuid {
+    parse(id).unwrap_or_else(Uuid::nil)
+}

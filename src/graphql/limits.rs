@@ -31,24 +31,15 @@ impl Extension for AliasLimitExtension {
         let document = next.run(ctx, query, variables).await?;
         let aliases = count_aliases(&document);
         if aliases > self.0 {
-            return Err(coded(
-                format!("too many aliases: {aliases} (at most {})", self.0),
-                "BAD_USER_INPUT",
-            ));
+            return Err(coded(format!("too many aliases: {aliases} (at most {})", self.0), "BAD_USER_INPUT"));
         }
         Ok(document)
     }
 }
 
 fn count_aliases(document: &ExecutableDocument) -> usize {
-    let operations = document
-        .operations
-        .iter()
-        .map(|(_, op)| count_in(&op.node.selection_set.node));
-    let fragments = document
-        .fragments
-        .values()
-        .map(|f| count_in(&f.node.selection_set.node));
+    let operations = document.operations.iter().map(|(_, op)| count_in(&op.node.selection_set.node));
+    let fragments = document.fragments.values().map(|f| count_in(&f.node.selection_set.node));
     operations.chain(fragments).sum()
 }
 

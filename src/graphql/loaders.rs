@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::DomainError;
-use crate::entities::{technician, user};
+use crate::entities::{customer, job, job_assignment, technician, user};
 
 /// A loader of one table's rows by a UUID column (`key` reads it off a row).
 macro_rules! uuid_loader {
@@ -27,10 +27,7 @@ macro_rules! uuid_loader {
                     .await
                     .map_err(|e| Arc::new(DomainError::from(e)))?;
                 let key: fn(&$module::Model) -> Option<Uuid> = $key;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|row| key(&row).map(|k| (k, row)))
-                    .collect())
+                Ok(rows.into_iter().filter_map(|row| key(&row).map(|k| (k, row))).collect())
             }
         }
     };
@@ -39,6 +36,9 @@ macro_rules! uuid_loader {
 uuid_loader!(UserById, user, Id, |row| Some(row.id));
 uuid_loader!(TechnicianById, technician, Id, |row| Some(row.id));
 uuid_loader!(TechnicianByUser, technician, UserId, |row| row.user_id);
+uuid_loader!(CustomerById, customer, Id, |row| Some(row.id));
+uuid_loader!(JobById, job, Id, |row| Some(row.id));
+uuid_loader!(AssignmentByJob, job_assignment, JobId, |row| Some(row.job_id));
 
 /// All loaders of one request (created per request: results are not cached
 /// across requests, so nobody sees stale or foreign data).
@@ -46,6 +46,9 @@ pub struct Loaders {
     pub user_by_id: DataLoader<UserById>,
     pub technician_by_id: DataLoader<TechnicianById>,
     pub technician_by_user: DataLoader<TechnicianByUser>,
+    pub customer_by_id: DataLoader<CustomerById>,
+    pub job_by_id: DataLoader<JobById>,
+    pub assignment_by_job: DataLoader<AssignmentByJob>,
 }
 
 impl Loaders {
@@ -54,6 +57,9 @@ impl Loaders {
             user_by_id: DataLoader::new(UserById(db.clone()), tokio::spawn),
             technician_by_id: DataLoader::new(TechnicianById(db.clone()), tokio::spawn),
             technician_by_user: DataLoader::new(TechnicianByUser(db.clone()), tokio::spawn),
+            customer_by_id: DataLoader::new(CustomerById(db.clone()), tokio::spawn),
+            job_by_id: DataLoader::new(JobById(db.clone()), tokio::spawn),
+            assignment_by_job: DataLoader::new(AssignmentByJob(db.clone()), tokio::spawn),
         }
     }
 }

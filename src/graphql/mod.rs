@@ -22,11 +22,7 @@ pub use context::{Auth, RequestInfo, Services};
 pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
-    Schema::build(
-        query::Query::default(),
-        mutation::Mutation::default(),
-        EmptySubscription,
-    )
+    Schema::build(query::Query::default(), mutation::Mutation::default(), EmptySubscription)
 }
 
 /// The served schema, with its limits and the process-wide services.

@@ -24,30 +24,18 @@ pub async fn post(
     body: Bytes,
 ) -> HttpResponse {
     if !is_json(&headers) {
-        return refusal(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
-            "BAD_REQUEST",
-        );
+        return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json", "BAD_REQUEST");
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(_) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "the body is not a GraphQL request in JSON",
-                "BAD_REQUEST",
-            );
+            return refusal(StatusCode::BAD_REQUEST, "the body is not a GraphQL request in JSON", "BAD_REQUEST");
         }
     };
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.settings.limits.max_batch;
         if requests.is_empty() || requests.len() > max {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                &format!("a batch holds 1 to {max} operations"),
-                "BAD_USER_INPUT",
-            );
+            return refusal(StatusCode::BAD_REQUEST, &format!("a batch holds 1 to {max} operations"), "BAD_USER_INPUT");
         }
     }
     let info = request_info(&state, &headers, addr).await;
@@ -60,26 +48,16 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> HttpResponse {
-    let request =
-        match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-            Ok(request) => request,
-            Err(_) => {
-                return refusal(
-                    StatusCode::BAD_REQUEST,
-                    "missing or malformed query parameters",
-                    "BAD_REQUEST",
-                );
-            }
-        };
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(_) => {
+            return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_REQUEST");
+        }
+    };
     if is_mutation(&request) {
-        let mut response = refusal(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "mutations are served over POST only",
-            "BAD_REQUEST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        let mut response =
+            refusal(StatusCode::METHOD_NOT_ALLOWED, "mutations are served over POST only", "BAD_REQUEST");
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
     let info = request_info(&state, &headers, addr).await;
@@ -88,22 +66,13 @@ pub async fn get(
 
 async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -> RequestInfo {
     let auth = authenticate(&state.services, authorization_header(headers)).await;
-    RequestInfo {
-        auth,
-        client_ip: client_ip(addr),
-    }
+    RequestInfo { auth, client_ip: client_ip(addr) }
 }
 
 async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> HttpResponse {
     let started = Instant::now();
-    let operations: Vec<String> = batch
-        .iter()
-        .map(|r| {
-            r.operation_name
-                .clone()
-                .unwrap_or_else(|| "anonymous".into())
-        })
-        .collect();
+    let operations: Vec<String> =
+        batch.iter().map(|r| r.operation_name.clone().unwrap_or_else(|| "anonymous".into())).collect();
     let authenticated = matches!(info.auth, Auth::Authenticated(_));
     let loaders = std::sync::Arc::new(Loaders::new(&state.services.db));
     let batch = batch.data(info).data(loaders);

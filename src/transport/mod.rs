@@ -31,10 +31,7 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> A
     let Some(value) = authorization else {
         return Auth::Anonymous;
     };
-    let Some(token) = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-    else {
+    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
         return Auth::Invalid;
     };
     let Some(claims) = services.tokens.verify(token.trim()) else {
@@ -47,9 +44,7 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> A
 }
 
 pub fn authorization_header(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
 pub fn client_ip(addr: SocketAddr) -> std::net::IpAddr {

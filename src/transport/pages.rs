@@ -21,20 +21,13 @@ pub async fn graphiql(Query(params): Query<GraphiqlParams>) -> Html<String> {
     let bearer = params
         .token
         .filter(|t| {
-            !t.is_empty()
-                && t.len() < 4096
-                && t.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            !t.is_empty() && t.len() < 4096 && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         })
         .map(|t| format!("Bearer {t}"));
-    let mut source = GraphiQLSource::build()
-        .title("FieldForge GraphiQL")
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql");
+    let mut source =
+        GraphiQLSource::build().title("FieldForge GraphiQL").endpoint("/graphql").subscription_endpoint("/graphql");
     if let Some(bearer) = &bearer {
-        source = source
-            .header("Authorization", bearer)
-            .ws_connection_param("authorization", bearer);
+        source = source.header("Authorization", bearer).ws_connection_param("authorization", bearer);
     }
     Html(source.finish())
 }

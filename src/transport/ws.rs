@@ -89,15 +89,8 @@ impl Connection {
         });
 
         let mut shutdown = state.shutdown.clone();
-        let mut connection = Connection {
-            state,
-            protocol,
-            addr,
-            outbox,
-            init_seen: false,
-            info: None,
-            operations: HashMap::new(),
-        };
+        let mut connection =
+            Connection { state, protocol, addr, outbox, init_seen: false, info: None, operations: HashMap::new() };
         let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
@@ -133,10 +126,7 @@ impl Connection {
             operation.abort();
         }
         if let Some((code, reason)) = close {
-            let frame = CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
-            };
+            let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
             let _ = connection.outbox.send(Message::Close(Some(frame))).await;
         }
         drop(connection);
@@ -144,10 +134,7 @@ impl Connection {
     }
 
     async fn send(&self, message: Json) {
-        let _ = self
-            .outbox
-            .send(Message::Text(message.to_string().into()))
-            .await;
+        let _ = self.outbox.send(Message::Text(message.to_string().into())).await;
     }
 
     async fn handle(&mut self, text: &str) -> Outcome {
@@ -180,18 +167,12 @@ impl Connection {
             return Outcome::Close(4429, "Too many initialisation requests");
         }
         self.init_seen = true;
-        let authorization = payload.as_ref().and_then(|p| {
-            ["authorization", "Authorization"]
-                .iter()
-                .find_map(|key| p.get(*key))
-                .and_then(Json::as_str)
-        });
+        let authorization = payload
+            .as_ref()
+            .and_then(|p| ["authorization", "Authorization"].iter().find_map(|key| p.get(*key)).and_then(Json::as_str));
         match authenticate(&self.state.services, authorization).await {
             auth @ Auth::Authenticated(_) => {
-                self.info = Some(RequestInfo {
-                    auth,
-                    client_ip: super::client_ip(self.addr),
-                });
+                self.info = Some(RequestInfo { auth, client_ip: super::client_ip(self.addr) });
                 self.send(json!({ "type": "connection_ack" })).await;
                 if self.protocol == Protocol::Legacy {
                     self.send(json!({ "type": "ka" })).await;
@@ -233,19 +214,14 @@ impl Connection {
             let mut responses = schema.execute_stream(request.data(info).data(loaders));
             let mut first = true;
             while let Some(response) = responses.next().await {
-                let failed_outright =
-                    first && response.data == Value::Null && !response.errors.is_empty();
+                let failed_outright = first && response.data == Value::Null && !response.errors.is_empty();
                 first = false;
                 let message = if failed_outright {
                     json!({ "type": error, "id": operation_id, "payload": response.errors })
                 } else {
                     json!({ "type": next, "id": operation_id, "payload": response })
                 };
-                if outbox
-                    .send(Message::Text(message.to_string().into()))
-                    .await
-                    .is_err()
-                {
+                if outbox.send(Message::Text(message.to_string().into())).await.is_err() {
                     return;
                 }
                 if failed_outright {

@@ -62,28 +62,17 @@ impl TestDatabase {
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
                 let name = format!("fieldforge_test_{tag}");
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
+                let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
                 admin.close().await.ok();
                 let url = replace_database(&admin_url, &name);
-                TestDatabase {
-                    backend,
-                    url,
-                    cleanup: Some(Cleanup::Postgres { admin_url, name }),
-                }
+                TestDatabase { backend, url, cleanup: Some(Cleanup::Postgres { admin_url, name }) }
             }
         }
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
-        fieldforge::db::connect(&self.url)
-            .await
-            .expect("connect to test database")
+        fieldforge::db::connect(&self.url).await.expect("connect to test database")
     }
 }
 
@@ -98,18 +87,10 @@ impl Drop for TestDatabase {
             Some(Cleanup::Postgres { admin_url, name }) => {
                 // Drop runs outside any runtime we may block: use a thread.
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                     runtime.block_on(async {
                         let admin = Database::connect(&admin_url).await.ok()?;
-                        admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await
-                            .ok()
+                        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
                     })
                 })
                 .join();
@@ -120,9 +101,7 @@ impl Drop for TestDatabase {
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
     match query {
         Some(q) => format!("{prefix}/{name}?{q}"),
@@ -160,13 +139,7 @@ impl TestApp {
                 .await
                 .expect("server runs");
         });
-        TestApp {
-            addr,
-            db,
-            http: reqwest::Client::new(),
-            stop: Some(stop),
-            handle: Some(handle),
-        }
+        TestApp { addr, db, http: reqwest::Client::new(), stop: Some(stop), handle: Some(handle) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -179,10 +152,7 @@ impl TestApp {
 
     /// POSTs one operation and returns the JSON response.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .http
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
+        let mut request = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -199,10 +169,7 @@ impl TestApp {
                 json!({ "i": { "email": "admin@example.com", "password": PASSWORD, "name": "Ada Admin", "role": "ADMIN" } }),
             )
             .await;
-        body["data"]["register"]["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("bootstrap failed: {body}"))
-            .to_owned()
+        body["data"]["register"]["token"].as_str().unwrap_or_else(|| panic!("bootstrap failed: {body}")).to_owned()
     }
 
     /// Registers an account of `role` (as `admin_token`) and returns (token, user id).
@@ -215,10 +182,7 @@ impl TestApp {
             )
             .await;
         let payload = &body["data"]["register"];
-        let token = payload["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("register failed: {body}"))
-            .to_owned();
+        let token = payload["token"].as_str().unwrap_or_else(|| panic!("register failed: {body}")).to_owned();
         (token, payload["user"]["id"].as_str().unwrap().to_owned())
     }
 
@@ -245,7 +209,5 @@ impl Drop for TestApp {
 
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected an error, got {body}"))
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected an error, got {body}"))
 }

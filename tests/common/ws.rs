@@ -25,18 +25,10 @@ impl WsClient {
     /// Connects with the given subprotocol ("graphql-transport-ws" or "graphql-ws").
     pub async fn connect(url: &str, protocol: &str) -> WsClient {
         let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_str(protocol).unwrap(),
-        );
-        let (stream, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket connects");
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_str(protocol).unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
         assert_eq!(
-            response
-                .headers()
-                .get("sec-websocket-protocol")
-                .and_then(|v| v.to_str().ok()),
+            response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
             Some(protocol),
             "server chose the subprotocol"
         );
@@ -44,10 +36,7 @@ impl WsClient {
     }
 
     pub async fn send(&mut self, message: Value) {
-        self.stream
-            .send(Message::Text(message.to_string().into()))
-            .await
-            .expect("send");
+        self.stream.send(Message::Text(message.to_string().into())).await.expect("send");
     }
 
     pub async fn send_raw(&mut self, message: Message) {
@@ -94,8 +83,10 @@ impl WsClient {
 
     /// graphql-transport-ws handshake with a bearer token.
     pub async fn init(&mut self, token: &str) -> Value {
-        self.send(serde_json::json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
-            .await;
+        self.send(
+            serde_json::json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
+        )
+        .await;
         self.recv_json().await
     }
 }

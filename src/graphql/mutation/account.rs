@@ -31,47 +31,20 @@ impl AccountMutation {
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let actor = ctx.optional_actor()?;
         let services = ctx.services();
-        let new_user = NewUser {
-            email: input.email,
-            password: input.password,
-            name: input.name,
-            role: input.role,
-        };
-        Ok(
-            users::register(&services.db, &services.tokens, actor, new_user)
-                .await?
-                .into(),
-        )
+        let new_user = NewUser { email: input.email, password: input.password, name: input.name, role: input.role };
+        Ok(users::register(&services.db, &services.tokens, actor, new_user).await?.into())
     }
 
-    async fn login(
-        &self,
-        ctx: &Context<'_>,
-        email: String,
-        password: String,
-    ) -> Result<AuthPayload> {
+    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
         let services = ctx.services();
         let client = ctx.request().client_ip;
-        Ok(users::login(
-            &services.db,
-            &services.tokens,
-            &services.limiter,
-            client,
-            &email,
-            password,
-        )
-        .await?
-        .into())
+        Ok(users::login(&services.db, &services.tokens, &services.limiter, client, &email, password).await?.into())
     }
 
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
         let actor = ctx.actor()?;
         let id = ids::require(&id, "user")?;
-        let changes = UserChanges {
-            name: input.name,
-            role: input.role,
-            active: input.active,
-        };
+        let changes = UserChanges { name: input.name, role: input.role, active: input.active };
         Ok(User(users::update(ctx.db(), actor, id, changes).await?))
     }
 }

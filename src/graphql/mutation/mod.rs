@@ -1,8 +1,18 @@
 //! Mutation root, merged from one object per area.
 
 mod account;
+mod customers;
+mod jobs;
+mod schedules;
+mod technicians;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation);
+pub struct Mutation(
+    account::AccountMutation,
+    customers::CustomerMutation,
+    technicians::TechnicianMutation,
+    jobs::JobMutation,
+    schedules::ScheduleMutation,
+);

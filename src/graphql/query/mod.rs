@@ -1,8 +1,18 @@
 //! Query root, merged from one object per area.
 
 mod account;
+mod customers;
+mod jobs;
+mod schedules;
+mod technicians;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Query(account::AccountQuery);
+pub struct Query(
+    account::AccountQuery,
+    customers::CustomerQuery,
+    technicians::TechnicianQuery,
+    jobs::JobQuery,
+    schedules::ScheduleQuery,
+);

@@ -13,10 +13,6 @@ pub struct AuthPayload {
 
 impl From<Session> for AuthPayload {
     fn from(session: Session) -> Self {
-        AuthPayload {
-            token: session.token,
-            expires_at: session.expires_at,
-            user: User(session.user),
-        }
+        AuthPayload { token: session.token, expires_at: session.expires_at, user: User(session.user) }
     }
 }

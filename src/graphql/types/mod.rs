@@ -1,10 +1,18 @@
 //! GraphQL output types: thin wrappers over entity rows whose nested fields
 //! go through the request's DataLoaders.
 
+mod assignment;
 mod auth_payload;
+mod customer;
+mod job;
+mod schedule_entry;
 mod technician;
 mod user;
 
+pub use assignment::Assignment;
 pub use auth_payload::AuthPayload;
+pub use customer::{Customer, CustomerConnection};
+pub use job::{Job, JobConnection};
+pub use schedule_entry::{ScheduleEntry, UpcomingJob};
 pub use technician::{Technician, TechnicianConnection};
 pub use user::{User, UserConnection};

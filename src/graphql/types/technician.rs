@@ -1,8 +1,9 @@
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::User;
-use crate::domain::money;
+use super::{ScheduleEntry, UpcomingJob, User};
+use crate::domain::{DomainError, money, schedules};
 use crate::entities::technician;
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
@@ -39,12 +40,25 @@ impl Technician {
             return Ok(None);
         };
         let loaders = ctx.loaders();
-        Ok(loaders
-            .user_by_id
-            .load_one(user_id)
-            .await
-            .map_err(shared)?
-            .map(User))
+        Ok(loaders.user_by_id.load_one(user_id).await.map_err(shared)?.map(User))
+    }
+    async fn upcoming_jobs(&self, ctx: &Context<'_>) -> Result<Vec<UpcomingJob>> {
+        let rows = schedules::upcoming_jobs(ctx.db(), ctx.actor()?, Some(self.0.id)).await;
+        Ok(nothing_if_forbidden(rows)?.into_iter().map(UpcomingJob).collect())
+    }
+    /// Entries overlapping `[from, to)`, ordered by start.
+    async fn schedule(&self, ctx: &Context<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleEntry>> {
+        let rows = schedules::list(ctx.db(), ctx.actor()?, self.0.id, from, to).await;
+        Ok(nothing_if_forbidden(rows)?.into_iter().map(ScheduleEntry).collect())
+    }
+}
+
+/// Nested under an object the caller reached, a calendar it may not read is
+/// simply empty.
+fn nothing_if_forbidden<T>(rows: Result<Vec<T>, DomainError>) -> Result<Vec<T>, DomainError> {
+    match rows {
+        Err(DomainError::Forbidden) => Ok(Vec::new()),
+        other => other,
     }
 }
 

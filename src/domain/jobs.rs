@@ -1,0 +1,392 @@
+//! Jobs and every move of their lifecycle (completion and its invoice are in
+//! `billing.rs`). Each move locks the job row, checks `lifecycle`, writes the
+//! change and its journal row in one transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::actor::{Actor, Permission};
+use super::error::{DomainError, DomainResult, Violation, violation};
+use super::journal::{self, LogRow};
+use super::page::{self, Cursor, Page, PageRequest};
+use super::{clock, lifecycle, validate};
+use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
+use crate::entities::{customer, job, job_assignment, schedule, technician};
+
+pub const MAX_WINDOW: Duration = Duration::hours(24);
+
+pub struct NewJob {
+    pub customer_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub priority: JobPriority,
+    pub required_skill_level: i32,
+}
+
+pub struct Assignment {
+    pub job_id: Uuid,
+    pub technician_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct JobFilter {
+    pub statuses: Option<Vec<JobStatus>>,
+    pub technician_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub scheduled_from: Option<DateTime<Utc>>,
+    pub scheduled_to: Option<DateTime<Utc>>,
+}
+
+/// The technician a job is assigned to now, if any.
+pub async fn assigned_technician(db: &impl ConnectionTrait, job_id: Uuid) -> DomainResult<Option<Uuid>> {
+    Ok(job_assignment::Entity::find()
+        .filter(job_assignment::Column::JobId.eq(job_id))
+        .one(db)
+        .await?
+        .map(|a| a.technician_id))
+}
+
+/// Whether the caller may see the job: staff see all, a technician the jobs
+/// assigned to it now.
+pub async fn visible(db: &impl ConnectionTrait, actor: &Actor, job_id: Uuid) -> DomainResult<bool> {
+    if actor.can(Permission::ReadAllJobs) {
+        return Ok(true);
+    }
+    Ok(actor.technician_id.is_some() && assigned_technician(db, job_id).await? == actor.technician_id)
+}
+
+/// `job(id)`: None when missing or not the caller's to see.
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<job::Model>> {
+    if !visible(db, actor, id).await? {
+        return Ok(None);
+    }
+    Ok(job::Entity::find_by_id(id).one(db).await?)
+}
+
+/// `jobs`: newest first; a technician sees only jobs assigned to it.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    request: PageRequest,
+    mut filter: JobFilter,
+) -> DomainResult<Page<job::Model>> {
+    if !actor.can(Permission::ReadAllJobs) {
+        actor.require(Permission::WorkOwnJobs)?;
+        match (filter.technician_id, actor.technician_id) {
+            (Some(asked), Some(own)) if asked != own => return Ok(Page::empty(request)),
+            (_, own) => filter.technician_id = Some(own.unwrap_or_else(Uuid::nil)),
+        }
+    }
+    let mut select = job::Entity::find();
+    if let Some(statuses) = filter.statuses.filter(|s| !s.is_empty()) {
+        select = select.filter(job::Column::Status.is_in(statuses));
+    }
+    if let Some(customer_id) = filter.customer_id {
+        select = select.filter(job::Column::CustomerId.eq(customer_id));
+    }
+    if filter.technician_id.is_some() || filter.scheduled_from.is_some() || filter.scheduled_to.is_some() {
+        let mut assignments = Condition::all();
+        if let Some(technician_id) = filter.technician_id {
+            assignments = assignments.add(job_assignment::Column::TechnicianId.eq(technician_id));
+        }
+        if let Some(from) = filter.scheduled_from {
+            assignments = assignments.add(job_assignment::Column::EndsAt.gt(from));
+        }
+        if let Some(to) = filter.scheduled_to {
+            assignments = assignments.add(job_assignment::Column::StartsAt.lt(to));
+        }
+        let subquery = Query::select()
+            .column(job_assignment::Column::JobId)
+            .from(job_assignment::Entity)
+            .cond_where(assignments)
+            .to_owned();
+        select = select.filter(job::Column::Id.in_subquery(subquery));
+    }
+    page::fetch(db, select, job::Column::CreatedAt, job::Column::Id, request, |j| Cursor { at: j.created_at, id: j.id })
+        .await
+}
+
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> DomainResult<job::Model> {
+    actor.require(Permission::DispatchJobs)?;
+    let title = validate::required_text("title", &input.title, validate::NAME_MAX)?;
+    let description = validate::optional_text("description", input.description.as_deref(), validate::TEXT_MAX)?;
+    if !(1..=5).contains(&input.required_skill_level) {
+        return Err(DomainError::bad_input("requiredSkillLevel", "requiredSkillLevel must be between 1 and 5"));
+    }
+    let txn = db.begin().await?;
+    customer::Entity::find_by_id(input.customer_id).one(&txn).await?.ok_or(DomainError::NotFound("customer"))?;
+    let now = clock::now();
+    let created = job::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        customer_id: Set(input.customer_id),
+        title: Set(title),
+        description: Set(description),
+        status: Set(JobStatus::Pending),
+        priority: Set(input.priority),
+        required_skill_level: Set(input.required_skill_level),
+        notes: Set(None),
+        started_at: Set(None),
+        completed_at: Set(None),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record(
+        &txn,
+        actor,
+        "job.created",
+        &created,
+        json!({
+            "title": created.title,
+            "customerId": created.customer_id,
+            "priority": format!("{:?}", created.priority).to_uppercase(),
+            "requiredSkillLevel": created.required_skill_level,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Loads and locks a job the caller may act on (NOT_FOUND otherwise).
+/// `own_only`: technicians may act on their own jobs; staff on any.
+pub(crate) async fn lock_for_move(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    job_id: Uuid,
+) -> DomainResult<(job::Model, Option<job_assignment::Model>)> {
+    let job = job::Entity::find_by_id(job_id).lock_exclusive().one(txn).await?.ok_or(DomainError::NotFound("job"))?;
+    let assignment = job_assignment::Entity::find().filter(job_assignment::Column::JobId.eq(job_id)).one(txn).await?;
+    if !actor.can(Permission::WorkAnyJob) {
+        let own = actor.technician_id.is_some() && assignment.as_ref().map(|a| a.technician_id) == actor.technician_id;
+        if !own {
+            return Err(DomainError::NotFound("job"));
+        }
+    }
+    Ok((job, assignment))
+}
+
+pub(crate) async fn record(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    event: &str,
+    job: &job::Model,
+    data: serde_json::Value,
+) -> DomainResult<()> {
+    journal::append(txn, LogRow { event, entity_type: "job", entity_id: job.id, actor_id: Some(actor.user_id), data })
+        .await
+}
+
+fn check_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DomainResult<()> {
+    if starts_at >= ends_at {
+        return Err(DomainError::bad_input("endsAt", "endsAt must be after startsAt"));
+    }
+    if ends_at - starts_at > MAX_WINDOW {
+        return Err(DomainError::bad_input("endsAt", "a window lasts at most 24 hours"));
+    }
+    Ok(())
+}
+
+fn overlap_conflict(conflicting_job: Uuid) -> DomainError {
+    DomainError::Conflict {
+        message: "the technician already has a job in that window".into(),
+        extensions: vec![("conflictingJobId", conflicting_job.to_string())],
+    }
+}
+
+/// Another assignment of the technician overlapping the half-open window.
+async fn overlapping_assignment(
+    db: &impl ConnectionTrait,
+    technician_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    except_job: Uuid,
+) -> DomainResult<Option<job_assignment::Model>> {
+    Ok(job_assignment::Entity::find()
+        .filter(job_assignment::Column::TechnicianId.eq(technician_id))
+        .filter(job_assignment::Column::JobId.ne(except_job))
+        .filter(job_assignment::Column::StartsAt.lt(ends_at))
+        .filter(job_assignment::Column::EndsAt.gt(starts_at))
+        .order_by_asc(job_assignment::Column::StartsAt)
+        .one(db)
+        .await?)
+}
+
+/// `assignJob`: PENDING or SCHEDULED → SCHEDULED, replacing any old window.
+pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -> DomainResult<job::Model> {
+    actor.require(Permission::DispatchJobs)?;
+    let starts_at = clock::truncate(input.starts_at);
+    let ends_at = clock::truncate(input.ends_at);
+    check_window(starts_at, ends_at)?;
+
+    let txn = db.begin().await?;
+    let (job, previous) = lock_for_move(&txn, actor, input.job_id).await?;
+    lifecycle::check(job.status, JobStatus::Scheduled)?;
+    let technician = technician::Entity::find_by_id(input.technician_id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("technician"))?;
+    if !technician.active {
+        return Err(DomainError::bad_input("technicianId", "the technician is not active"));
+    }
+    if technician.skill_level < job.required_skill_level {
+        return Err(DomainError::bad_input("technicianId", "the technician's skill level is below what the job needs"));
+    }
+    if let Some(other) = overlapping_assignment(&txn, technician.id, starts_at, ends_at, job.id).await? {
+        return Err(overlap_conflict(other.job_id));
+    }
+    if let Some(entry) = schedule::Entity::find()
+        .filter(schedule::Column::TechnicianId.eq(technician.id))
+        .filter(schedule::Column::Kind.eq(ScheduleKind::Unavailable))
+        .filter(schedule::Column::StartsAt.lt(ends_at))
+        .filter(schedule::Column::EndsAt.gt(starts_at))
+        .one(&txn)
+        .await?
+    {
+        return Err(DomainError::Conflict {
+            message: "the technician is unavailable in that window".into(),
+            extensions: vec![("conflictingScheduleEntryId", entry.id.to_string())],
+        });
+    }
+
+    release_window(&txn, job.id).await?;
+    let now = clock::now();
+    let inserted = job_assignment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        job_id: Set(job.id),
+        technician_id: Set(technician.id),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(err) = inserted {
+        if violation(&err) == Some(Violation::AssignmentOverlap) {
+            // Lost a race: the winner has committed; name its job.
+            txn.rollback().await?;
+            let winner = overlapping_assignment(db, technician.id, starts_at, ends_at, job.id).await?;
+            return Err(overlap_conflict(winner.map(|a| a.job_id).unwrap_or_default()));
+        }
+        return Err(err.into());
+    }
+    schedule::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        technician_id: Set(technician.id),
+        kind: Set(ScheduleKind::Job),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        note: Set(Some(job.title.clone())),
+        job_id: Set(Some(job.id)),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let updated = set_status(&txn, job, JobStatus::Scheduled, |_| {}).await?;
+    record(
+        &txn,
+        actor,
+        "job.assigned",
+        &updated,
+        json!({
+            "technicianId": technician.id,
+            "startsAt": starts_at,
+            "endsAt": ends_at,
+            "previous": previous.map(|p| json!({ "technicianId": p.technician_id, "startsAt": p.starts_at, "endsAt": p.ends_at })),
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes the job's assignment and its JOB schedule entry.
+async fn release_window(txn: &DatabaseTransaction, job_id: Uuid) -> DomainResult<()> {
+    schedule::Entity::delete_many().filter(schedule::Column::JobId.eq(job_id)).exec(txn).await?;
+    job_assignment::Entity::delete_many().filter(job_assignment::Column::JobId.eq(job_id)).exec(txn).await?;
+    Ok(())
+}
+
+/// Writes the new status (and whatever `change` sets) on a locked job.
+pub(crate) async fn set_status(
+    txn: &DatabaseTransaction,
+    job: job::Model,
+    to: JobStatus,
+    change: impl FnOnce(&mut job::ActiveModel),
+) -> DomainResult<job::Model> {
+    let mut model: job::ActiveModel = job.into();
+    model.status = Set(to);
+    model.updated_at = Set(clock::now());
+    change(&mut model);
+    Ok(model.update(txn).await?)
+}
+
+/// `unassignJob`: SCHEDULED → PENDING; the assignment and its entry go.
+pub async fn unassign(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> DomainResult<job::Model> {
+    actor.require(Permission::DispatchJobs)?;
+    let txn = db.begin().await?;
+    let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
+    lifecycle::check(job.status, JobStatus::Pending)?;
+    release_window(&txn, job.id).await?;
+    let updated = set_status(&txn, job, JobStatus::Pending, |_| {}).await?;
+    let technician_id = assignment.map(|a| a.technician_id);
+    record(&txn, actor, "job.unassigned", &updated, json!({ "technicianId": technician_id })).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `startJob`: SCHEDULED → IN_PROGRESS; technicians start their own jobs.
+pub async fn start(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> DomainResult<job::Model> {
+    require_work(actor)?;
+    let txn = db.begin().await?;
+    let (job, _) = lock_for_move(&txn, actor, job_id).await?;
+    lifecycle::check(job.status, JobStatus::InProgress)?;
+    let now = clock::now();
+    let updated = set_status(&txn, job, JobStatus::InProgress, |m| m.started_at = Set(Some(now))).await?;
+    record(&txn, actor, "job.started", &updated, json!({ "startedAt": now })).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `cancelJob`: PENDING or SCHEDULED → CANCELLED; frees the window.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    job_id: Uuid,
+    reason: Option<String>,
+) -> DomainResult<job::Model> {
+    actor.require(Permission::DispatchJobs)?;
+    let reason = validate::optional_text("reason", reason.as_deref(), validate::TEXT_MAX)?;
+    let txn = db.begin().await?;
+    let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
+    lifecycle::check(job.status, JobStatus::Cancelled)?;
+    let from = job.status.as_str();
+    release_window(&txn, job.id).await?;
+    let now = clock::now();
+    let updated = set_status(&txn, job, JobStatus::Cancelled, |m| m.cancelled_at = Set(Some(now))).await?;
+    record(
+        &txn,
+        actor,
+        "job.cancelled",
+        &updated,
+        json!({ "from": from, "reason": reason, "technicianId": assignment.map(|a| a.technician_id) }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Staff may work any job, technicians their own (checked on the row).
+pub(crate) fn require_work(actor: &Actor) -> DomainResult<()> {
+    if actor.can(Permission::WorkAnyJob) { Ok(()) } else { actor.require(Permission::WorkOwnJobs) }
+}

@@ -1,0 +1,164 @@
+//! Technicians' calendars: AVAILABLE and UNAVAILABLE entries made by hand,
+//! JOB entries that follow assignments, availability and upcoming work.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::actor::{Actor, Permission};
+use super::error::{DomainError, DomainResult};
+use super::{clock, technicians, validate};
+use crate::entities::enums::ScheduleKind;
+use crate::entities::{job_assignment, schedule, technician, technician_upcoming_job};
+
+pub struct NewEntry {
+    pub technician_id: Uuid,
+    pub kind: ScheduleKind,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// Staff manage anyone's calendar; a technician only its own.
+fn require_calendar(actor: &Actor, technician_id: Uuid) -> DomainResult<()> {
+    if actor.can(Permission::ManageAnySchedule) {
+        return Ok(());
+    }
+    actor.require(Permission::ManageOwnSchedule)?;
+    if actor.technician_id == Some(technician_id) { Ok(()) } else { Err(DomainError::Forbidden) }
+}
+
+fn check_window(from: DateTime<Utc>, to: DateTime<Utc>, field: &'static str) -> DomainResult<()> {
+    if from < to { Ok(()) } else { Err(DomainError::bad_input(field, format!("{field} must be after the start"))) }
+}
+
+/// Every entry overlapping `[from, to)`, ordered by start.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    technician_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> DomainResult<Vec<schedule::Model>> {
+    if !technicians::visible(actor, technician_id) {
+        return Err(DomainError::Forbidden);
+    }
+    check_window(from, to, "to")?;
+    Ok(schedule::Entity::find()
+        .filter(schedule::Column::TechnicianId.eq(technician_id))
+        .filter(schedule::Column::StartsAt.lt(to))
+        .filter(schedule::Column::EndsAt.gt(from))
+        .order_by_asc(schedule::Column::StartsAt)
+        .order_by_asc(schedule::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn create(db: &impl ConnectionTrait, actor: &Actor, input: NewEntry) -> DomainResult<schedule::Model> {
+    require_calendar(actor, input.technician_id)?;
+    if input.kind == ScheduleKind::Job {
+        return Err(DomainError::bad_input("kind", "JOB entries come from assignJob"));
+    }
+    let starts_at = clock::truncate(input.starts_at);
+    let ends_at = clock::truncate(input.ends_at);
+    check_window(starts_at, ends_at, "endsAt")?;
+    let note = validate::optional_text("note", input.note.as_deref(), validate::TEXT_MAX)?;
+    technician::Entity::find_by_id(input.technician_id).one(db).await?.ok_or(DomainError::NotFound("technician"))?;
+    if input.kind == ScheduleKind::Unavailable {
+        // Booked work must be moved first: an UNAVAILABLE entry never hides a job.
+        if let Some(booked) = job_assignment::Entity::find()
+            .filter(job_assignment::Column::TechnicianId.eq(input.technician_id))
+            .filter(job_assignment::Column::StartsAt.lt(ends_at))
+            .filter(job_assignment::Column::EndsAt.gt(starts_at))
+            .one(db)
+            .await?
+        {
+            return Err(DomainError::Conflict {
+                message: "the technician has a job in that window".into(),
+                extensions: vec![("conflictingJobId", booked.job_id.to_string())],
+            });
+        }
+    }
+    let entry = schedule::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        technician_id: Set(input.technician_id),
+        kind: Set(input.kind),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        note: Set(note),
+        job_id: Set(None),
+        created_at: Set(clock::now()),
+    };
+    Ok(entry.insert(db).await?)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<bool> {
+    let entry = schedule::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("schedule entry"))?;
+    if !technicians::visible(actor, entry.technician_id) {
+        return Err(DomainError::NotFound("schedule entry"));
+    }
+    require_calendar(actor, entry.technician_id)?;
+    if entry.kind == ScheduleKind::Job {
+        return Err(DomainError::bad_input("id", "JOB entries go with their assignment: use unassignJob"));
+    }
+    schedule::Entity::delete_by_id(entry.id).exec(db).await?;
+    Ok(true)
+}
+
+/// Active technicians with the skill and nothing booked or blocked in the window.
+pub async fn available_technicians(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    min_skill_level: Option<i32>,
+) -> DomainResult<Vec<technician::Model>> {
+    actor.require(Permission::ManageTechnicians)?;
+    check_window(starts_at, ends_at, "endsAt")?;
+    let busy = Query::select()
+        .column(job_assignment::Column::TechnicianId)
+        .from(job_assignment::Entity)
+        .and_where(job_assignment::Column::StartsAt.lt(ends_at))
+        .and_where(job_assignment::Column::EndsAt.gt(starts_at))
+        .to_owned();
+    let blocked = Query::select()
+        .column(schedule::Column::TechnicianId)
+        .from(schedule::Entity)
+        .and_where(schedule::Column::Kind.eq(ScheduleKind::Unavailable))
+        .and_where(schedule::Column::StartsAt.lt(ends_at))
+        .and_where(schedule::Column::EndsAt.gt(starts_at))
+        .to_owned();
+    Ok(technician::Entity::find()
+        .filter(technician::Column::Active.eq(true))
+        .filter(technician::Column::SkillLevel.gte(min_skill_level.unwrap_or(1)))
+        .filter(technician::Column::Id.not_in_subquery(busy))
+        .filter(technician::Column::Id.not_in_subquery(blocked))
+        .order_by_asc(technician::Column::Name)
+        .order_by_asc(technician::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Rows of `technician_upcoming_jobs`: one technician's, or (staff) everyone's.
+pub async fn upcoming_jobs(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    technician_id: Option<Uuid>,
+) -> DomainResult<Vec<technician_upcoming_job::Model>> {
+    let technician_id = match technician_id {
+        Some(id) if technicians::visible(actor, id) => Some(id),
+        Some(_) => return Err(DomainError::Forbidden),
+        None if actor.can(Permission::ReadAllTechnicians) => None,
+        None => Some(actor.technician_id.ok_or(DomainError::Forbidden)?),
+    };
+    let mut select = technician_upcoming_job::Entity::find();
+    if let Some(id) = technician_id {
+        select = select.filter(technician_upcoming_job::Column::TechnicianId.eq(id));
+    }
+    Ok(select
+        .order_by_asc(technician_upcoming_job::Column::StartsAt)
+        .order_by_asc(technician_upcoming_job::Column::JobId)
+        .all(db)
+        .await?)
+}

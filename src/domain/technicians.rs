@@ -1,0 +1,148 @@
+//! Technicians: profiles with skill and rate, optionally linked to a
+//! TECHNICIAN login (one login, at most one technician).
+
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::actor::{Actor, Permission};
+use super::customers::{PHONE_MAX, optional_email};
+use super::error::{DomainError, DomainResult, Violation, violation};
+use super::page::{self, Cursor, Page, PageRequest};
+use super::{clock, money, validate};
+use crate::entities::enums::Role;
+use crate::entities::{technician, user};
+
+pub const MAX_HOURLY_RATE_CENTS: i64 = 1_000_000;
+
+pub struct TechnicianFields {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub skill_level: Option<i32>,
+    pub hourly_rate: Option<Decimal>,
+    pub active: Option<bool>,
+    pub user_id: Option<Uuid>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    request: PageRequest,
+    active: Option<bool>,
+) -> DomainResult<Page<technician::Model>> {
+    actor.require(Permission::ManageTechnicians)?;
+    let mut select = technician::Entity::find();
+    if let Some(active) = active {
+        select = select.filter(technician::Column::Active.eq(active));
+    }
+    page::fetch(db, select, technician::Column::CreatedAt, technician::Column::Id, request, |t| Cursor {
+        at: t.created_at,
+        id: t.id,
+    })
+    .await
+}
+
+/// Whether the caller may see this technician: staff see all, a technician itself.
+pub fn visible(actor: &Actor, technician_id: Uuid) -> bool {
+    actor.can(Permission::ReadAllTechnicians) || actor.technician_id == Some(technician_id)
+}
+
+/// `technician(id)`: None when missing or not the caller's to see.
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<technician::Model>> {
+    if !visible(actor, id) {
+        return Ok(None);
+    }
+    Ok(technician::Entity::find_by_id(id).one(db).await?)
+}
+
+fn skill(value: i32) -> DomainResult<i32> {
+    if (1..=5).contains(&value) {
+        Ok(value)
+    } else {
+        Err(DomainError::bad_input("skillLevel", "skillLevel must be between 1 and 5"))
+    }
+}
+
+fn rate(value: Decimal) -> DomainResult<i64> {
+    money::to_cents_in("hourlyRate", value, 0, MAX_HOURLY_RATE_CENTS)
+}
+
+/// The login to link must exist and be a TECHNICIAN account.
+async fn linkable_user(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<Uuid> {
+    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::NotFound("user"))?;
+    if user.role != Role::Technician {
+        return Err(DomainError::bad_input("userId", "only a TECHNICIAN login can be linked to a technician"));
+    }
+    Ok(user.id)
+}
+
+fn link_conflict(err: sea_orm::DbErr) -> DomainError {
+    match violation(&err) {
+        Some(Violation::Unique) => DomainError::conflict("that login is already linked to another technician"),
+        _ => err.into(),
+    }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    fields: TechnicianFields,
+) -> DomainResult<technician::Model> {
+    actor.require(Permission::ManageTechnicians)?;
+    let name = validate::required_text("name", fields.name.as_deref().unwrap_or_default(), validate::NAME_MAX)?;
+    let skill_level = skill(fields.skill_level.unwrap_or(1))?;
+    let hourly_rate_cents = rate(fields.hourly_rate.unwrap_or_default())?;
+    let user_id = match fields.user_id {
+        Some(id) => Some(linkable_user(db, id).await?),
+        None => None,
+    };
+    let now = clock::now();
+    let model = technician::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        name: Set(name),
+        email: Set(optional_email(fields.email.as_deref())?),
+        phone: Set(validate::optional_text("phone", fields.phone.as_deref(), PHONE_MAX)?),
+        skill_level: Set(skill_level),
+        hourly_rate_cents: Set(hourly_rate_cents),
+        active: Set(fields.active.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    model.insert(db).await.map_err(link_conflict)
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    fields: TechnicianFields,
+) -> DomainResult<technician::Model> {
+    actor.require(Permission::ManageTechnicians)?;
+    let existing = technician::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("technician"))?;
+    let mut model: technician::ActiveModel = existing.into();
+    if let Some(name) = fields.name.as_deref() {
+        model.name = Set(validate::required_text("name", name, validate::NAME_MAX)?);
+    }
+    if fields.email.is_some() {
+        model.email = Set(optional_email(fields.email.as_deref())?);
+    }
+    if fields.phone.is_some() {
+        model.phone = Set(validate::optional_text("phone", fields.phone.as_deref(), PHONE_MAX)?);
+    }
+    if let Some(level) = fields.skill_level {
+        model.skill_level = Set(skill(level)?);
+    }
+    if let Some(value) = fields.hourly_rate {
+        model.hourly_rate_cents = Set(rate(value)?);
+    }
+    if let Some(active) = fields.active {
+        model.active = Set(active);
+    }
+    if let Some(user_id) = fields.user_id {
+        model.user_id = Set(Some(linkable_user(db, user_id).await?));
+    }
+    model.updated_at = Set(clock::now());
+    model.update(db).await.map_err(link_conflict)
+}

@@ -1,0 +1,72 @@
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::domain::jobs::{self, Assignment, NewJob};
+use crate::entities::enums::JobPriority;
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
+use crate::graphql::types::Job;
+
+#[derive(InputObject)]
+pub struct CreateJobInput {
+    pub customer_id: ID,
+    pub title: String,
+    pub description: Option<String>,
+    #[graphql(default_with = "Some(JobPriority::Normal)")]
+    pub priority: Option<JobPriority>,
+    #[graphql(default_with = "Some(1)")]
+    pub required_skill_level: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct AssignJobInput {
+    pub job_id: ID,
+    pub technician_id: ID,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct JobMutation;
+
+#[Object]
+impl JobMutation {
+    async fn create_job(&self, ctx: &Context<'_>, input: CreateJobInput) -> Result<Job> {
+        let actor = ctx.actor()?;
+        let new_job = NewJob {
+            customer_id: ids::require(&input.customer_id, "customer")?,
+            title: input.title,
+            description: input.description,
+            priority: input.priority.unwrap_or(JobPriority::Normal),
+            required_skill_level: input.required_skill_level.unwrap_or(1),
+        };
+        Ok(Job(jobs::create(ctx.db(), actor, new_job).await?))
+    }
+
+    /// Books the job into the technician's calendar (or moves it there).
+    async fn assign_job(&self, ctx: &Context<'_>, input: AssignJobInput) -> Result<Job> {
+        let actor = ctx.actor()?;
+        let assignment = Assignment {
+            job_id: ids::require(&input.job_id, "job")?,
+            technician_id: ids::require(&input.technician_id, "technician")?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+        };
+        Ok(Job(jobs::assign(ctx.db(), actor, assignment).await?))
+    }
+
+    async fn unassign_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
+        let actor = ctx.actor()?;
+        Ok(Job(jobs::unassign(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
+    }
+
+    async fn start_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
+        let actor = ctx.actor()?;
+        Ok(Job(jobs::start(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
+    }
+
+    async fn cancel_job(&self, ctx: &Context<'_>, job_id: ID, reason: Option<String>) -> Result<Job> {
+        let actor = ctx.actor()?;
+        Ok(Job(jobs::cancel(ctx.db(), actor, ids::require(&job_id, "job")?, reason).await?))
+    }
+}

@@ -1,0 +1,66 @@
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use rust_decimal::Decimal;
+
+use crate::domain::technicians::{self, TechnicianFields};
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
+use crate::graphql::types::Technician;
+
+#[derive(InputObject)]
+pub struct CreateTechnicianInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub skill_level: i32,
+    pub hourly_rate: Decimal,
+    #[graphql(default_with = "Some(true)")]
+    pub active: Option<bool>,
+    /// Link to a TECHNICIAN login.
+    pub user_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateTechnicianInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub skill_level: Option<i32>,
+    pub hourly_rate: Option<Decimal>,
+    pub active: Option<bool>,
+    pub user_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct TechnicianMutation;
+
+#[Object]
+impl TechnicianMutation {
+    async fn create_technician(&self, ctx: &Context<'_>, input: CreateTechnicianInput) -> Result<Technician> {
+        let actor = ctx.actor()?;
+        let fields = TechnicianFields {
+            name: Some(input.name),
+            email: input.email,
+            phone: input.phone,
+            skill_level: Some(input.skill_level),
+            hourly_rate: Some(input.hourly_rate),
+            active: input.active,
+            user_id: input.user_id.as_ref().map(|id| ids::require(id, "user")).transpose()?,
+        };
+        Ok(Technician(technicians::create(ctx.db(), actor, fields).await?))
+    }
+
+    async fn update_technician(&self, ctx: &Context<'_>, id: ID, input: UpdateTechnicianInput) -> Result<Technician> {
+        let actor = ctx.actor()?;
+        let id = ids::require(&id, "technician")?;
+        let fields = TechnicianFields {
+            name: input.name,
+            email: input.email,
+            phone: input.phone,
+            skill_level: input.skill_level,
+            hourly_rate: input.hourly_rate,
+            active: input.active,
+            user_id: input.user_id.as_ref().map(|id| ids::require(id, "user")).transpose()?,
+        };
+        Ok(Technician(technicians::update(ctx.db(), actor, id, fields).await?))
+    }
+}

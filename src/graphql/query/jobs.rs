@@ -1,0 +1,55 @@
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::domain::jobs::{self, JobFilter};
+use crate::domain::page::PageRequest;
+use crate::entities::enums::JobStatus;
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
+use crate::graphql::types::{Job, JobConnection};
+
+#[derive(InputObject, Default)]
+#[graphql(name = "JobFilter")]
+pub struct JobFilterInput {
+    pub status: Option<Vec<JobStatus>>,
+    pub technician_id: Option<ID>,
+    pub customer_id: Option<ID>,
+    /// The assignment window overlaps `[scheduledFrom, scheduledTo)`.
+    pub scheduled_from: Option<DateTime<Utc>>,
+    pub scheduled_to: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct JobQuery;
+
+#[Object]
+impl JobQuery {
+    /// Jobs newest first (a technician sees only jobs assigned to it).
+    async fn jobs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<JobFilterInput>,
+    ) -> Result<JobConnection> {
+        let actor = ctx.actor()?;
+        let request = PageRequest::new(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        // An ID that names nothing matches nothing.
+        let filter = JobFilter {
+            statuses: filter.status,
+            technician_id: filter.technician_id.as_ref().map(ids::parse_or_nil),
+            customer_id: filter.customer_id.as_ref().map(ids::parse_or_nil),
+            scheduled_from: filter.scheduled_from,
+            scheduled_to: filter.scheduled_to,
+        };
+        let page = jobs::list(ctx.db(), actor, request, filter).await?;
+        Ok(JobConnection::from_page(page, Job))
+    }
+
+    async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
+        let actor = ctx.actor()?;
+        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        Ok(jobs::get(ctx.db(), actor, id).await?.map(Job))
+    }
+}

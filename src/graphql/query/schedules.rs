@@ -1,0 +1,35 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::domain::schedules;
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
+use crate::graphql::types::{ScheduleEntry, UpcomingJob};
+
+#[derive(Default)]
+pub struct ScheduleQuery;
+
+#[Object]
+impl ScheduleQuery {
+    /// Every entry of the technician overlapping `[from, to)`, ordered by start.
+    async fn schedule(
+        &self,
+        ctx: &Context<'_>,
+        technician_id: ID,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ScheduleEntry>> {
+        let actor = ctx.actor()?;
+        let technician_id = ids::parse_or_nil(&technician_id);
+        let rows = schedules::list(ctx.db(), actor, technician_id, from, to).await?;
+        Ok(rows.into_iter().map(ScheduleEntry).collect())
+    }
+
+    /// Scheduled and in-progress work that has not ended yet, soonest first.
+    async fn upcoming_jobs(&self, ctx: &Context<'_>, technician_id: Option<ID>) -> Result<Vec<UpcomingJob>> {
+        let actor = ctx.actor()?;
+        let technician_id = technician_id.as_ref().map(ids::parse_or_nil);
+        let rows = schedules::upcoming_jobs(ctx.db(), actor, technician_id).await?;
+        Ok(rows.into_iter().map(UpcomingJob).collect())
+    }
+}

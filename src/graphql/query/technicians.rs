@@ -1,0 +1,46 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::domain::page::PageRequest;
+use crate::domain::{schedules, technicians};
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
+use crate::graphql::types::{Technician, TechnicianConnection};
+
+#[derive(Default)]
+pub struct TechnicianQuery;
+
+#[Object]
+impl TechnicianQuery {
+    async fn technicians(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        active: Option<bool>,
+    ) -> Result<TechnicianConnection> {
+        let actor = ctx.actor()?;
+        let request = PageRequest::new(first, after.as_deref())?;
+        let page = technicians::list(ctx.db(), actor, request, active).await?;
+        Ok(TechnicianConnection::from_page(page, Technician))
+    }
+
+    async fn technician(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Technician>> {
+        let actor = ctx.actor()?;
+        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        Ok(technicians::get(ctx.db(), actor, id).await?.map(Technician))
+    }
+
+    /// Active technicians with the skill and nothing booked or blocked in the window.
+    async fn available_technicians(
+        &self,
+        ctx: &Context<'_>,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        min_skill_level: Option<i32>,
+    ) -> Result<Vec<Technician>> {
+        let actor = ctx.actor()?;
+        let rows = schedules::available_technicians(ctx.db(), actor, starts_at, ends_at, min_skill_level).await?;
+        Ok(rows.into_iter().map(Technician).collect())
+    }
+}

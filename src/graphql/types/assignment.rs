@@ -1,0 +1,32 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use super::{Job, Technician};
+use crate::domain::DomainError;
+use crate::entities::job_assignment;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::shared;
+
+#[derive(Clone)]
+pub struct Assignment(pub job_assignment::Model);
+
+#[Object]
+impl Assignment {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+        let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
+        Ok(Job(job.ok_or_else(|| DomainError::internal("assignment without job"))?))
+    }
+    async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
+        let technician = ctx.loaders().technician_by_id.load_one(self.0.technician_id).await.map_err(shared)?;
+        Ok(Technician(technician.ok_or_else(|| DomainError::internal("assignment without technician"))?))
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+}

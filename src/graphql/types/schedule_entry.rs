@@ -1,0 +1,65 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use super::{Job, Technician};
+use crate::domain::DomainError;
+use crate::entities::enums::ScheduleKind;
+use crate::entities::{schedule, technician_upcoming_job};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::shared;
+
+#[derive(Clone)]
+pub struct ScheduleEntry(pub schedule::Model);
+
+#[Object]
+impl ScheduleEntry {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
+        load_technician(ctx, self.0.technician_id).await
+    }
+    async fn kind(&self) -> ScheduleKind {
+        self.0.kind
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// Set for kind JOB.
+    async fn job(&self, ctx: &Context<'_>) -> Result<Option<Job>> {
+        let Some(job_id) = self.0.job_id else { return Ok(None) };
+        Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(Job))
+    }
+}
+
+/// A row of the `technician_upcoming_jobs` view.
+#[derive(Clone)]
+pub struct UpcomingJob(pub technician_upcoming_job::Model);
+
+#[Object]
+impl UpcomingJob {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+        let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
+        Ok(Job(job.ok_or_else(|| DomainError::internal("upcoming job vanished"))?))
+    }
+    async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
+        load_technician(ctx, self.0.technician_id).await
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+}
+
+async fn load_technician(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Technician> {
+    let technician = ctx.loaders().technician_by_id.load_one(id).await.map_err(shared)?;
+    Ok(Technician(technician.ok_or_else(|| DomainError::internal("technician vanished"))?))
+}
