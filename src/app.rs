@@ -38,6 +38,7 @@ pub enum StartError {
 /// A server bound to its port, ready to run.
 pub struct Server {
     listener: TcpListener,
+    statements: db::StatementCounter,
     router: Router,
     shutdown: watch::Sender<bool>,
 }
@@ -49,14 +50,19 @@ impl Server {
         if generated {
             tracing::warn!("JWT_SECRET is not set: using a random secret; tokens end with this process");
         }
-        let db = db::connect(&settings.database_url).await?;
+        let (db, statements) = db::connect_counted(&settings.database_url).await?;
         db::migrate(&db).await?;
         let services = Arc::new(Services { db, tokens, limiter: LoginLimiter::default() });
         let schema = graphql::build(services.clone(), &settings.limits);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;
         let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx };
-        Ok(Server { listener, router: router(state), shutdown })
+        Ok(Server { listener, statements, router: router(state), shutdown })
+    }
+
+    /// SQL statements run so far by this server's pool.
+    pub fn statements(&self) -> db::StatementCounter {
+        self.statements.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -66,7 +72,7 @@ impl Server {
     /// Serves until `stop` resolves, then lets in-flight requests finish and
     /// closes websockets with a close frame.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Server { listener, router, shutdown } = self;
+        let Server { listener, router, shutdown, .. } = self;
         tracing::info!(address = %listener.local_addr()?, "serving GraphQL on /graphql, GraphiQL on /graphiql");
         let signal = async move {
             stop.await;

@@ -3,6 +3,7 @@
 //! and talks to it over HTTP and websockets.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -112,6 +113,7 @@ fn replace_database(url: &str, name: &str) -> String {
 /// A running server with its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub statements: fieldforge::db::StatementCounter,
     pub db: TestDatabase,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -130,6 +132,7 @@ impl TestApp {
         configure(&mut settings);
         let server = Server::build(settings).await.expect("server starts");
         let addr = server.local_addr();
+        let statements = server.statements();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             server
@@ -139,7 +142,7 @@ impl TestApp {
                 .await
                 .expect("server runs");
         });
-        TestApp { addr, db, http: reqwest::Client::new(), stop: Some(stop), handle: Some(handle) }
+        TestApp { addr, statements, db, http: reqwest::Client::new(), stop: Some(stop), handle: Some(handle) }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,566 @@
+//! Customers, technicians, jobs and their lifecycle, assignments, schedules,
+//! availability; the role table for these operations; the journal.
+
+mod common;
+
+use common::fixtures::*;
+use common::{TestApp, backends};
+use fieldforge::entities::log;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+#[tokio::test]
+async fn customers_crud_search_and_roles() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        create_customer(&app, &office.admin, "Zed Zimmer").await;
+        create_customer(&app, &office.dispatcher, "Anna 100% Sure").await;
+
+        let search = "query($s: String) { customers(search: $s) { totalCount nodes { name } } }";
+        let body = app.gql(Some(&office.dispatcher), search, json!({ "s": "zIMM" })).await;
+        assert_eq!(body["data"]["customers"]["totalCount"], 1, "{backend:?}: {body}");
+        assert_eq!(body["data"]["customers"]["nodes"][0]["name"], "Zed Zimmer");
+        let body = app.gql(Some(&office.dispatcher), search, json!({ "s": "100%" })).await;
+        assert_eq!(body["data"]["customers"]["totalCount"], 1, "{backend:?}: % is literal: {body}");
+        let body = app.gql(Some(&office.dispatcher), search, json!({ "s": "555 0100" })).await;
+        assert_eq!(body["data"]["customers"]["totalCount"], 3, "{backend:?}: phone search");
+        let body = app.gql(Some(&office.dispatcher), search, json!({})).await;
+        assert_eq!(body["data"]["customers"]["nodes"][0]["name"], "Anna 100% Sure", "newest first");
+
+        let update =
+            "mutation($id: ID!, $i: UpdateCustomerInput!) { updateCustomer(id: $id, input: $i) { name email phone } }";
+        let body = app
+            .gql(
+                Some(&office.dispatcher),
+                update,
+                json!({ "id": office.customer_id, "i": { "name": "Carla C", "phone": "" } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["updateCustomer"],
+            json!({ "name": "Carla C", "email": "carla.customer@example.com", "phone": null })
+        );
+        let body = app
+            .gql(Some(&office.dispatcher), update, json!({ "id": office.customer_id, "i": { "email": "nope" } }))
+            .await;
+        expect_code(&body, "BAD_USER_INPUT");
+        let body = app
+            .gql(Some(&office.dispatcher), update, json!({ "id": uuid::Uuid::new_v4(), "i": { "name": "X" } }))
+            .await;
+        expect_code(&body, "NOT_FOUND");
+
+        // Technicians: no customer operations at all.
+        expect_code(&app.gql(Some(&office.tech), search, json!({})).await, "FORBIDDEN");
+        let one = "query($id: ID!) { customer(id: $id) { name } }";
+        expect_code(&app.gql(Some(&office.tech), one, json!({ "id": office.customer_id })).await, "FORBIDDEN");
+        let create = "mutation { createCustomer(input: { name: \"X\" }) { id } }";
+        expect_code(&app.gql(Some(&office.tech), create, json!({})).await, "FORBIDDEN");
+        expect_code(
+            &app.gql(Some(&office.tech), update, json!({ "id": office.customer_id, "i": { "name": "X" } })).await,
+            "FORBIDDEN",
+        );
+        // Staff: a missing customer is null, not an error.
+        let body = app.gql(Some(&office.admin), one, json!({ "id": uuid::Uuid::new_v4() })).await;
+        assert!(body["data"]["customer"].is_null() && body["errors"].is_null(), "{body}");
+        let long = format!("mutation {{ createCustomer(input: {{ name: \"{}\" }}) {{ id }} }}", "n".repeat(201));
+        expect_code(&app.gql(Some(&office.admin), &long, json!({})).await, "BAD_USER_INPUT");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn technicians_crud_links_and_roles() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let one = "query($id: ID!) { technician(id: $id) { id name hourlyRate skillLevel user { email } } }";
+        let body = app.gql(Some(&office.dispatcher), one, json!({ "id": office.other_tech_id })).await;
+        assert_eq!(body["data"]["technician"]["hourlyRate"], "55.50", "{backend:?}: exact money: {body}");
+        assert_eq!(body["data"]["technician"]["user"]["email"], "otto@example.com");
+
+        // A technician sees itself, and nobody else (null, as if missing).
+        let me = app.gql(Some(&office.tech), one, json!({ "id": office.tech_id })).await;
+        assert_eq!(me["data"]["technician"]["name"], "Tess");
+        let other = app.gql(Some(&office.tech), one, json!({ "id": office.other_tech_id })).await;
+        assert!(other["data"]["technician"].is_null() && other["errors"].is_null(), "{other}");
+        let linked = app.gql(Some(&office.tech), "{ me { technician { id } } }", json!({})).await;
+        assert_eq!(linked["data"]["me"]["technician"]["id"], office.tech_id.as_str());
+        expect_code(&app.gql(Some(&office.tech), "{ technicians { totalCount } }", json!({})).await, "FORBIDDEN");
+
+        let create = "mutation($i: CreateTechnicianInput!) { createTechnician(input: $i) { id active } }";
+        for (label, input) in [
+            ("skill 0", json!({ "name": "X", "skillLevel": 0, "hourlyRate": "10" })),
+            ("skill 6", json!({ "name": "X", "skillLevel": 6, "hourlyRate": "10" })),
+            ("negative rate", json!({ "name": "X", "skillLevel": 1, "hourlyRate": "-1" })),
+            ("rate too high", json!({ "name": "X", "skillLevel": 1, "hourlyRate": "10000.01" })),
+            ("three decimals", json!({ "name": "X", "skillLevel": 1, "hourlyRate": "10.001" })),
+        ] {
+            let body = app.gql(Some(&office.admin), create, json!({ "i": input })).await;
+            expect_code(&body, "BAD_USER_INPUT");
+            let _ = label;
+        }
+        // A login links to at most one technician, and only a TECHNICIAN login.
+        let me = app.gql(Some(&office.tech), "{ me { id } }", json!({})).await;
+        let tech_user = me["data"]["me"]["id"].as_str().unwrap();
+        let body = app
+            .gql(
+                Some(&office.admin),
+                create,
+                json!({ "i": { "name": "Dup", "skillLevel": 1, "hourlyRate": "1", "userId": tech_user } }),
+            )
+            .await;
+        expect_code(&body, "CONFLICT");
+        let admin_me = app.gql(Some(&office.admin), "{ me { id } }", json!({})).await;
+        let admin_user = admin_me["data"]["me"]["id"].as_str().unwrap();
+        let body = app
+            .gql(
+                Some(&office.admin),
+                create,
+                json!({ "i": { "name": "Adm", "skillLevel": 1, "hourlyRate": "1", "userId": admin_user } }),
+            )
+            .await;
+        expect_code(&body, "BAD_USER_INPUT");
+        expect_code(
+            &app.gql(Some(&office.tech), create, json!({ "i": { "name": "T", "skillLevel": 1, "hourlyRate": "1" } }))
+                .await,
+            "FORBIDDEN",
+        );
+
+        let body = app
+            .gql(
+                Some(&office.admin),
+                create,
+                json!({ "i": { "name": "Idle", "skillLevel": 2, "hourlyRate": "20", "active": false } }),
+            )
+            .await;
+        assert_eq!(body["data"]["createTechnician"]["active"], false);
+        let body = app.gql(Some(&office.admin), "{ technicians(active: true) { totalCount } }", json!({})).await;
+        assert_eq!(body["data"]["technicians"]["totalCount"], 2);
+        let update = "mutation($id: ID!) { updateTechnician(id: $id, input: { skillLevel: 4, hourlyRate: \"42.25\" }) { skillLevel hourlyRate } }";
+        let body = app.gql(Some(&office.dispatcher), update, json!({ "id": office.tech_id })).await;
+        assert_eq!(body["data"]["updateTechnician"], json!({ "skillLevel": 4, "hourlyRate": "42.25" }));
+        expect_code(&app.gql(Some(&office.tech), update, json!({ "id": office.tech_id })).await, "FORBIDDEN");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_lifecycle_and_its_forbidden_moves() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let job = create_job(&app, d, &office.customer_id, "Boiler service", 2).await;
+
+        // PENDING: cannot start.
+        let body = job_move(&app, d, "startJob", &job).await;
+        expect_code(&body, "INVALID_TRANSITION");
+        assert_eq!(body["errors"][0]["extensions"]["from"], "PENDING");
+        assert_eq!(body["errors"][0]["extensions"]["to"], "IN_PROGRESS");
+        expect_code(&job_move(&app, d, "unassignJob", &job).await, "INVALID_TRANSITION");
+
+        assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+        // Reassignment replaces the window.
+        let body = assign(&app, d, &job, &office.other_tech_id, &at(1, 13), &at(1, 15)).await;
+        assert_eq!(
+            body["data"]["assignJob"]["assignment"]["technician"]["id"],
+            office.other_tech_id.as_str(),
+            "{body}"
+        );
+        let schedule = "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { kind job { id } } }";
+        let old = app.gql(Some(d), schedule, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+        assert_eq!(old["data"]["schedule"], json!([]), "{backend:?}: old window freed");
+        let new = app.gql(Some(d), schedule, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+        assert_eq!(new["data"]["schedule"], json!([{ "kind": "JOB", "job": { "id": job } }]));
+
+        let body = job_move(&app, d, "unassignJob", &job).await;
+        assert_eq!(body["data"]["unassignJob"]["status"], "PENDING");
+        let new = app.gql(Some(d), schedule, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+        assert_eq!(new["data"]["schedule"], json!([]), "unassign removes the JOB entry");
+
+        assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+        let body = job_move(&app, &office.tech, "startJob", &job).await;
+        assert_eq!(body["data"]["startJob"]["status"], "IN_PROGRESS", "{backend:?}: {body}");
+        assert!(body["data"]["startJob"]["startedAt"].is_string());
+        for mutation in ["cancelJob", "unassignJob", "startJob"] {
+            let body = job_move(&app, d, mutation, &job).await;
+            expect_code(&body, "INVALID_TRANSITION");
+            assert_eq!(body["errors"][0]["extensions"]["from"], "IN_PROGRESS", "{mutation}");
+        }
+        let body = assign(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+        expect_code(&body, "INVALID_TRANSITION");
+
+        // Cancel from PENDING and from SCHEDULED; the window is freed.
+        let pending = create_job(&app, d, &office.customer_id, "Quote", 1).await;
+        let body = job_move(&app, d, "cancelJob", &pending).await;
+        assert_eq!(body["data"]["cancelJob"]["status"], "CANCELLED");
+        assert!(body["data"]["cancelJob"]["cancelledAt"].is_string());
+        expect_code(&job_move(&app, d, "cancelJob", &pending).await, "INVALID_TRANSITION");
+        let scheduled = create_job(&app, d, &office.customer_id, "Leak", 1).await;
+        assign_ok(&app, d, &scheduled, &office.other_tech_id, &at(2, 9), &at(2, 10)).await;
+        job_move(&app, d, "cancelJob", &scheduled).await;
+        let again = create_job(&app, d, &office.customer_id, "Leak again", 1).await;
+        assign_ok(&app, d, &again, &office.other_tech_id, &at(2, 9), &at(2, 10)).await;
+
+        let body = app
+            .gql(
+                Some(d),
+                "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }",
+                json!({ "i": { "customerId": uuid::Uuid::new_v4(), "title": "x" } }),
+            )
+            .await;
+        expect_code(&body, "NOT_FOUND");
+        expect_code(&job_move(&app, d, "startJob", &uuid::Uuid::new_v4().to_string()).await, "NOT_FOUND");
+
+        // Every change left exactly one journal row, with its actor.
+        let db = app.db.connect().await;
+        let rows = log::Entity::find()
+            .filter(log::Column::EntityType.eq("job"))
+            .filter(log::Column::EntityId.eq(uuid::Uuid::parse_str(&job).unwrap()))
+            .order_by_asc(log::Column::Id)
+            .all(&db)
+            .await
+            .unwrap();
+        let events: Vec<&str> = rows.iter().map(|r| r.event.as_str()).collect();
+        assert_eq!(
+            events,
+            ["job.created", "job.assigned", "job.assigned", "job.unassigned", "job.assigned", "job.started"],
+            "{backend:?}"
+        );
+        assert!(rows.iter().all(|r| r.actor_id.is_some()));
+        assert_eq!(rows[2].data.as_ref().unwrap()["technicianId"], office.other_tech_id.as_str());
+        let cancelled = log::Entity::find().filter(log::Column::Event.eq("job.cancelled")).all(&db).await.unwrap();
+        assert_eq!(cancelled.len(), 2);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn assignment_rules() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let first = create_job(&app, d, &office.customer_id, "First", 1).await;
+        let second = create_job(&app, d, &office.customer_id, "Second", 1).await;
+        let expert = create_job(&app, d, &office.customer_id, "Expert work", 4).await;
+
+        let body = assign(&app, d, &first, &office.tech_id, &at(1, 11), &at(1, 9)).await;
+        expect_code(&body, "BAD_USER_INPUT");
+        let body = assign(&app, d, &first, &office.tech_id, &at(1, 9), &at(1, 9)).await;
+        expect_code(&body, "BAD_USER_INPUT");
+        let body = assign(&app, d, &first, &office.tech_id, &at(1, 8), &at(2, 9)).await;
+        expect_code(&body, "BAD_USER_INPUT");
+        let body = assign(&app, d, &expert, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+        expect_code(&body, "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "technicianId");
+        let idle = create_technician(&app, &office.admin, "Idle", 5, "10", None).await;
+        app.gql(
+            Some(&office.admin),
+            "mutation($id: ID!) { updateTechnician(id: $id, input: { active: false }) { id } }",
+            json!({ "id": idle }),
+        )
+        .await;
+        let body = assign(&app, d, &first, &idle, &at(1, 9), &at(1, 10)).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "technicianId", "{backend:?}: inactive: {body}");
+        expect_code(
+            &assign(&app, d, &first, &uuid::Uuid::new_v4().to_string(), &at(1, 9), &at(1, 10)).await,
+            "NOT_FOUND",
+        );
+        expect_code(&assign(&app, &office.tech, &first, &office.tech_id, &at(1, 9), &at(1, 10)).await, "FORBIDDEN");
+
+        // Exactly 24 h is allowed; overlap is CONFLICT naming the job; back to back is fine.
+        assign_ok(&app, d, &first, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+        let body = assign(&app, d, &second, &office.tech_id, &at(1, 10), &at(1, 12)).await;
+        expect_code(&body, "CONFLICT");
+        assert_eq!(body["errors"][0]["extensions"]["conflictingJobId"], first.as_str());
+        assign_ok(&app, d, &second, &office.tech_id, &at(1, 11), &at(1, 12)).await;
+        let long = create_job(&app, d, &office.customer_id, "Long", 1).await;
+        assign_ok(&app, d, &long, &office.other_tech_id, &at(3, 0), &at(4, 0)).await;
+
+        // UNAVAILABLE entries block assignments, naming the entry.
+        let create = "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id kind } }";
+        let body = app
+            .gql(Some(&office.tech), create, json!({ "i": { "technicianId": office.tech_id, "kind": "UNAVAILABLE", "startsAt": at(1, 14), "endsAt": at(1, 18), "note": "dentist" } }))
+            .await;
+        let entry = body["data"]["createScheduleEntry"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+        let third = create_job(&app, d, &office.customer_id, "Third", 1).await;
+        let body = assign(&app, d, &third, &office.tech_id, &at(1, 17), &at(1, 19)).await;
+        expect_code(&body, "CONFLICT");
+        assert_eq!(body["errors"][0]["extensions"]["conflictingScheduleEntryId"], entry.as_str());
+        // An UNAVAILABLE entry cannot be laid over booked work either.
+        let body = app
+            .gql(Some(d), create, json!({ "i": { "technicianId": office.tech_id, "kind": "UNAVAILABLE", "startsAt": at(1, 10), "endsAt": at(1, 10) } }))
+            .await;
+        expect_code(&body, "BAD_USER_INPUT");
+        let body = app
+            .gql(Some(d), create, json!({ "i": { "technicianId": office.tech_id, "kind": "UNAVAILABLE", "startsAt": at(1, 10), "endsAt": at(1, 13) } }))
+            .await;
+        expect_code(&body, "CONFLICT");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_conflicting_assignments_end_with_one_winner() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mut jobs = Vec::new();
+        for n in 0..12 {
+            jobs.push(create_job(&app, &office.dispatcher, &office.customer_id, &format!("Race {n}"), 1).await);
+        }
+        let (starts, ends) = (at(5, 9), at(5, 12));
+        let calls = jobs.iter().map(|job| assign(&app, &office.dispatcher, job, &office.tech_id, &starts, &ends));
+        let results = futures_util::future::join_all(calls).await;
+        let won: Vec<_> = results.iter().filter(|b| b["data"]["assignJob"]["status"] == "SCHEDULED").collect();
+        let conflicts = results.iter().filter(|b| b["errors"][0]["extensions"]["code"] == "CONFLICT").count();
+        assert_eq!(won.len(), 1, "{backend:?}: {results:?}");
+        assert_eq!(conflicts, 11, "{backend:?}: {results:?}");
+        let winner = won[0]["data"]["assignJob"]["id"].as_str().unwrap();
+        for loser in results.iter().filter(|b| b["errors"].is_array()) {
+            assert_eq!(loser["errors"][0]["extensions"]["conflictingJobId"], winner, "{backend:?}");
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn schedules_availability_and_upcoming_jobs() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let create = "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id kind note technician { id } } }";
+        let entry = |tech: &str, kind: &str, from: String, to: String| json!({ "i": { "technicianId": tech, "kind": kind, "startsAt": from, "endsAt": to } });
+        let available =
+            app.gql(Some(&office.tech), create, entry(&office.tech_id, "AVAILABLE", at(1, 7), at(1, 17))).await;
+        let available_id =
+            available["data"]["createScheduleEntry"]["id"].as_str().unwrap_or_else(|| panic!("{available}")).to_owned();
+        // Technicians: own calendar only, never JOB entries.
+        expect_code(
+            &app.gql(Some(&office.tech), create, entry(&office.other_tech_id, "AVAILABLE", at(1, 7), at(1, 8))).await,
+            "FORBIDDEN",
+        );
+        expect_code(
+            &app.gql(Some(&office.tech), create, entry(&office.tech_id, "JOB", at(1, 7), at(1, 8))).await,
+            "BAD_USER_INPUT",
+        );
+        expect_code(
+            &app.gql(Some(d), create, entry(&office.tech_id, "JOB", at(1, 7), at(1, 8))).await,
+            "BAD_USER_INPUT",
+        );
+        app.gql(Some(d), create, entry(&office.other_tech_id, "UNAVAILABLE", at(1, 8), at(1, 12))).await;
+
+        let job = create_job(&app, d, &office.customer_id, "Tap", 1).await;
+        assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+
+        let schedule = "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { id kind startsAt job { id } } }";
+        let body =
+            app.gql(Some(&office.tech), schedule, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+        let kinds: Vec<&str> =
+            body["data"]["schedule"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["AVAILABLE", "JOB"], "{backend:?}: ordered by start: {body}");
+        // Half-open: a window ending where the entry starts does not include it.
+        let body = app.gql(Some(d), schedule, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(1, 7) })).await;
+        assert_eq!(body["data"]["schedule"], json!([]));
+        expect_code(
+            &app.gql(Some(&office.tech), schedule, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) }))
+                .await,
+            "FORBIDDEN",
+        );
+        let nested = "query($id: ID!, $f: DateTime!, $to: DateTime!) { technician(id: $id) { schedule(from: $f, to: $to) { kind } upcomingJobs { job { id } startsAt } } }";
+        let body =
+            app.gql(Some(&office.tech), nested, json!({ "id": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+        assert_eq!(body["data"]["technician"]["schedule"].as_array().unwrap().len(), 2, "{body}");
+        assert_eq!(body["data"]["technician"]["upcomingJobs"][0]["job"]["id"], job.as_str());
+
+        // JOB entries cannot be deleted by hand; others can, by their owner or staff.
+        let job_entry =
+            app.gql(Some(d), schedule, json!({ "t": office.tech_id, "f": at(1, 9), "to": at(1, 10) })).await;
+        let job_entry_id =
+            job_entry["data"]["schedule"].as_array().unwrap().iter().find(|e| e["kind"] == "JOB").unwrap()["id"]
+                .clone();
+        let delete = "mutation($id: ID!) { deleteScheduleEntry(id: $id) }";
+        expect_code(&app.gql(Some(d), delete, json!({ "id": job_entry_id })).await, "BAD_USER_INPUT");
+        expect_code(&app.gql(Some(&office.other_tech), delete, json!({ "id": available_id })).await, "NOT_FOUND");
+        let body = app.gql(Some(&office.tech), delete, json!({ "id": available_id })).await;
+        assert_eq!(body["data"]["deleteScheduleEntry"], true);
+        expect_code(&app.gql(Some(d), delete, json!({ "id": available_id })).await, "NOT_FOUND");
+
+        // Availability: skill, activity, assignments and UNAVAILABLE entries.
+        let avail = "query($s: DateTime!, $e: DateTime!, $k: Int) { availableTechnicians(startsAt: $s, endsAt: $e, minSkillLevel: $k) { id } }";
+        let ids = |body: &serde_json::Value| -> Vec<String> {
+            body["data"]["availableTechnicians"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let body = app.gql(Some(d), avail, json!({ "s": at(1, 9), "e": at(1, 10) })).await;
+        assert_eq!(ids(&body), Vec::<String>::new(), "{backend:?}: Tess booked, Otto unavailable");
+        let body = app.gql(Some(d), avail, json!({ "s": at(1, 12), "e": at(1, 13) })).await;
+        assert_eq!(
+            ids(&body),
+            vec![office.other_tech_id.clone(), office.tech_id.clone()],
+            "back to back is free (by name)"
+        );
+        let body = app.gql(Some(d), avail, json!({ "s": at(1, 12), "e": at(1, 13), "k": 4 })).await;
+        assert_eq!(ids(&body), vec![office.other_tech_id.clone()]);
+        expect_code(&app.gql(Some(&office.tech), avail, json!({ "s": at(1, 12), "e": at(1, 13) })).await, "FORBIDDEN");
+
+        // upcomingJobs: everyone's for staff, own for technicians.
+        let upcoming = "query($t: ID) { upcomingJobs(technicianId: $t) { job { id } technician { id } } }";
+        let body = app.gql(Some(d), upcoming, json!({})).await;
+        assert_eq!(body["data"]["upcomingJobs"].as_array().unwrap().len(), 1);
+        let body = app.gql(Some(&office.tech), upcoming, json!({})).await;
+        assert_eq!(body["data"]["upcomingJobs"][0]["technician"]["id"], office.tech_id.as_str());
+        let body = app.gql(Some(&office.other_tech), upcoming, json!({})).await;
+        assert_eq!(body["data"]["upcomingJobs"], json!([]));
+        expect_code(&app.gql(Some(&office.other_tech), upcoming, json!({ "t": office.tech_id })).await, "FORBIDDEN");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn technicians_see_only_their_own_work() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let mine = create_job(&app, d, &office.customer_id, "Mine", 1).await;
+        let theirs = create_job(&app, d, &office.customer_id, "Theirs", 1).await;
+        let unassigned = create_job(&app, d, &office.customer_id, "Nobody's", 1).await;
+        assign_ok(&app, d, &mine, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+        assign_ok(&app, d, &theirs, &office.other_tech_id, &at(1, 9), &at(1, 10)).await;
+
+        let list = "{ jobs { totalCount nodes { id customer { name jobs { totalCount nodes { id } } } } } }";
+        let body = app.gql(Some(&office.tech), list, json!({})).await;
+        assert_eq!(body["data"]["jobs"]["totalCount"], 1, "{backend:?}: {body}");
+        let node = &body["data"]["jobs"]["nodes"][0];
+        assert_eq!(node["id"], mine.as_str());
+        assert_eq!(node["customer"]["name"], "Carla Customer", "sees the customer of its own job");
+        assert_eq!(node["customer"]["jobs"]["totalCount"], 1, "customer's other jobs stay hidden");
+        let body = app.gql(Some(d), list, json!({})).await;
+        assert_eq!(body["data"]["jobs"]["totalCount"], 3);
+
+        let filtered = "query($t: ID!) { jobs(filter: { technicianId: $t }) { totalCount } }";
+        let body = app.gql(Some(&office.tech), filtered, json!({ "t": office.other_tech_id })).await;
+        assert_eq!(body["data"]["jobs"]["totalCount"], 0);
+
+        let one = "query($id: ID!) { job(id: $id) { id } }";
+        for job in [&theirs, &unassigned] {
+            let body = app.gql(Some(&office.tech), one, json!({ "id": job })).await;
+            assert!(body["data"]["job"].is_null() && body["errors"].is_null(), "{backend:?}: {body}");
+            let missing = app.gql(Some(&office.tech), one, json!({ "id": uuid::Uuid::new_v4() })).await;
+            assert_eq!(body, missing, "another's job looks exactly like a missing one");
+            expect_code(&job_move(&app, &office.tech, "startJob", job).await, "NOT_FOUND");
+        }
+        for mutation in ["cancelJob", "unassignJob"] {
+            expect_code(&job_move(&app, &office.tech, mutation, &mine).await, "FORBIDDEN");
+        }
+        let create = "mutation($c: ID!) { createJob(input: { customerId: $c, title: \"x\" }) { id } }";
+        expect_code(&app.gql(Some(&office.tech), create, json!({ "c": office.customer_id })).await, "FORBIDDEN");
+
+        // Reassigned away: gone from the technician's view at once.
+        assign_ok(&app, d, &mine, &office.other_tech_id, &at(2, 9), &at(2, 10)).await;
+        let body = app.gql(Some(&office.tech), one, json!({ "id": mine })).await;
+        assert!(body["data"]["job"].is_null());
+        let body = job_move(&app, &office.other_tech, "startJob", &mine).await;
+        assert_eq!(body["data"]["startJob"]["status"], "IN_PROGRESS");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn job_filters_and_stable_cursors() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let other_customer = create_customer(&app, d, "Other Customer").await;
+        let mut jobs = Vec::new();
+        for n in 0..5 {
+            jobs.push(create_job(&app, d, &office.customer_id, &format!("Job {n}"), 1).await);
+        }
+        let elsewhere = create_job(&app, d, &other_customer, "Elsewhere", 1).await;
+        assign_ok(&app, d, &jobs[0], &office.tech_id, &at(1, 9), &at(1, 10)).await;
+        assign_ok(&app, d, &jobs[1], &office.other_tech_id, &at(3, 9), &at(3, 10)).await;
+        job_move(&app, d, "cancelJob", &jobs[2]).await;
+
+        let query = "query($f: JobFilter, $first: Int, $after: String) { jobs(filter: $f, first: $first, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }";
+        let ids = |body: &serde_json::Value| -> Vec<String> {
+            body["data"]["jobs"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let body = app.gql(Some(d), query, json!({ "f": { "status": ["SCHEDULED"] } })).await;
+        assert_eq!(ids(&body), vec![jobs[1].clone(), jobs[0].clone()], "{backend:?}: newest first");
+        let body = app.gql(Some(d), query, json!({ "f": { "status": ["PENDING", "CANCELLED"] } })).await;
+        assert_eq!(body["data"]["jobs"]["totalCount"], 4);
+        let body = app.gql(Some(d), query, json!({ "f": { "customerId": other_customer } })).await;
+        assert_eq!(ids(&body), vec![elsewhere.clone()]);
+        let body = app.gql(Some(d), query, json!({ "f": { "technicianId": office.tech_id } })).await;
+        assert_eq!(ids(&body), vec![jobs[0].clone()]);
+        let body =
+            app.gql(Some(d), query, json!({ "f": { "scheduledFrom": at(2, 0), "scheduledTo": at(4, 0) } })).await;
+        assert_eq!(ids(&body), vec![jobs[1].clone()]);
+        let body =
+            app.gql(Some(d), query, json!({ "f": { "scheduledFrom": at(1, 10), "scheduledTo": at(2, 0) } })).await;
+        assert_eq!(ids(&body), Vec::<String>::new(), "half-open: ends at 10:00");
+
+        // Paging while new jobs arrive: no duplicates, nothing skipped.
+        let page = app.gql(Some(d), query, json!({ "first": 3 })).await;
+        let mut seen = ids(&page);
+        let mut after = page["data"]["jobs"]["pageInfo"]["endCursor"].clone();
+        create_job(&app, d, &office.customer_id, "Newer", 1).await;
+        loop {
+            let page = app.gql(Some(d), query, json!({ "first": 3, "after": after })).await;
+            seen.extend(ids(&page));
+            if page["data"]["jobs"]["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["data"]["jobs"]["pageInfo"]["endCursor"].clone();
+        }
+        let mut expected: Vec<String> = jobs.iter().rev().cloned().collect();
+        expected.insert(0, elsewhere.clone());
+        assert_eq!(seen, expected, "{backend:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_board_costs_the_same_statements_for_5_and_50_jobs() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let board = "query($n: Int) { jobs(first: $n) { nodes { id customer { id name address } technician { id name } assignment { startsAt endsAt } } } }";
+        let mut customers = Vec::new();
+        for n in 0..5 {
+            customers.push(create_customer(&app, &office.dispatcher, &format!("Customer {n}")).await);
+        }
+        for n in 0..50 {
+            let job = create_job(&app, &office.dispatcher, &customers[n % 5], &format!("Job {n}"), 1).await;
+            let tech = if n % 2 == 0 { &office.tech_id } else { &office.other_tech_id };
+            assign_ok(&app, &office.dispatcher, &job, tech, &at(1 + n as i64, 8), &at(1 + n as i64, 9)).await;
+        }
+        let mut counts = Vec::new();
+        for n in [5, 50] {
+            let before = app.statements.get();
+            let body = app.gql(Some(&office.dispatcher), board, json!({ "n": n })).await;
+            counts.push(app.statements.get() - before);
+            let nodes = body["data"]["jobs"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(nodes.len(), n);
+            assert!(nodes.iter().all(|j| j["technician"]["name"].is_string() && j["customer"]["address"].is_string()));
+        }
+        eprintln!("board statements {backend:?}: {counts:?}");
+        assert_eq!(counts[0], counts[1], "{backend:?}: statements for 5 and 50 jobs: {counts:?}");
+        assert!(counts[1] <= 8, "{backend:?}: {counts:?}");
+        app.stop().await;
+    }
+}
