@@ -8,5 +8,6 @@ pub mod db;
 pub mod domain;
 pub mod entities;
 pub mod graphql;
+pub mod seed;
 pub mod telemetry;
 pub mod transport;

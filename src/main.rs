@@ -16,7 +16,7 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(&cli.settings.database_url).await,
         Command::Serve => serve(cli.settings).await,
-        Command::SeedDemo => Err("seed-demo is not available yet (it comes with the operations work)".to_owned()),
+        Command::SeedDemo => seed_demo(&cli.settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,4 +37,14 @@ async fn migrate(url: &str) -> Result<(), String> {
 async fn serve(settings: fieldforge::config::Settings) -> Result<(), String> {
     let server = Server::build(settings).await.map_err(|e| e.to_string())?;
     server.run(shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn seed_demo(settings: &fieldforge::config::Settings) -> Result<(), String> {
+    let db = db::connect(&settings.database_url).await.map_err(|e| format!("database: {e}"))?;
+    db::migrate(&db).await.map_err(|e| format!("migration: {e}"))?;
+    let (tokens, _) = fieldforge::auth::token::TokenService::new(settings.jwt_secret.as_deref(), settings.token_ttl)
+        .map_err(|e| e.to_string())?;
+    let logins = fieldforge::seed::seed(&db, &tokens).await.map_err(|e| e.to_string())?;
+    print!("{}", fieldforge::seed::describe(&logins));
+    Ok(())
 }

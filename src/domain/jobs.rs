@@ -149,7 +149,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> Do
         json!({
             "title": created.title,
             "customerId": created.customer_id,
-            "priority": format!("{:?}", created.priority).to_uppercase(),
+            "priority": created.priority,
             "requiredSkillLevel": created.required_skill_level,
         }),
     )

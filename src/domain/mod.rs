@@ -4,6 +4,8 @@
 //! write their change and its journal row in one transaction.
 
 pub mod actor;
+pub mod audit;
+pub mod billing;
 pub mod clock;
 pub mod customers;
 pub mod error;

@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::domain::DomainError;
-use crate::entities::{customer, job, job_assignment, technician, user};
+use crate::entities::{
+    customer, invoice, invoice_line, job, job_assignment, job_financials, payment, technician, user,
+};
 
 /// A loader of one table's rows by a UUID column (`key` reads it off a row).
 macro_rules! uuid_loader {
@@ -39,6 +41,40 @@ uuid_loader!(TechnicianByUser, technician, UserId, |row| row.user_id);
 uuid_loader!(CustomerById, customer, Id, |row| Some(row.id));
 uuid_loader!(JobById, job, Id, |row| Some(row.id));
 uuid_loader!(AssignmentByJob, job_assignment, JobId, |row| Some(row.job_id));
+uuid_loader!(InvoiceById, invoice, Id, |row| Some(row.id));
+uuid_loader!(InvoiceByJob, invoice, JobId, |row| Some(row.job_id));
+uuid_loader!(FinancialsByJob, job_financials, JobId, |row| Some(row.job_id));
+uuid_loader!(PaymentById, payment, Id, |row| Some(row.id));
+
+/// A loader of the rows belonging to each key (one-to-many), in `$order`.
+macro_rules! group_loader {
+    ($name:ident, $module:ident, $column:ident, $order:ident, $key:expr) => {
+        pub struct $name(pub DatabaseConnection);
+
+        impl Loader<Uuid> for $name {
+            type Value = Vec<$module::Model>;
+            type Error = Arc<DomainError>;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let rows = $module::Entity::find()
+                    .filter($module::Column::$column.is_in(keys.iter().copied()))
+                    .order_by_asc($module::Column::$order)
+                    .all(&self.0)
+                    .await
+                    .map_err(|e| Arc::new(DomainError::from(e)))?;
+                let key: fn(&$module::Model) -> Uuid = $key;
+                let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
+                for row in rows {
+                    groups.entry(key(&row)).or_default().push(row);
+                }
+                Ok(groups)
+            }
+        }
+    };
+}
+
+group_loader!(LinesByInvoice, invoice_line, InvoiceId, Position, |row| row.invoice_id);
+group_loader!(PaymentsByInvoice, payment, InvoiceId, ReceivedAt, |row| row.invoice_id);
 
 /// All loaders of one request (created per request: results are not cached
 /// across requests, so nobody sees stale or foreign data).
@@ -49,6 +85,12 @@ pub struct Loaders {
     pub customer_by_id: DataLoader<CustomerById>,
     pub job_by_id: DataLoader<JobById>,
     pub assignment_by_job: DataLoader<AssignmentByJob>,
+    pub invoice_by_id: DataLoader<InvoiceById>,
+    pub invoice_by_job: DataLoader<InvoiceByJob>,
+    pub financials_by_job: DataLoader<FinancialsByJob>,
+    pub payment_by_id: DataLoader<PaymentById>,
+    pub lines_by_invoice: DataLoader<LinesByInvoice>,
+    pub payments_by_invoice: DataLoader<PaymentsByInvoice>,
 }
 
 impl Loaders {
@@ -60,6 +102,12 @@ impl Loaders {
             customer_by_id: DataLoader::new(CustomerById(db.clone()), tokio::spawn),
             job_by_id: DataLoader::new(JobById(db.clone()), tokio::spawn),
             assignment_by_job: DataLoader::new(AssignmentByJob(db.clone()), tokio::spawn),
+            invoice_by_id: DataLoader::new(InvoiceById(db.clone()), tokio::spawn),
+            invoice_by_job: DataLoader::new(InvoiceByJob(db.clone()), tokio::spawn),
+            financials_by_job: DataLoader::new(FinancialsByJob(db.clone()), tokio::spawn),
+            payment_by_id: DataLoader::new(PaymentById(db.clone()), tokio::spawn),
+            lines_by_invoice: DataLoader::new(LinesByInvoice(db.clone()), tokio::spawn),
+            payments_by_invoice: DataLoader::new(PaymentsByInvoice(db.clone()), tokio::spawn),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Mutation root, merged from one object per area.
 
 mod account;
+mod billing;
 mod customers;
 mod jobs;
 mod schedules;
@@ -15,4 +16,5 @@ pub struct Mutation(
     technicians::TechnicianMutation,
     jobs::JobMutation,
     schedules::ScheduleMutation,
+    billing::BillingMutation,
 );

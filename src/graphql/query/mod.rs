@@ -1,6 +1,7 @@
 //! Query root, merged from one object per area.
 
 mod account;
+mod billing;
 mod customers;
 mod jobs;
 mod schedules;
@@ -15,4 +16,5 @@ pub struct Query(
     technicians::TechnicianQuery,
     jobs::JobQuery,
     schedules::ScheduleQuery,
+    billing::BillingQuery,
 );

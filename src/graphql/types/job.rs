@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::{Assignment, Customer, Technician};
-use crate::domain::DomainError;
+use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
+use crate::domain::{DomainError, billing};
 use crate::entities::enums::{JobPriority, JobStatus};
 use crate::entities::job;
 use crate::graphql::context::ContextExt;
@@ -46,6 +46,20 @@ impl Job {
             return Ok(None);
         };
         Ok(loaders.technician_by_id.load_one(assignment.technician_id).await.map_err(shared)?.map(Technician))
+    }
+    /// Null for technicians: they never see billing.
+    async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
+        if !billing::sees_billing(ctx.actor()?) {
+            return Ok(None);
+        }
+        Ok(ctx.loaders().invoice_by_job.load_one(self.0.id).await.map_err(shared)?.map(Invoice))
+    }
+    /// Row of the job_financials view; null for technicians.
+    async fn financials(&self, ctx: &Context<'_>) -> Result<Option<JobFinancials>> {
+        if !billing::sees_billing(ctx.actor()?) {
+            return Ok(None);
+        }
+        Ok(ctx.loaders().financials_by_job.load_one(self.0.id).await.map_err(shared)?.map(JobFinancials))
     }
     async fn started_at(&self) -> Option<DateTime<Utc>> {
         self.0.started_at

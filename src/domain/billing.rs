@@ -1,0 +1,402 @@
+//! Billing: completing a job issues its invoice in the same transaction;
+//! payments are recorded until the invoice is paid.
+//!
+//! Concurrency: a payment locks its invoice row (`SELECT … FOR UPDATE` on
+//! PostgreSQL; SQLite has a single writer), checks the balance and adds to
+//! `amount_paid_cents`; the CHECK `amount_paid_cents <= total_cents` is the
+//! database's last word. Idempotency keys are UNIQUE.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::actor::{Actor, Permission};
+use super::error::{DomainError, DomainResult, Violation, violation};
+use super::jobs::{lock_for_move, record, require_work, set_status};
+use super::journal::{self, LogRow};
+use super::money::{self, MAX_AMOUNT_CENTS};
+use super::page::{self, Cursor, Page, PageRequest};
+use super::{clock, lifecycle, validate};
+use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, JobStatus, PaymentMethod};
+use crate::entities::{counter, invoice, invoice_line, job, job_financials, payment, technician};
+
+pub const MAX_MATERIALS: usize = 100;
+/// Labour hours on one invoice: at most 1,000 (in hundredths).
+pub const MAX_LABOR_HUNDREDTHS: i64 = 100_000;
+const QUARTER_HOUR_SECONDS: i64 = 15 * 60;
+
+pub struct Material {
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+}
+
+#[derive(Default)]
+pub struct Completion {
+    pub notes: Option<String>,
+    pub labor_hours: Option<Decimal>,
+    pub materials: Vec<Material>,
+}
+
+pub struct NewPayment {
+    pub invoice_id: Uuid,
+    pub amount: Decimal,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+struct Line {
+    kind: InvoiceLineKind,
+    description: String,
+    quantity_hundredths: i64,
+    unit_price_cents: i64,
+}
+
+impl Line {
+    /// quantity × unit price, rounded half up to the cent.
+    fn amount_cents(&self) -> DomainResult<i64> {
+        let exact = i128::from(self.quantity_hundredths) * i128::from(self.unit_price_cents);
+        i64::try_from((exact + 50) / 100).map_err(|_| DomainError::bad_input("materials", "amount out of range"))
+    }
+}
+
+/// Worked time rounded up to the next quarter hour, at least a quarter.
+pub fn default_labor_hundredths(started_at: DateTime<Utc>, completed_at: DateTime<Utc>) -> i64 {
+    let seconds = (completed_at - started_at).num_seconds().max(0);
+    let quarters = ((seconds + QUARTER_HOUR_SECONDS - 1) / QUARTER_HOUR_SECONDS).max(1);
+    quarters * 25
+}
+
+fn material_lines(materials: Vec<Material>) -> DomainResult<Vec<Line>> {
+    if materials.len() > MAX_MATERIALS {
+        return Err(DomainError::bad_input("materials", format!("at most {MAX_MATERIALS} materials")));
+    }
+    materials
+        .into_iter()
+        .map(|m| {
+            let quantity_hundredths = money::to_hundredths("quantity", m.quantity)?;
+            if quantity_hundredths <= 0 || quantity_hundredths > MAX_LABOR_HUNDREDTHS * 10 {
+                return Err(DomainError::bad_input("quantity", "quantity must be positive (at most 10,000)"));
+            }
+            Ok(Line {
+                kind: InvoiceLineKind::Material,
+                description: validate::required_text("description", &m.description, validate::NAME_MAX)?,
+                quantity_hundredths,
+                unit_price_cents: money::to_cents_in("unitPrice", m.unit_price, 0, MAX_AMOUNT_CENTS)?,
+            })
+        })
+        .collect()
+}
+
+/// `completeJob`: IN_PROGRESS → COMPLETED → INVOICED with its invoice, all
+/// in one transaction.
+pub async fn complete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    job_id: Uuid,
+    completion: Completion,
+) -> DomainResult<job::Model> {
+    require_work(actor)?;
+    let notes = validate::optional_text("notes", completion.notes.as_deref(), validate::TEXT_MAX)?;
+    let labor_hours = completion
+        .labor_hours
+        .map(|hours| {
+            let hundredths = money::to_hundredths("laborHours", hours)?;
+            if (0..=MAX_LABOR_HUNDREDTHS).contains(&hundredths) {
+                Ok(hundredths)
+            } else {
+                Err(DomainError::bad_input("laborHours", "laborHours must be between 0 and 1000"))
+            }
+        })
+        .transpose()?;
+    let materials = material_lines(completion.materials)?;
+
+    let txn = db.begin().await?;
+    let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
+    lifecycle::check(job.status, JobStatus::Completed)?;
+    let assignment = assignment.ok_or_else(|| DomainError::internal("in-progress job without assignment"))?;
+    let technician = technician::Entity::find_by_id(assignment.technician_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::internal("assignment without technician"))?;
+    let completed_at = clock::now();
+    let started_at = job.started_at.unwrap_or(completed_at);
+    let labor = Line {
+        kind: InvoiceLineKind::Labor,
+        description: format!("Labour: {} ({})", job.title, technician.name),
+        quantity_hundredths: labor_hours.unwrap_or_else(|| default_labor_hundredths(started_at, completed_at)),
+        unit_price_cents: technician.hourly_rate_cents,
+    };
+
+    let completed = set_status(&txn, job, JobStatus::Completed, |m| {
+        m.completed_at = Set(Some(completed_at));
+        if notes.is_some() {
+            m.notes = Set(notes.clone());
+        }
+    })
+    .await?;
+    record(&txn, actor, "job.completed", &completed, json!({ "completedAt": completed_at, "notes": notes })).await?;
+
+    let issued = issue_invoice(&txn, actor, &completed, std::iter::once(labor).chain(materials).collect()).await?;
+
+    lifecycle::check(completed.status, JobStatus::Invoiced)?;
+    let invoiced = set_status(&txn, completed, JobStatus::Invoiced, |_| {}).await?;
+    record(&txn, actor, "job.invoiced", &invoiced, json!({ "invoiceId": issued.id, "number": issued.number })).await?;
+    txn.commit().await?;
+    Ok(invoiced)
+}
+
+/// The next gap-free invoice number; the counter row stays locked until the
+/// transaction ends, and rolls back with it.
+async fn next_invoice_number(txn: &DatabaseTransaction) -> DomainResult<String> {
+    use sea_orm::sea_query::ExprTrait;
+    counter::Entity::update_many()
+        .col_expr(counter::Column::Value, Expr::col(counter::Column::Value).add(1))
+        .filter(counter::Column::Name.eq("invoice_number"))
+        .exec(txn)
+        .await?;
+    let value = counter::Entity::find_by_id("invoice_number")
+        .one(txn)
+        .await?
+        .ok_or_else(|| DomainError::internal("invoice counter missing"))?
+        .value;
+    Ok(format!("INV-{value:06}"))
+}
+
+async fn issue_invoice(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    job: &job::Model,
+    lines: Vec<Line>,
+) -> DomainResult<invoice::Model> {
+    let mut total_cents: i64 = 0;
+    let mut amounts = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let amount = line.amount_cents()?;
+        total_cents = total_cents
+            .checked_add(amount)
+            .filter(|t| *t <= MAX_AMOUNT_CENTS)
+            .ok_or_else(|| DomainError::bad_input("materials", "the invoice total is out of range"))?;
+        amounts.push(amount);
+    }
+    let number = next_invoice_number(txn).await?;
+    let issued = invoice::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        number: Set(number),
+        job_id: Set(job.id),
+        customer_id: Set(job.customer_id),
+        status: Set(InvoiceStatus::Issued),
+        total_cents: Set(total_cents),
+        amount_paid_cents: Set(0),
+        issued_at: Set(clock::now()),
+        paid_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    let rows = lines.into_iter().zip(amounts).enumerate().map(|(position, (line, amount))| invoice_line::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        invoice_id: Set(issued.id),
+        position: Set(position as i32),
+        kind: Set(line.kind),
+        description: Set(line.description),
+        quantity_hundredths: Set(line.quantity_hundredths),
+        unit_price_cents: Set(line.unit_price_cents),
+        amount_cents: Set(amount),
+    });
+    invoice_line::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    journal::append(
+        txn,
+        LogRow {
+            event: "invoice.created",
+            entity_type: "invoice",
+            entity_id: issued.id,
+            actor_id: Some(actor.user_id),
+            data: json!({ "number": issued.number, "jobId": job.id, "total": money::from_cents(total_cents).to_string() }),
+        },
+    )
+    .await?;
+    Ok(issued)
+}
+
+/// `recordPayment`.
+pub async fn record_payment(db: &DatabaseConnection, actor: &Actor, input: NewPayment) -> DomainResult<payment::Model> {
+    actor.require(Permission::Billing)?;
+    let amount_cents = money::to_cents_in("amount", input.amount, 1, MAX_AMOUNT_CENTS)?;
+    let reference = validate::optional_text("reference", input.reference.as_deref(), validate::NAME_MAX)?;
+    let key = validate::optional_text("idempotencyKey", input.idempotency_key.as_deref(), validate::NAME_MAX)?;
+
+    if let Some(key) = &key
+        && let Some(earlier) = replay(db, key, input.invoice_id, amount_cents, input.method).await?
+    {
+        return Ok(earlier);
+    }
+
+    let txn = db.begin().await?;
+    let invoice = invoice::Entity::find_by_id(input.invoice_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("invoice"))?;
+    let balance = invoice.total_cents - invoice.amount_paid_cents;
+    if amount_cents > balance {
+        return Err(DomainError::bad_input(
+            "amount",
+            format!("amount exceeds the balance due of {}", money::from_cents(balance)),
+        ));
+    }
+    let now = clock::now();
+    let inserted = payment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        invoice_id: Set(invoice.id),
+        amount_cents: Set(amount_cents),
+        method: Set(input.method),
+        reference: Set(reference),
+        idempotency_key: Set(key.clone()),
+        received_at: Set(now),
+        recorded_by: Set(Some(actor.user_id)),
+    }
+    .insert(&txn)
+    .await;
+    let recorded = match inserted {
+        Ok(recorded) => recorded,
+        Err(err) if violation(&err) == Some(Violation::Unique) && key.is_some() => {
+            // A concurrent retry with the same key committed first.
+            txn.rollback().await?;
+            let key = key.unwrap_or_default();
+            return replay(db, &key, input.invoice_id, amount_cents, input.method)
+                .await?
+                .ok_or_else(|| DomainError::conflict("idempotency key already used"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+
+    let paid_cents = invoice.amount_paid_cents + amount_cents;
+    let paid = paid_cents == invoice.total_cents;
+    let mut update: invoice::ActiveModel = invoice.into();
+    update.amount_paid_cents = Set(paid_cents);
+    update.status = Set(if paid { InvoiceStatus::Paid } else { InvoiceStatus::PartiallyPaid });
+    if paid {
+        update.paid_at = Set(Some(now));
+    }
+    let invoice = update.update(&txn).await.map_err(|err| match violation(&err) {
+        Some(Violation::Check) => DomainError::bad_input("amount", "amount exceeds the balance due"),
+        _ => err.into(),
+    })?;
+    let data = json!({
+        "paymentId": recorded.id,
+        "amount": money::from_cents(amount_cents).to_string(),
+        "method": recorded.method,
+        "amountPaid": money::from_cents(invoice.amount_paid_cents).to_string(),
+    });
+    invoice_log(&txn, actor, "payment.recorded", invoice.id, data).await?;
+    if paid {
+        invoice_log(&txn, actor, "invoice.paid", invoice.id, json!({ "paymentId": recorded.id, "paidAt": now }))
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(recorded)
+}
+
+/// The earlier payment made with `key`, if the data matches; CONFLICT if not.
+async fn replay(
+    db: &impl ConnectionTrait,
+    key: &str,
+    invoice_id: Uuid,
+    amount_cents: i64,
+    method: PaymentMethod,
+) -> DomainResult<Option<payment::Model>> {
+    let Some(earlier) = payment::Entity::find().filter(payment::Column::IdempotencyKey.eq(key)).one(db).await? else {
+        return Ok(None);
+    };
+    if earlier.invoice_id == invoice_id && earlier.amount_cents == amount_cents && earlier.method == method {
+        Ok(Some(earlier))
+    } else {
+        Err(DomainError::conflict("this idempotency key was used for a different payment"))
+    }
+}
+
+async fn invoice_log(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    event: &str,
+    invoice_id: Uuid,
+    data: serde_json::Value,
+) -> DomainResult<()> {
+    journal::append(
+        txn,
+        LogRow { event, entity_type: "invoice", entity_id: invoice_id, actor_id: Some(actor.user_id), data },
+    )
+    .await
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    request: PageRequest,
+    status: Option<InvoiceStatus>,
+) -> DomainResult<Page<invoice::Model>> {
+    actor.require(Permission::Billing)?;
+    let mut select = invoice::Entity::find();
+    if let Some(status) = status {
+        select = select.filter(invoice::Column::Status.eq(status));
+    }
+    page::fetch(db, select, invoice::Column::IssuedAt, invoice::Column::Id, request, |i| Cursor {
+        at: i.issued_at,
+        id: i.id,
+    })
+    .await
+}
+
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<invoice::Model>> {
+    actor.require(Permission::Billing)?;
+    Ok(invoice::Entity::find_by_id(id).one(db).await?)
+}
+
+/// `jobFinancials(jobId)`: the row of the `job_financials` view.
+pub async fn financials(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    job_id: Uuid,
+) -> DomainResult<Option<job_financials::Model>> {
+    actor.require(Permission::Billing)?;
+    Ok(job_financials::Entity::find_by_id(job_id).one(db).await?)
+}
+
+/// Whether nested billing fields (`Job.invoice`, `Job.financials`) show.
+pub fn sees_billing(actor: &Actor) -> bool {
+    actor.can(Permission::Billing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn labour_rounds_up_to_quarter_hours() {
+        let start = Utc::now();
+        assert_eq!(default_labor_hundredths(start, start), 25);
+        assert_eq!(default_labor_hundredths(start, start + Duration::minutes(15)), 25);
+        assert_eq!(default_labor_hundredths(start, start + Duration::minutes(16)), 50);
+        assert_eq!(default_labor_hundredths(start, start + Duration::minutes(61)), 125);
+    }
+
+    #[test]
+    fn line_amounts_round_half_up() {
+        let line = |q, p| Line {
+            kind: InvoiceLineKind::Material,
+            description: String::new(),
+            quantity_hundredths: q,
+            unit_price_cents: p,
+        };
+        assert_eq!(line(150, 1999).amount_cents().unwrap(), 2999); // 1.5 × 19.99 = 29.985
+        assert_eq!(line(100, 4000).amount_cents().unwrap(), 4000);
+    }
+}

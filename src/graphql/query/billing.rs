@@ -1,0 +1,55 @@
+use async_graphql::{Context, ID, Object, Result};
+
+use crate::domain::page::PageRequest;
+use crate::domain::{audit, billing};
+use crate::entities::enums::InvoiceStatus;
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
+use crate::graphql::types::{Invoice, InvoiceConnection, JobFinancials, LogEntryConnection};
+
+#[derive(Default)]
+pub struct BillingQuery;
+
+#[Object]
+impl BillingQuery {
+    /// Invoices newest first.
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<InvoiceStatus>,
+    ) -> Result<InvoiceConnection> {
+        let actor = ctx.actor()?;
+        let request = PageRequest::new(first, after.as_deref())?;
+        let page = billing::list(ctx.db(), actor, request, status).await?;
+        Ok(InvoiceConnection::from_page(page, Invoice))
+    }
+
+    async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invoice>> {
+        let actor = ctx.actor()?;
+        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        Ok(billing::get(ctx.db(), actor, id).await?.map(Invoice))
+    }
+
+    async fn job_financials(&self, ctx: &Context<'_>, job_id: ID) -> Result<Option<JobFinancials>> {
+        let actor = ctx.actor()?;
+        let Some(job_id) = ids::parse(&job_id) else { return Ok(None) };
+        Ok(billing::financials(ctx.db(), actor, job_id).await?.map(JobFinancials))
+    }
+
+    /// The journal, newest first (admins only).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        entity_type: Option<String>,
+        entity_id: Option<ID>,
+    ) -> Result<LogEntryConnection> {
+        let actor = ctx.actor()?;
+        let entity_id = entity_id.as_ref().map(ids::parse_or_nil);
+        let page = audit::list(ctx.db(), actor, first, after.as_deref(), entity_type.as_deref(), entity_id).await?;
+        Ok(page.into())
+    }
+}

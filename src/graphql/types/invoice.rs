@@ -1,0 +1,139 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{Customer, Job, User};
+use crate::domain::{DomainError, money};
+use crate::entities::enums::{InvoiceStatus, PaymentMethod};
+use crate::entities::{invoice, invoice_line, job_financials, payment};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::shared;
+
+#[derive(Clone)]
+pub struct Invoice(pub invoice::Model);
+
+#[Object]
+impl Invoice {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Human-readable and unique, e.g. "INV-000042".
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+        let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
+        Ok(Job(job.ok_or_else(|| DomainError::internal("invoice without job"))?))
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        let customer = ctx.loaders().customer_by_id.load_one(self.0.customer_id).await.map_err(shared)?;
+        Ok(Customer(customer.ok_or_else(|| DomainError::internal("invoice without customer"))?))
+    }
+    async fn status(&self) -> InvoiceStatus {
+        self.0.status
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<InvoiceLine>> {
+        let lines = ctx.loaders().lines_by_invoice.load_one(self.0.id).await.map_err(shared)?;
+        Ok(lines.unwrap_or_default().into_iter().map(InvoiceLine).collect())
+    }
+    async fn total(&self) -> Decimal {
+        money::from_cents(self.0.total_cents)
+    }
+    async fn amount_paid(&self) -> Decimal {
+        money::from_cents(self.0.amount_paid_cents)
+    }
+    async fn balance_due(&self) -> Decimal {
+        money::from_cents(self.0.total_cents - self.0.amount_paid_cents)
+    }
+    async fn issued_at(&self) -> DateTime<Utc> {
+        self.0.issued_at
+    }
+    async fn paid_at(&self) -> Option<DateTime<Utc>> {
+        self.0.paid_at
+    }
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
+        let payments = ctx.loaders().payments_by_invoice.load_one(self.0.id).await.map_err(shared)?;
+        Ok(payments.unwrap_or_default().into_iter().map(Payment).collect())
+    }
+}
+
+crate::graphql::connection::connection_types!(InvoiceConnection, InvoiceEdge, Invoice);
+
+#[derive(Clone)]
+pub struct InvoiceLine(pub invoice_line::Model);
+
+#[Object]
+impl InvoiceLine {
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn quantity(&self) -> Decimal {
+        money::from_hundredths(self.0.quantity_hundredths)
+    }
+    async fn unit_price(&self) -> Decimal {
+        money::from_cents(self.0.unit_price_cents)
+    }
+    async fn amount(&self) -> Decimal {
+        money::from_cents(self.0.amount_cents)
+    }
+}
+
+#[derive(Clone)]
+pub struct Payment(pub payment::Model);
+
+#[Object]
+impl Payment {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
+        let invoice = ctx.loaders().invoice_by_id.load_one(self.0.invoice_id).await.map_err(shared)?;
+        Ok(Invoice(invoice.ok_or_else(|| DomainError::internal("payment without invoice"))?))
+    }
+    async fn amount(&self) -> Decimal {
+        money::from_cents(self.0.amount_cents)
+    }
+    async fn method(&self) -> PaymentMethod {
+        self.0.method
+    }
+    async fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+    async fn received_at(&self) -> DateTime<Utc> {
+        self.0.received_at
+    }
+    async fn recorded_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(user_id) = self.0.recorded_by else { return Ok(None) };
+        Ok(ctx.loaders().user_by_id.load_one(user_id).await.map_err(shared)?.map(User))
+    }
+}
+
+/// A row of the `job_financials` view.
+#[derive(Clone)]
+pub struct JobFinancials(pub job_financials::Model);
+
+#[Object]
+impl JobFinancials {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+        let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
+        Ok(Job(job.ok_or_else(|| DomainError::internal("financials without job"))?))
+    }
+    async fn labor_hours(&self) -> Decimal {
+        money::from_hundredths(self.0.labor_hours_hundredths)
+    }
+    async fn labor_cost(&self) -> Decimal {
+        money::from_cents(self.0.labor_cost_cents)
+    }
+    async fn materials_cost(&self) -> Decimal {
+        money::from_cents(self.0.materials_cost_cents)
+    }
+    async fn invoice_total(&self) -> Option<Decimal> {
+        self.0.invoice_total_cents.map(money::from_cents)
+    }
+    async fn amount_paid(&self) -> Decimal {
+        money::from_cents(self.0.amount_paid_cents)
+    }
+    async fn balance_due(&self) -> Decimal {
+        money::from_cents(self.0.balance_due_cents)
+    }
+}
