@@ -4,16 +4,18 @@
 
 use chrono::{Duration, DurationRound, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::auth::token::TokenService;
 use crate::domain::DomainError;
+use crate::domain::billing::{self, Completion, Material, NewPayment};
 use crate::domain::customers::{self, CustomerFields};
 use crate::domain::jobs::{self, Assignment, NewJob};
+use crate::domain::money;
 use crate::domain::technicians::{self, TechnicianFields};
 use crate::domain::users::{self, NewUser};
-use crate::entities::enums::{JobPriority, Role};
-use crate::entities::{customer, user};
+use crate::entities::enums::{JobPriority, PaymentMethod, Role};
+use crate::entities::{customer, invoice, user};
 
 pub const DEMO_PASSWORD: &str = "fieldforge-demo";
 
@@ -160,8 +162,37 @@ pub async fn seed(db: &DatabaseConnection, tokens: &TokenService) -> Result<Vec<
             1 => {
                 jobs::cancel(db, &admin, job.id, Some("Customer rescheduled".into())).await?;
             }
-            2 | 3 if day <= 1 => {
+            2 if day <= 1 => {
                 jobs::start(db, &admin, job.id).await?;
+            }
+            3 if day <= 3 => {
+                // Done today: invoiced, and every other one paid.
+                jobs::start(db, &admin, job.id).await?;
+                let completion = Completion {
+                    notes: Some("Work completed; customer signed off.".into()),
+                    labor_hours: Some(Decimal::new(150 + 25 * (n as i64 % 4), 2)),
+                    materials: vec![Material {
+                        description: "Parts and consumables".into(),
+                        quantity: Decimal::new(1 + n as i64 % 3, 0),
+                        unit_price: Decimal::new(1250 + 99 * n as i64, 2),
+                    }],
+                };
+                let invoiced = billing::complete(db, &admin, job.id, completion).await?;
+                if n % 12 == 3 {
+                    let issued = invoice::Entity::find()
+                        .filter(invoice::Column::JobId.eq(invoiced.id))
+                        .one(db)
+                        .await?
+                        .ok_or_else(|| DomainError::internal("invoice missing"))?;
+                    let payment = NewPayment {
+                        invoice_id: issued.id,
+                        amount: money::from_cents(issued.total_cents),
+                        method: PaymentMethod::Card,
+                        reference: Some(format!("POS-{:05}", n)),
+                        idempotency_key: None,
+                    };
+                    billing::record_payment(db, &admin, payment).await?;
+                }
             }
             _ => {}
         }
