@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::config::Settings;
 use crate::db;
+use crate::events::EventBus;
 use crate::graphql::{self, Services};
 use crate::transport::{AppState, http, pages, ws};
 
@@ -31,6 +32,8 @@ pub enum StartError {
     Secret(#[from] crate::auth::token::SecretError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error("event bus: {0}")]
+    Events(String),
     #[error("listen: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -52,7 +55,8 @@ impl Server {
         }
         let (db, statements) = db::connect_counted(&settings.database_url).await?;
         db::migrate(&db).await?;
-        let services = Arc::new(Services { db, tokens, limiter: LoginLimiter::default() });
+        let bus = EventBus::start(db.clone()).await.map_err(|e| StartError::Events(e.to_string()))?;
+        let services = Arc::new(Services { db, bus, tokens, limiter: LoginLimiter::default() });
         let schema = graphql::build(services.clone(), &settings.limits);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;

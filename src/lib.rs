@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod entities;
+pub mod events;
 pub mod graphql;
 pub mod seed;
 pub mod telemetry;

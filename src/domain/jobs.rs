@@ -177,7 +177,7 @@ pub(crate) async fn lock_for_move(
 }
 
 pub(crate) async fn record(
-    txn: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
     actor: &Actor,
     event: &str,
     job: &job::Model,

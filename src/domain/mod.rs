@@ -12,6 +12,7 @@ pub mod error;
 pub mod jobs;
 pub mod journal;
 pub mod lifecycle;
+pub mod live;
 pub mod money;
 pub mod page;
 pub mod schedules;

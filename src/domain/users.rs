@@ -142,8 +142,9 @@ pub async fn login(
                 Some(u) if !u.active => "inactive",
                 Some(_) => "wrong_password",
             };
+            let txn = db.begin().await?;
             journal::append(
-                db,
+                &txn,
                 LogRow {
                     event: "auth.login_failed",
                     entity_type: "user",
@@ -156,6 +157,7 @@ pub async fn login(
                 },
             )
             .await?;
+            txn.commit().await?;
             Err(DomainError::BadCredentials)
         }
     }

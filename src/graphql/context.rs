@@ -9,10 +9,12 @@ use sea_orm::DatabaseConnection;
 use super::loaders::Loaders;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::domain::{Actor, DomainError};
+use crate::events::EventBus;
 
 /// Process-wide services, put into the schema once.
 pub struct Services {
     pub db: DatabaseConnection,
+    pub bus: Arc<EventBus>,
     pub tokens: TokenService,
     pub limiter: LoginLimiter,
 }

@@ -9,25 +9,28 @@ pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod notify;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::config::Limits;
 pub use context::{Auth, RequestInfo, Services};
 
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::SubscriptionRoot>;
 
-fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
-    Schema::build(query::Query::default(), mutation::Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::SubscriptionRoot> {
+    Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::SubscriptionRoot)
 }
 
 /// The served schema, with its limits and the process-wide services.
 pub fn build(services: Arc<Services>, limits: &Limits) -> AppSchema {
     builder()
+        .extension(notify::WakeOnMutation(services.bus.clone()))
         .data(services)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

@@ -28,18 +28,19 @@ pub struct AppState {
 /// The caller behind `Authorization: Bearer <jwt>` (or a websocket's
 /// `connection_init` payload).
 pub async fn authenticate(services: &Services, authorization: Option<&str>) -> Auth {
-    let Some(value) = authorization else {
-        return Auth::Anonymous;
-    };
+    authenticate_until(services, authorization).await.0
+}
+
+/// As `authenticate`, with the token's expiry (seconds since the epoch).
+pub async fn authenticate_until(services: &Services, authorization: Option<&str>) -> (Auth, Option<i64>) {
+    let Some(value) = authorization else { return (Auth::Anonymous, None) };
     let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-        return Auth::Invalid;
+        return (Auth::Invalid, None);
     };
-    let Some(claims) = services.tokens.verify(token.trim()) else {
-        return Auth::Invalid;
-    };
+    let Some(claims) = services.tokens.verify(token.trim()) else { return (Auth::Invalid, None) };
     match users::load_actor(&services.db, claims.sub).await {
-        Ok(actor) => Auth::Authenticated(actor),
-        Err(_) => Auth::Invalid,
+        Ok(actor) => (Auth::Authenticated(actor), Some(claims.exp)),
+        Err(_) => (Auth::Invalid, None),
     }
 }
 

@@ -4,6 +4,11 @@
 //! ack, 4429 second `connection_init`, 4409 reused operation id, 4400 for a
 //! malformed message; frames over 64 KiB are refused.
 //!
+//! The connection re-checks its account every few seconds and closes with
+//! 4403 when it was deactivated or changed role, and with 4401 when the
+//! token expires. A client that stops reading (its outgoing buffer stays
+//! full) is disconnected with 1008; it can resume by cursor.
+//!
 //! `graphql-transport-ws` (the graphql-ws library, Apollo) is the default;
 //! the legacy `graphql-ws` subprotocol (subscriptions-transport-ws) is chosen
 //! by `Sec-WebSocket-Protocol`.
@@ -22,7 +27,8 @@ use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{AppState, authenticate};
+use super::{AppState, authenticate_until};
+use crate::domain::users;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{Auth, RequestInfo};
 
@@ -30,6 +36,9 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const OUTBOX: usize = 256;
+const REVALIDATE: Duration = Duration::from_secs(5);
+/// How long a full outgoing buffer is tolerated before the client is dropped.
+const SLOW_CLIENT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
@@ -71,7 +80,10 @@ struct Connection {
     outbox: mpsc::Sender<Message>,
     init_seen: bool,
     info: Option<RequestInfo>,
+    token_expires_at: Option<i64>,
     operations: HashMap<String, JoinHandle<()>>,
+    /// Operation tasks report a client too slow to keep up here.
+    too_slow: Arc<tokio::sync::Notify>,
 }
 
 impl Connection {
@@ -89,12 +101,24 @@ impl Connection {
         });
 
         let mut shutdown = state.shutdown.clone();
-        let mut connection =
-            Connection { state, protocol, addr, outbox, init_seen: false, info: None, operations: HashMap::new() };
+        let too_slow = Arc::new(tokio::sync::Notify::new());
+        let mut connection = Connection {
+            state,
+            protocol,
+            addr,
+            outbox,
+            init_seen: false,
+            info: None,
+            token_expires_at: None,
+            operations: HashMap::new(),
+            too_slow: too_slow.clone(),
+        };
         let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.tick().await;
+        let mut revalidate = tokio::time::interval(REVALIDATE);
+        revalidate.tick().await;
 
         let close = loop {
             tokio::select! {
@@ -102,6 +126,12 @@ impl Connection {
                     break Some((4408, "Connection initialisation timeout"));
                 }
                 _ = shutdown.changed() => break Some((1001, "server shutting down")),
+                _ = too_slow.notified() => break Some((1008, "client too slow; resume by cursor")),
+                _ = revalidate.tick(), if connection.info.is_some() => {
+                    if let Some(close) = connection.still_authorized().await {
+                        break Some(close);
+                    }
+                }
                 _ = keep_alive.tick(), if connection.info.is_some() => {
                     let ping = match connection.protocol {
                         Protocol::Transport => json!({ "type": "ping" }),
@@ -127,10 +157,28 @@ impl Connection {
         }
         if let Some((code, reason)) = close {
             let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-            let _ = connection.outbox.send(Message::Close(Some(frame))).await;
+            let _ = connection.outbox.send_timeout(Message::Close(Some(frame)), Duration::from_secs(1)).await;
         }
         drop(connection);
-        let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+        let abort = writer.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
+            abort.abort(); // the peer stopped reading: drop the socket
+        }
+    }
+
+    /// Whether the account behind the connection may go on: the token has
+    /// not expired and the account is active with the same role.
+    async fn still_authorized(&self) -> Option<(u16, &'static str)> {
+        if self.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now().timestamp()) {
+            return Some((4401, "Unauthorized: token expired"));
+        }
+        let Some(Auth::Authenticated(actor)) = self.info.as_ref().map(|i| &i.auth) else { return None };
+        match users::load_actor(&self.state.services.db, actor.user_id).await {
+            Ok(now) if now.role == actor.role => None,
+            Ok(_) => Some((4403, "Forbidden: role changed")),
+            Err(crate::domain::DomainError::Internal(_)) => None, // database hiccup: try again later
+            Err(_) => Some((4403, "Forbidden")),
+        }
     }
 
     async fn send(&self, message: Json) {
@@ -170,8 +218,9 @@ impl Connection {
         let authorization = payload
             .as_ref()
             .and_then(|p| ["authorization", "Authorization"].iter().find_map(|key| p.get(*key)).and_then(Json::as_str));
-        match authenticate(&self.state.services, authorization).await {
-            auth @ Auth::Authenticated(_) => {
+        match authenticate_until(&self.state.services, authorization).await {
+            (auth @ Auth::Authenticated(_), expires_at) => {
+                self.token_expires_at = expires_at;
                 self.info = Some(RequestInfo { auth, client_ip: super::client_ip(self.addr) });
                 self.send(json!({ "type": "connection_ack" })).await;
                 if self.protocol == Protocol::Legacy {
@@ -206,6 +255,7 @@ impl Connection {
         let outbox = self.outbox.clone();
         let protocol = self.protocol;
         let operation_id = id.clone();
+        let too_slow = self.too_slow.clone();
         let task = tokio::spawn(async move {
             let (next, error) = match protocol {
                 Protocol::Transport => ("next", "error"),
@@ -221,8 +271,13 @@ impl Connection {
                 } else {
                     json!({ "type": next, "id": operation_id, "payload": response })
                 };
-                if outbox.send(Message::Text(message.to_string().into())).await.is_err() {
-                    return;
+                match outbox.send_timeout(Message::Text(message.to_string().into()), SLOW_CLIENT).await {
+                    Ok(()) => {}
+                    Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                        too_slow.notify_one();
+                        return;
+                    }
+                    Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
                 }
                 if failed_outright {
                     if protocol == Protocol::Legacy {

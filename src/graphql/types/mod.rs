@@ -4,6 +4,7 @@
 mod assignment;
 mod auth_payload;
 mod customer;
+mod events;
 mod invoice;
 mod job;
 mod log_entry;
@@ -14,6 +15,7 @@ mod user;
 pub use assignment::Assignment;
 pub use auth_payload::AuthPayload;
 pub use customer::{Customer, CustomerConnection};
+pub use events::{InvoiceEvent, JobEvent};
 pub use invoice::{Invoice, InvoiceConnection, InvoiceLine, JobFinancials, Payment};
 pub use job::{Job, JobConnection};
 pub use log_entry::{LogEntry, LogEntryConnection};

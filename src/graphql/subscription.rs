@@ -1,0 +1,73 @@
+//! Subscription root: live feeds built from the journal via the event bus.
+//! Authorization is checked per event (see `domain::live`).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Result, Subscription};
+use futures_util::{Stream, StreamExt};
+
+use super::context::ContextExt;
+use super::ids;
+use super::types::{InvoiceEvent, JobEvent};
+use crate::domain::live;
+use crate::events::feed::feed;
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Job changes (all jobs, or one), optionally resuming after a cursor.
+    /// A technician receives only events of jobs assigned to it.
+    async fn job_changed(
+        &self,
+        ctx: &Context<'_>,
+        job_id: Option<ID>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = JobEvent> + use<>> {
+        let actor = ctx.actor()?.clone();
+        let services = Arc::clone(ctx.services());
+        let after = live::resume_point(&services.db, after.as_deref()).await?;
+        let only = job_id.as_ref().map(ids::parse_or_nil);
+        let events = feed(services.bus.clone(), after).filter_map(move |row| {
+            let services = Arc::clone(&services);
+            let actor = actor.clone();
+            async move {
+                if row.entity_type != "job" || only.is_some_and(|id| id != row.entity_id) {
+                    return None;
+                }
+                let kind = live::job_event_kind(&row)?;
+                match live::sees_job_event(&services.db, &actor, row.entity_id).await {
+                    Ok(true) => Some(JobEvent { row, kind }),
+                    Ok(false) => None,
+                    Err(err) => {
+                        tracing::warn!(%err, "could not check a job event; skipped");
+                        None
+                    }
+                }
+            }
+        });
+        Ok(events)
+    }
+
+    /// Invoice changes (all invoices, or one): staff only.
+    async fn invoice_changed(
+        &self,
+        ctx: &Context<'_>,
+        invoice_id: Option<ID>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = InvoiceEvent> + use<>> {
+        let actor = ctx.actor()?;
+        live::require_invoice_events(actor)?;
+        let services = ctx.services();
+        let after = live::resume_point(&services.db, after.as_deref()).await?;
+        let only = invoice_id.as_ref().map(ids::parse_or_nil);
+        let events = feed(services.bus.clone(), after).filter_map(move |row| async move {
+            if row.entity_type != "invoice" || only.is_some_and(|id| id != row.entity_id) {
+                return None;
+            }
+            live::invoice_event_kind(&row).map(|kind| InvoiceEvent { row, kind })
+        });
+        Ok(events)
+    }
+}
