@@ -36,7 +36,9 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const OUTBOX: usize = 256;
-const REVALIDATE: Duration = Duration::from_secs(5);
+/// Token expiry is checked every second, the account every fifth.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+const REVALIDATE_EVERY_N_CHECKS: u32 = 5;
 /// How long a full outgoing buffer is tolerated before the client is dropped.
 const SLOW_CLIENT: Duration = Duration::from_secs(5);
 
@@ -58,6 +60,51 @@ pub fn upgrade(ws: WebSocketUpgrade, state: AppState, addr: SocketAddr) -> HttpR
         _ => Protocol::Transport,
     };
     ws.on_upgrade(move |socket| Connection::run(socket, state, protocol, addr))
+}
+
+/// How the connection ends: a close frame, after the queued messages or not.
+struct Goodbye {
+    frame: CloseFrame,
+    flush: bool,
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+/// Sends queued messages; on a goodbye, sends the close frame (giving a
+/// reader that has stopped five seconds to take it).
+async fn write(
+    mut sink: Sink,
+    mut outgoing: mpsc::Receiver<Message>,
+    mut goodbye: tokio::sync::oneshot::Receiver<Goodbye>,
+) {
+    let farewell = loop {
+        tokio::select! {
+            biased;
+            farewell = &mut goodbye => break farewell.ok(),
+            message = outgoing.recv() => {
+                // Every sender gone: the connection is over; a goodbye may follow.
+                let Some(message) = message else { break (&mut goodbye).await.ok() };
+                tokio::select! {
+                    sent = sink.send(message) => if sent.is_err() { return },
+                    farewell = &mut goodbye => break farewell.ok(),
+                }
+            }
+        }
+    };
+    if let Some(Goodbye { frame, flush }) = farewell {
+        if flush {
+            let drain = async {
+                while let Ok(message) = outgoing.try_recv() {
+                    if sink.send(message).await.is_err() {
+                        return;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), sink.send(Message::Close(Some(frame)))).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
 #[derive(Deserialize)]
@@ -88,17 +135,10 @@ struct Connection {
 
 impl Connection {
     async fn run(socket: WebSocket, state: AppState, protocol: Protocol, addr: SocketAddr) {
-        let (mut sink, mut stream) = socket.split();
-        let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX);
-        let writer = tokio::spawn(async move {
-            while let Some(message) = outgoing.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
-                    break;
-                }
-            }
-            let _ = sink.close().await;
-        });
+        let (sink, mut stream) = socket.split();
+        let (outbox, outgoing) = mpsc::channel::<Message>(OUTBOX);
+        let (closer, close_requests) = tokio::sync::oneshot::channel::<Goodbye>();
+        let writer = tokio::spawn(write(sink, outgoing, close_requests));
 
         let mut shutdown = state.shutdown.clone();
         let too_slow = Arc::new(tokio::sync::Notify::new());
@@ -117,8 +157,9 @@ impl Connection {
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.tick().await;
-        let mut revalidate = tokio::time::interval(REVALIDATE);
-        revalidate.tick().await;
+        let mut checks = tokio::time::interval(CHECK_EVERY);
+        checks.tick().await;
+        let mut check_count: u32 = 0;
 
         let close = loop {
             tokio::select! {
@@ -127,8 +168,10 @@ impl Connection {
                 }
                 _ = shutdown.changed() => break Some((1001, "server shutting down")),
                 _ = too_slow.notified() => break Some((1008, "client too slow; resume by cursor")),
-                _ = revalidate.tick(), if connection.info.is_some() => {
-                    if let Some(close) = connection.still_authorized().await {
+                _ = checks.tick(), if connection.info.is_some() => {
+                    check_count += 1;
+                    let with_account = check_count % REVALIDATE_EVERY_N_CHECKS == 0;
+                    if let Some(close) = connection.still_authorized(with_account).await {
                         break Some(close);
                     }
                 }
@@ -156,21 +199,27 @@ impl Connection {
             operation.abort();
         }
         if let Some((code, reason)) = close {
-            let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-            let _ = connection.outbox.send_timeout(Message::Close(Some(frame)), Duration::from_secs(1)).await;
+            // A client too slow to read gets its close frame ahead of the backlog.
+            let flush = code != 1008;
+            let _ = closer.send(Goodbye { frame: CloseFrame { code, reason: Utf8Bytes::from_static(reason) }, flush });
+        } else {
+            drop(closer);
         }
         drop(connection);
         let abort = writer.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
             abort.abort(); // the peer stopped reading: drop the socket
         }
     }
 
     /// Whether the account behind the connection may go on: the token has
     /// not expired and the account is active with the same role.
-    async fn still_authorized(&self) -> Option<(u16, &'static str)> {
+    async fn still_authorized(&self, with_account: bool) -> Option<(u16, &'static str)> {
         if self.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now().timestamp()) {
             return Some((4401, "Unauthorized: token expired"));
+        }
+        if !with_account {
+            return None;
         }
         let Some(Auth::Authenticated(actor)) = self.info.as_ref().map(|i| &i.auth) else { return None };
         match users::load_actor(&self.state.services.db, actor.user_id).await {

@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod ws;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fieldforge::app::Server;
@@ -114,7 +115,7 @@ fn replace_database(url: &str, name: &str) -> String {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub statements: fieldforge::db::StatementCounter,
-    pub db: TestDatabase,
+    pub db: Arc<TestDatabase>,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -126,7 +127,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-        let db = TestDatabase::create(backend).await;
+        let db = Arc::new(TestDatabase::create(backend).await);
+        Self::spawn_on(db, configure).await
+    }
+
+    /// Another server on the same database (a second process, or a restart).
+    pub async fn spawn_on(db: Arc<TestDatabase>, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings::for_database(db.url.clone());
         settings.jwt_secret = Some(SECRET.to_owned());
         configure(&mut settings);
@@ -207,6 +213,46 @@ impl Drop for TestApp {
         if let Some(handle) = self.handle.take() {
             handle.abort();
         }
+    }
+}
+
+/// A real `fieldforge serve` process on the given database, killed on drop.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    pub async fn start(database_url: &str) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldforge"))
+            .args(["serve", "--listen", &addr.to_string()])
+            .env("DATABASE_URL", database_url)
+            .env("JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("fieldforge starts");
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(format!("http://{addr}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return ServerProcess { addr, child };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("fieldforge serve did not become ready");
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql", self.addr)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

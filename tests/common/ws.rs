@@ -90,3 +90,37 @@ impl WsClient {
         self.recv_json().await
     }
 }
+
+impl WsClient {
+    /// Connects with graphql-transport-ws and completes the handshake.
+    pub async fn ready(url: &str, token: &str) -> WsClient {
+        let mut client = WsClient::connect(url, "graphql-transport-ws").await;
+        let ack = client.init(token).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        client
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(
+            serde_json::json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
+    }
+
+    /// The `data` of the next `next` message (panics on anything else).
+    pub async fn next_data(&mut self) -> Value {
+        let message = self.recv_json().await;
+        assert_eq!(message["type"], "next", "{message}");
+        assert!(message["payload"]["errors"].is_null(), "{message}");
+        message["payload"]["data"].clone()
+    }
+
+    /// Nothing arrives within `wait`.
+    pub async fn quiet_for(&mut self, wait: Duration) -> bool {
+        matches!(self.recv(wait).await, Received::Timeout)
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}

@@ -1,0 +1,367 @@
+//! Live subscriptions over real websockets: event order and kinds, per-event
+//! authorization, resume without loss (also under concurrent writers and
+//! across a restart), fan-out between server processes, a cut listener,
+//! and the connection's own rules.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::fixtures::*;
+use common::ws::{Received, WsClient};
+use common::{Backend, ServerProcess, TestApp, backends};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+const JOB_CHANGED: &str = "subscription($job: ID, $after: String) { jobChanged(jobId: $job, after: $after) { cursor kind at job { id status } actor { email } } }";
+const INVOICE_CHANGED: &str = "subscription($after: String) { invoiceChanged(after: $after) { cursor kind invoice { number status amountPaid } payment { amount } } }";
+
+fn kind(data: &Value) -> String {
+    data["jobChanged"]["kind"].as_str().unwrap_or_else(|| panic!("{data}")).to_owned()
+}
+
+async fn run_job_to_invoice(app: &TestApp, office: &Office, day: i64) -> (String, String) {
+    let job = create_job(app, &office.dispatcher, &office.customer_id, "Live job", 1).await;
+    assign_ok(app, &office.dispatcher, &job, &office.tech_id, &at(day, 9), &at(day, 10)).await;
+    job_move(app, &office.tech, "startJob", &job).await;
+    let body = app
+        .gql(
+            Some(&office.dispatcher),
+            "mutation($id: ID!) { completeJob(jobId: $id) { invoice { id } } }",
+            json!({ "id": job }),
+        )
+        .await;
+    let invoice = body["data"]["completeJob"]["invoice"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    (job, invoice)
+}
+
+#[tokio::test]
+async fn a_full_job_streams_in_order_on_both_protocols() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mut board = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        board.subscribe("jobs", JOB_CHANGED, json!({})).await;
+        let mut books = WsClient::ready(&app.ws_url(), &office.admin).await;
+        books.subscribe("invoices", INVOICE_CHANGED, json!({})).await;
+        let mut legacy = WsClient::connect(&app.ws_url(), "graphql-ws").await;
+        legacy.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", office.admin) } })).await;
+        assert_eq!(legacy.recv_json().await["type"], "connection_ack");
+        legacy.send(json!({ "id": "l1", "type": "start", "payload": { "query": JOB_CHANGED } })).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        let (job, invoice) = run_job_to_invoice(&app, &office, 1).await;
+        let mut kinds = Vec::new();
+        let mut cursors = Vec::new();
+        for _ in 0..5 {
+            let data = board.next_data().await;
+            assert_eq!(data["jobChanged"]["job"]["id"], job.as_str());
+            assert!(data["jobChanged"]["actor"]["email"].is_string());
+            kinds.push(kind(&data));
+            cursors.push(data["jobChanged"]["cursor"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(kinds, ["CREATED", "ASSIGNED", "STARTED", "COMPLETED", "INVOICED"], "{backend:?}");
+        let mut legacy_kinds = Vec::new();
+        for _ in 0..5 {
+            let message = legacy.recv_json().await;
+            assert_eq!(message["type"], "data", "{message}");
+            legacy_kinds.push(message["payload"]["data"]["jobChanged"]["kind"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(legacy_kinds, kinds, "{backend:?}: legacy protocol");
+
+        let body = app
+            .gql(
+                Some(&office.dispatcher),
+                "mutation($i: ID!) { recordPayment(input: { invoiceId: $i, amount: \"4\", method: CASH }) { id } }",
+                json!({ "i": invoice }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        app.gql(
+            Some(&office.dispatcher),
+            "mutation($i: ID!) { recordPayment(input: { invoiceId: $i, amount: \"6\", method: CASH }) { id } }",
+            json!({ "i": invoice }),
+        )
+        .await;
+        let mut invoice_kinds = Vec::new();
+        for _ in 0..4 {
+            let data = books.next_data().await;
+            let event = &data["invoiceChanged"];
+            invoice_kinds.push(event["kind"].as_str().unwrap().to_owned());
+            if event["kind"] == "CREATED" {
+                assert!(event["payment"].is_null());
+            } else {
+                assert!(event["payment"]["amount"].is_string(), "{event}");
+            }
+        }
+        assert_eq!(invoice_kinds, ["CREATED", "PAYMENT_RECORDED", "PAYMENT_RECORDED", "PAID"], "{backend:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn technicians_get_only_their_jobs_and_no_invoices() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mine = create_job(&app, &office.dispatcher, &office.customer_id, "Mine", 1).await;
+        let mut tech = WsClient::ready(&app.ws_url(), &office.tech).await;
+        tech.subscribe("1", JOB_CHANGED, json!({})).await;
+        tech.subscribe("2", INVOICE_CHANGED, json!({})).await;
+        let refused = tech.recv_json().await;
+        assert_eq!(refused["type"], "error", "{backend:?}: {refused}");
+        assert_eq!(refused["id"], "2");
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "FORBIDDEN");
+        tech.send(json!({ "type": "ping" })).await;
+        assert_eq!(tech.recv_json().await["type"], "pong", "the connection stays up");
+
+        let theirs = create_job(&app, &office.dispatcher, &office.customer_id, "Theirs", 1).await;
+        assign_ok(&app, &office.dispatcher, &theirs, &office.other_tech_id, &at(1, 9), &at(1, 10)).await;
+        assign_ok(&app, &office.dispatcher, &mine, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+        let data = tech.next_data().await;
+        assert_eq!(
+            (kind(&data), data["jobChanged"]["job"]["id"].as_str().unwrap()),
+            ("ASSIGNED".to_owned(), mine.as_str()),
+            "{backend:?}"
+        );
+
+        // Reassigned away: the job stops flowing at once.
+        assign_ok(&app, &office.dispatcher, &mine, &office.other_tech_id, &at(2, 9), &at(2, 10)).await;
+        job_move(&app, &office.other_tech, "startJob", &mine).await;
+        assert!(tech.quiet_for(Duration::from_millis(1500)).await, "{backend:?}: nothing after reassignment");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn resume_by_cursor_replays_exactly_what_was_missed() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mut first = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        first.subscribe("1", JOB_CHANGED, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let a = create_job(&app, &office.dispatcher, &office.customer_id, "A", 1).await;
+        let seen = first.next_data().await;
+        let cursor = seen["jobChanged"]["cursor"].as_str().unwrap().to_owned();
+        first.close().await;
+
+        let b = create_job(&app, &office.dispatcher, &office.customer_id, "B", 1).await;
+        assign_ok(&app, &office.dispatcher, &a, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+
+        let mut again = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        again.subscribe("1", JOB_CHANGED, json!({ "after": cursor })).await;
+        let replayed = [again.next_data().await, again.next_data().await];
+        assert_eq!(replayed[0]["jobChanged"]["job"]["id"], b.as_str(), "{backend:?}");
+        assert_eq!(kind(&replayed[1]), "ASSIGNED");
+        let c = create_job(&app, &office.dispatcher, &office.customer_id, "C", 1).await;
+        let live = again.next_data().await;
+        assert_eq!(live["jobChanged"]["job"]["id"], c.as_str(), "then live");
+        assert!(again.quiet_for(Duration::from_millis(500)).await, "no duplicates");
+
+        // Filtered to one job, resumed from the start of the journal.
+        let mut one = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        one.subscribe("1", JOB_CHANGED, json!({ "job": a, "after": fieldforge::events::cursor::encode(0) })).await;
+        assert_eq!(kind(&one.next_data().await), "CREATED");
+        assert_eq!(kind(&one.next_data().await), "ASSIGNED");
+
+        // An unknown cursor is BAD_USER_INPUT.
+        for bogus in ["garbage", &fieldforge::events::cursor::encode(999_999)] {
+            one.subscribe("bad", JOB_CHANGED, json!({ "after": bogus })).await;
+            let error = one.recv_json().await;
+            assert_eq!(error["type"], "error", "{error}");
+            assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        }
+        app.stop().await;
+    }
+}
+
+/// Writers commit concurrently while a subscriber keeps dropping and resuming:
+/// it must see every event exactly once, in cursor order.
+#[tokio::test]
+async fn resume_loses_nothing_under_concurrent_writers() {
+    for backend in backends() {
+        let app = Arc::new(TestApp::spawn(backend).await);
+        let office = Office::open(&app).await;
+        let writers = 6;
+        let per_writer = 10;
+        let mut tasks = Vec::new();
+        let mut subscriber = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        subscriber.subscribe("s", JOB_CHANGED, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for w in 0..writers {
+            let app = app.clone();
+            let token = office.dispatcher.clone();
+            let customer = office.customer_id.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..per_writer {
+                    ids.push(create_job(&app, &token, &customer, &format!("W{w}-{n}"), 1).await);
+                }
+                ids
+            }));
+        }
+        let mut received: Vec<(i64, String)> = Vec::new();
+        let mut cursor: Option<String> = None;
+        while received.len() < writers * per_writer {
+            if cursor.is_some() {
+                subscriber = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+                subscriber.subscribe("s", JOB_CHANGED, json!({ "after": cursor })).await;
+            }
+            for _ in 0..7 {
+                if received.len() == writers * per_writer {
+                    break;
+                }
+                let data = subscriber.next_data().await;
+                let text = data["jobChanged"]["cursor"].as_str().unwrap().to_owned();
+                let position = fieldforge::events::cursor::decode(&text).unwrap();
+                received.push((position, data["jobChanged"]["job"]["id"].as_str().unwrap().to_owned()));
+                cursor = Some(text);
+            }
+            std::mem::replace(&mut subscriber, WsClient::ready(&app.ws_url(), &office.dispatcher).await).close().await;
+        }
+        let mut written = BTreeSet::new();
+        for task in tasks {
+            written.extend(task.await.unwrap());
+        }
+        let positions: Vec<i64> = received.iter().map(|(p, _)| *p).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{backend:?}: strictly increasing: {positions:?}");
+        let delivered: BTreeSet<String> = received.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(delivered.len(), writers * per_writer, "{backend:?}: no duplicates");
+        assert_eq!(delivered, written, "{backend:?}: no gaps");
+    }
+}
+
+#[tokio::test]
+async fn resume_works_across_a_restart() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mut client = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        client.subscribe("1", JOB_CHANGED, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        create_job(&app, &office.dispatcher, &office.customer_id, "Before", 1).await;
+        let cursor = client.next_data().await["jobChanged"]["cursor"].clone();
+        let missed = create_job(&app, &office.dispatcher, &office.customer_id, "Missed", 1).await;
+        let database = app.db.clone();
+        app.stop().await;
+        assert!(matches!(client.recv(Duration::from_secs(5)).await, Received::Json(_) | Received::Closed(_)));
+
+        let restarted = TestApp::spawn_on(database, |_| {}).await;
+        let mut client = WsClient::ready(&restarted.ws_url(), &office.dispatcher).await;
+        client.subscribe("1", JOB_CHANGED, json!({ "after": cursor })).await;
+        let data = client.next_data().await;
+        assert_eq!(data["jobChanged"]["job"]["id"], missed.as_str(), "{backend:?}");
+        restarted.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn two_server_processes_share_events_and_survive_a_listener_cut() {
+    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else {
+        return; // PostgreSQL only; CI requires it (FIELDFORGE_REQUIRE_POSTGRES=1).
+    };
+    let app = TestApp::spawn(backend).await;
+    let office = Office::open(&app).await;
+    let other = ServerProcess::start(&app.db.url).await;
+
+    // Subscribed on the other process; changes made through this one.
+    let mut remote = WsClient::ready(&other.ws_url(), &office.dispatcher).await;
+    remote.subscribe("1", JOB_CHANGED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let job = create_job(&app, &office.dispatcher, &office.customer_id, "Across", 1).await;
+    let data = remote.next_data().await;
+    assert_eq!(data["jobChanged"]["job"]["id"], job.as_str());
+
+    // Cut every LISTEN connection of the test database; events keep coming.
+    let admin = app.db.connect().await;
+    let name = app.db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let cut = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+    );
+    let terminated =
+        admin.query_all_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, cut)).await.unwrap();
+    assert!(!terminated.is_empty(), "found listeners to cut");
+    let mut expected = Vec::new();
+    for n in 0..5 {
+        expected.push(create_job(&app, &office.dispatcher, &office.customer_id, &format!("After cut {n}"), 1).await);
+    }
+    for id in &expected {
+        let data = remote.next_data().await;
+        assert_eq!(data["jobChanged"]["job"]["id"], id.as_str());
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn connection_rules_for_live_subscriptions() {
+    let backend = backends()[0];
+    let app = TestApp::spawn_with(backend, |s| s.token_ttl = Duration::from_secs(3)).await;
+    let office = Office::open(&app).await;
+
+    // A reused operation id: 4409.
+    let mut client = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+    client.subscribe("same", JOB_CHANGED, json!({})).await;
+    client.subscribe("same", JOB_CHANGED, json!({})).await;
+    assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(4409));
+
+    // The token expires: 4401.
+    let mut expiring = WsClient::ready(&app.ws_url(), &office.tech).await;
+    expiring.subscribe("1", JOB_CHANGED, json!({})).await;
+    assert_eq!(expiring.expect_close(Duration::from_secs(10)).await, Some(4401));
+    app.stop().await;
+
+    // Deactivated while connected: 4403.
+    let app = TestApp::spawn(backend).await;
+    let office = Office::open(&app).await;
+    let mut watched = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+    watched.subscribe("1", JOB_CHANGED, json!({})).await;
+    let me = app.gql(Some(&office.dispatcher), "{ me { id } }", json!({})).await;
+    app.gql(
+        Some(&office.admin),
+        "mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { id } }",
+        json!({ "id": me["data"]["me"]["id"] }),
+    )
+    .await;
+    assert_eq!(watched.expect_close(Duration::from_secs(10)).await, Some(4403));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_disconnected() {
+    let app = TestApp::spawn(backends()[0]).await;
+    let office = Office::open(&app).await;
+    let job = create_job(&app, &office.dispatcher, &office.customer_id, "Chatty", 1).await;
+    let description = "d".repeat(10_000);
+    let db = app.db.connect().await;
+    db.execute_unprepared(&format!("UPDATE jobs SET description = '{description}'")).await.unwrap();
+
+    let mut lazy = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+    lazy.subscribe("1", "subscription { jobChanged { cursor job { description } } }", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Three thousand events of 10 KB each: far more than socket buffers hold.
+    let job_id = uuid::Uuid::parse_str(&job).unwrap();
+    let blob = job_id.as_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    db.execute_unprepared(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) \
+         INSERT INTO logs (event, entity_type, entity_id, actor_id, data, created_at) \
+         SELECT 'job.updated', 'job', X'{blob}', NULL, '{{}}', '2026-01-01T00:00:00+00:00' FROM n"
+    ))
+    .await
+    .unwrap();
+    // Not reading for a while, then draining: the server has given up on us.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let mut drained = 0;
+    let close = loop {
+        match lazy.recv(Duration::from_secs(10)).await {
+            Received::Json(_) => drained += 1,
+            Received::Closed(code) => break code,
+            Received::Timeout => panic!("still streaming after {drained} messages"),
+        }
+    };
+    assert_eq!(close, Some(1008), "after {drained} messages");
+    assert!(drained < 3000, "disconnected before everything was sent");
+    app.stop().await;
+}
