@@ -170,7 +170,7 @@ impl Connection {
                 _ = too_slow.notified() => break Some((1008, "client too slow; resume by cursor")),
                 _ = checks.tick(), if connection.info.is_some() => {
                     check_count += 1;
-                    let with_account = check_count % REVALIDATE_EVERY_N_CHECKS == 0;
+                    let with_account = check_count.is_multiple_of(REVALIDATE_EVERY_N_CHECKS);
                     if let Some(close) = connection.still_authorized(with_account).await {
                         break Some(close);
                     }
