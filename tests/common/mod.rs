@@ -226,7 +226,7 @@ impl ServerProcess {
     pub async fn start(database_url: &str) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldforge"))
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldforge"))
             .args(["serve", "--listen", &addr.to_string()])
             .env("DATABASE_URL", database_url)
             .env("JWT_SECRET", SECRET)
@@ -241,6 +241,8 @@ impl ServerProcess {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("fieldforge serve did not become ready");
     }
 
