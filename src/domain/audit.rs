@@ -34,6 +34,7 @@ pub async fn list(
     after: Option<&str>,
     entity_type: Option<&str>,
     entity_id: Option<Uuid>,
+    count_total: bool,
 ) -> DomainResult<LogPage> {
     actor.require(Permission::ReadAuditLog)?;
     let first = first.unwrap_or(DEFAULT_FIRST);
@@ -49,7 +50,7 @@ pub async fn list(
     if let Some(entity_id) = entity_id {
         select = select.filter(log::Column::EntityId.eq(entity_id));
     }
-    let total_count = select.clone().count(db).await?;
+    let total_count = if count_total { select.clone().count(db).await? } else { 0 };
     if let Some(after) = after {
         select = select.filter(log::Column::Id.lt(after));
     }

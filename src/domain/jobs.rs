@@ -77,7 +77,7 @@ pub async fn list(
     actor: &Actor,
     request: PageRequest,
     mut filter: JobFilter,
-) -> DomainResult<Page<job::Model>> {
+) -> DomainResult<Page<(job::Model, Option<job_assignment::Model>)>> {
     if !actor.can(Permission::ReadAllJobs) {
         actor.require(Permission::WorkOwnJobs)?;
         match (filter.technician_id, actor.technician_id) {
@@ -110,8 +110,17 @@ pub async fn list(
             .to_owned();
         select = select.filter(job::Column::Id.in_subquery(subquery));
     }
-    page::fetch(db, select, job::Column::CreatedAt, job::Column::Id, request, |j| Cursor { at: j.created_at, id: j.id })
-        .await
+    // The current assignment comes with each job (one statement, not one per row).
+    let total_count = page::total(db, &select, request).await?;
+    let rows = page::keyset(
+        select.find_also_related(job_assignment::Entity),
+        job::Column::CreatedAt,
+        job::Column::Id,
+        request,
+    )
+    .all(db)
+    .await?;
+    Ok(page::assemble(rows, request, total_count, |(j, _)| Cursor { at: j.created_at, id: j.id }))
 }
 
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> DomainResult<job::Model> {

@@ -37,6 +37,9 @@ impl Cursor {
 pub struct PageRequest {
     pub first: u64,
     pub after: Option<Cursor>,
+    /// Whether to count the whole result (`totalCount` asked for): one more
+    /// statement, so only when needed.
+    pub count_total: bool,
 }
 
 impl PageRequest {
@@ -50,7 +53,12 @@ impl PageRequest {
             None => None,
             Some(text) => Some(Cursor::decode(text).ok_or_else(|| DomainError::bad_input("after", "unknown cursor"))?),
         };
-        Ok(PageRequest { first: first as u64, after })
+        Ok(PageRequest { first: first as u64, after, count_total: true })
+    }
+
+    pub fn counting(mut self, count_total: bool) -> Self {
+        self.count_total = count_total;
+        self
     }
 }
 
@@ -92,8 +100,29 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let total_count = select.clone().count(db).await?;
-    let mut query = select;
+    let total_count = total(db, &select, request).await?;
+    let rows = keyset(select, at_column, id_column, request).all(db).await?;
+    Ok(assemble(rows, request, total_count, key))
+}
+
+/// The size of the whole result, when the request wants it.
+pub async fn total<E, C>(db: &C, select: &Select<E>, request: PageRequest) -> DomainResult<u64>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    if request.count_total { Ok(select.clone().count(db).await?) } else { Ok(0) }
+}
+
+/// Applies the cursor, the newest-first order and the page size (plus one,
+/// to learn whether another page follows) to any query over `E`.
+pub fn keyset<Q, Col>(query: Q, at_column: Col, id_column: Col, request: PageRequest) -> Q
+where
+    Q: QueryFilter + QueryOrder + QuerySelect,
+    Col: ColumnTrait,
+{
+    let mut query = query;
     if let Some(after) = request.after {
         query = query.filter(
             Condition::any()
@@ -101,15 +130,19 @@ where
                 .add(Condition::all().add(at_column.eq(after.at)).add(id_column.lt(after.id))),
         );
     }
-    let mut rows = query.order_by_desc(at_column).order_by_desc(id_column).limit(request.first + 1).all(db).await?;
+    query.order_by_desc(at_column).order_by_desc(id_column).limit(request.first + 1)
+}
+
+/// Turns `first + 1` rows into a page.
+pub fn assemble<T>(mut rows: Vec<T>, request: PageRequest, total_count: u64, key: impl Fn(&T) -> Cursor) -> Page<T> {
     let has_next_page = rows.len() as u64 > request.first;
     rows.truncate(request.first as usize);
-    Ok(Page {
+    Page {
         items: rows.into_iter().map(|row| (key(&row), row)).collect(),
         has_next_page,
         has_previous_page: request.after.is_some(),
         total_count,
-    })
+    }
 }
 
 #[cfg(test)]

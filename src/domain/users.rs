@@ -41,13 +41,14 @@ pub struct Session {
 /// The caller behind a verified token, read fresh from the database so that a
 /// deactivation or role change applies to the very next request.
 pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<Actor> {
-    let user =
-        user::Entity::find_by_id(user_id).one(db).await?.filter(|u| u.active).ok_or(DomainError::Unauthenticated)?;
-    let technician_id = if user.role == Role::Technician {
-        technician::Entity::find().filter(technician::Column::UserId.eq(user.id)).one(db).await?.map(|t| t.id)
-    } else {
-        None
-    };
+    // One statement: the account and its technician profile together.
+    let (user, technician) = user::Entity::find_by_id(user_id)
+        .find_also_related(technician::Entity)
+        .one(db)
+        .await?
+        .filter(|(u, _)| u.active)
+        .ok_or(DomainError::Unauthenticated)?;
+    let technician_id = technician.filter(|_| user.role == Role::Technician).map(|t| t.id);
     Ok(Actor { user_id: user.id, role: user.role, technician_id })
 }
 

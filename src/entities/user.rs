@@ -17,6 +17,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_one = "super::technician::Entity")]
+    Technician,
+}
+
+impl Related<super::technician::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Technician.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

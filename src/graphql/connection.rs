@@ -56,3 +56,8 @@ macro_rules! connection_types {
     };
 }
 pub(crate) use connection_types;
+
+/// Whether the selection asks for `totalCount` (counting costs a statement).
+pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}

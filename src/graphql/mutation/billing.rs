@@ -51,7 +51,7 @@ impl BillingMutation {
                 .map(|m| Material { description: m.description, quantity: m.quantity, unit_price: m.unit_price })
                 .collect(),
         };
-        Ok(Job(billing::complete(ctx.db(), actor, ids::require(&job_id, "job")?, completion).await?))
+        Ok(Job::new(billing::complete(ctx.db(), actor, ids::require(&job_id, "job")?, completion).await?))
     }
 
     async fn record_payment(&self, ctx: &Context<'_>, input: RecordPaymentInput) -> Result<Payment> {

@@ -40,7 +40,7 @@ impl JobMutation {
             priority: input.priority.unwrap_or(JobPriority::Normal),
             required_skill_level: input.required_skill_level.unwrap_or(1),
         };
-        Ok(Job(jobs::create(ctx.db(), actor, new_job).await?))
+        Ok(Job::new(jobs::create(ctx.db(), actor, new_job).await?))
     }
 
     /// Books the job into the technician's calendar (or moves it there).
@@ -52,21 +52,21 @@ impl JobMutation {
             starts_at: input.starts_at,
             ends_at: input.ends_at,
         };
-        Ok(Job(jobs::assign(ctx.db(), actor, assignment).await?))
+        Ok(Job::new(jobs::assign(ctx.db(), actor, assignment).await?))
     }
 
     async fn unassign_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job(jobs::unassign(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
+        Ok(Job::new(jobs::unassign(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
     }
 
     async fn start_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job(jobs::start(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
+        Ok(Job::new(jobs::start(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
     }
 
     async fn cancel_job(&self, ctx: &Context<'_>, job_id: ID, reason: Option<String>) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job(jobs::cancel(ctx.db(), actor, ids::require(&job_id, "job")?, reason).await?))
+        Ok(Job::new(jobs::cancel(ctx.db(), actor, ids::require(&job_id, "job")?, reason).await?))
     }
 }

@@ -2,6 +2,7 @@ use async_graphql::{Context, Object, Result};
 
 use crate::domain::{page::PageRequest, users};
 use crate::entities::enums::Role;
+use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::types::{User, UserConnection};
 
@@ -25,7 +26,7 @@ impl AccountQuery {
         role: Option<Role>,
     ) -> Result<UserConnection> {
         let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = users::list(ctx.db(), actor, request, role).await?;
         Ok(UserConnection::from_page(page, User))
     }

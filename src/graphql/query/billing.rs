@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, Object, Result};
 use crate::domain::page::PageRequest;
 use crate::domain::{audit, billing};
 use crate::entities::enums::InvoiceStatus;
+use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::types::{Invoice, InvoiceConnection, JobFinancials, LogEntryConnection};
@@ -21,7 +22,7 @@ impl BillingQuery {
         status: Option<InvoiceStatus>,
     ) -> Result<InvoiceConnection> {
         let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = billing::list(ctx.db(), actor, request, status).await?;
         Ok(InvoiceConnection::from_page(page, Invoice))
     }
@@ -49,7 +50,9 @@ impl BillingQuery {
     ) -> Result<LogEntryConnection> {
         let actor = ctx.actor()?;
         let entity_id = entity_id.as_ref().map(ids::parse_or_nil);
-        let page = audit::list(ctx.db(), actor, first, after.as_deref(), entity_type.as_deref(), entity_id).await?;
+        let page =
+            audit::list(ctx.db(), actor, first, after.as_deref(), entity_type.as_deref(), entity_id, wants_total(ctx))
+                .await?;
         Ok(page.into())
     }
 }

@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object, Result};
 
 use crate::domain::customers;
 use crate::domain::page::PageRequest;
+use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::types::{Customer, CustomerConnection};
@@ -20,7 +21,7 @@ impl CustomerQuery {
         search: Option<String>,
     ) -> Result<CustomerConnection> {
         let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = customers::list(ctx.db(), actor, request, search.as_deref()).await?;
         Ok(CustomerConnection::from_page(page, Customer))
     }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::PageRequest;
 use crate::entities::enums::JobStatus;
+use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::types::{Job, JobConnection};
@@ -33,7 +34,7 @@ impl JobQuery {
         filter: Option<JobFilterInput>,
     ) -> Result<JobConnection> {
         let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let filter = filter.unwrap_or_default();
         // An ID that names nothing matches nothing.
         let filter = JobFilter {
@@ -44,12 +45,12 @@ impl JobQuery {
             scheduled_to: filter.scheduled_to,
         };
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
-        Ok(JobConnection::from_page(page, Job))
+        Ok(JobConnection::from_page(page, Job::with_assignment))
     }
 
     async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
         let actor = ctx.actor()?;
         let Some(id) = ids::parse(&id) else { return Ok(None) };
-        Ok(jobs::get(ctx.db(), actor, id).await?.map(Job))
+        Ok(jobs::get(ctx.db(), actor, id).await?.map(Job::new))
     }
 }

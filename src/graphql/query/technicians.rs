@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::page::PageRequest;
 use crate::domain::{schedules, technicians};
+use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::types::{Technician, TechnicianConnection};
@@ -20,7 +21,7 @@ impl TechnicianQuery {
         active: Option<bool>,
     ) -> Result<TechnicianConnection> {
         let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = technicians::list(ctx.db(), actor, request, active).await?;
         Ok(TechnicianConnection::from_page(page, Technician))
     }

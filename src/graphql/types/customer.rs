@@ -6,6 +6,7 @@ use super::job::Job;
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::PageRequest;
 use crate::entities::customer;
+use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 
 #[derive(Clone)]
@@ -37,10 +38,10 @@ impl Customer {
     /// This customer's jobs, newest first (a technician sees only its own).
     async fn jobs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
         let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let filter = JobFilter { customer_id: Some(self.0.id), ..Default::default() };
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
-        Ok(JobConnection::from_page(page, Job))
+        Ok(JobConnection::from_page(page, Job::with_assignment))
     }
 }
 

@@ -26,7 +26,7 @@ impl JobEvent {
     /// The job as it is now.
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
         let job = ctx.loaders().job_by_id.load_one(self.row.entity_id).await.map_err(shared)?;
-        Ok(Job(job.ok_or(DomainError::NotFound("job"))?))
+        Ok(Job::new(job.ok_or(DomainError::NotFound("job"))?))
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(actor_id) = self.row.actor_id else { return Ok(None) };

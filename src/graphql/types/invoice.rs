@@ -23,7 +23,7 @@ impl Invoice {
     }
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
         let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
-        Ok(Job(job.ok_or_else(|| DomainError::internal("invoice without job"))?))
+        Ok(Job::new(job.ok_or_else(|| DomainError::internal("invoice without job"))?))
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
         let customer = ctx.loaders().customer_by_id.load_one(self.0.customer_id).await.map_err(shared)?;
@@ -116,7 +116,7 @@ pub struct JobFinancials(pub job_financials::Model);
 impl JobFinancials {
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
         let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
-        Ok(Job(job.ok_or_else(|| DomainError::internal("financials without job"))?))
+        Ok(Job::new(job.ok_or_else(|| DomainError::internal("financials without job"))?))
     }
     async fn labor_hours(&self) -> Decimal {
         money::from_hundredths(self.0.labor_hours_hundredths)

@@ -34,7 +34,7 @@ impl ScheduleEntry {
     /// Set for kind JOB.
     async fn job(&self, ctx: &Context<'_>) -> Result<Option<Job>> {
         let Some(job_id) = self.0.job_id else { return Ok(None) };
-        Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(Job))
+        Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(Job::new))
     }
 }
 
@@ -46,7 +46,7 @@ pub struct UpcomingJob(pub technician_upcoming_job::Model);
 impl UpcomingJob {
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
         let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
-        Ok(Job(job.ok_or_else(|| DomainError::internal("upcoming job vanished"))?))
+        Ok(Job::new(job.ok_or_else(|| DomainError::internal("upcoming job vanished"))?))
     }
     async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
         load_technician(ctx, self.0.technician_id).await
