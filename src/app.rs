@@ -21,7 +21,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::events::EventBus;
 use crate::graphql::{self, Services};
-use crate::transport::{AppState, http, pages, ws};
+use crate::transport::{AppState, Metrics, http, pages, ws};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -60,7 +60,12 @@ impl Server {
         let schema = graphql::build(services.clone(), &settings.limits);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;
-        let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx };
+        let metrics = Arc::new(Metrics {
+            statements: statements.clone(),
+            graphql_requests: Default::default(),
+            websocket_connections: Default::default(),
+        });
+        let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx, metrics };
         Ok(Server { listener, statements, router: router(state), shutdown })
     }
 
@@ -95,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql", get(pages::graphiql))
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
+        .route("/metrics", get(pages::metrics))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -74,6 +74,7 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> Ht
     let operations: Vec<String> =
         batch.iter().map(|r| r.operation_name.clone().unwrap_or_else(|| "anonymous".into())).collect();
     let authenticated = matches!(info.auth, Auth::Authenticated(_));
+    state.metrics.graphql_requests.fetch_add(operations.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let loaders = std::sync::Arc::new(Loaders::new(&state.services.db));
     let batch = batch.data(info).data(loaders);
     let response = state.schema.execute_batch(batch).await;

@@ -23,6 +23,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Flips to true when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Counters served on `/metrics` (Prometheus text format).
+pub struct Metrics {
+    pub statements: crate::db::StatementCounter,
+    pub graphql_requests: std::sync::atomic::AtomicU64,
+    pub websocket_connections: std::sync::atomic::AtomicI64,
 }
 
 /// The caller behind `Authorization: Bearer <jwt>` (or a websocket's

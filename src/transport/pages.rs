@@ -45,3 +45,18 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         }
     }
 }
+
+/// Counters for operators and the benchmark: SQL statements run, GraphQL
+/// operations served over HTTP, open websockets.
+pub async fn metrics(State(state): State<AppState>) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &state.metrics;
+    format!(
+        "# TYPE fieldforge_sql_statements_total counter\nfieldforge_sql_statements_total {}\n\
+         # TYPE fieldforge_graphql_requests_total counter\nfieldforge_graphql_requests_total {}\n\
+         # TYPE fieldforge_websocket_connections gauge\nfieldforge_websocket_connections {}\n",
+        m.statements.get(),
+        m.graphql_requests.load(Relaxed),
+        m.websocket_connections.load(Relaxed),
+    )
+}

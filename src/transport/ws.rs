@@ -135,6 +135,8 @@ struct Connection {
 
 impl Connection {
     async fn run(socket: WebSocket, state: AppState, protocol: Protocol, addr: SocketAddr) {
+        state.metrics.websocket_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let metrics = state.metrics.clone();
         let (sink, mut stream) = socket.split();
         let (outbox, outgoing) = mpsc::channel::<Message>(OUTBOX);
         let (closer, close_requests) = tokio::sync::oneshot::channel::<Goodbye>();
@@ -206,6 +208,7 @@ impl Connection {
             drop(closer);
         }
         drop(connection);
+        metrics.websocket_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let abort = writer.abort_handle();
         if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
             abort.abort(); // the peer stopped reading: drop the socket

@@ -1,0 +1,121 @@
+//! Scenario (e): many open `jobChanged` subscribers, then a burst of changes.
+//! Measures the delay from the change (its journal row's `at`) to delivery.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use crate::load::{Env, gql};
+
+#[derive(Debug, Clone)]
+pub struct FanOut {
+    pub subscribers: usize,
+    pub connected: usize,
+    pub burst: usize,
+    pub delivered: usize,
+    pub complete_subscribers: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub peak_rss_mib: f64,
+}
+
+pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
+    let ws_url = env.base.replace("http://", "ws://") + "/graphql";
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
+    let mut tasks = Vec::new();
+    for _ in 0..subscribers {
+        let url = ws_url.clone();
+        let token = env.token.clone();
+        let ready = ready_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut request = url.into_client_request().ok()?;
+            request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.ok()?;
+            let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+            socket.send(Message::Text(init.to_string().into())).await.ok()?;
+            let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { jobChanged { cursor kind at job { id } } }" } });
+            socket.send(Message::Text(subscribe.to_string().into())).await.ok()?;
+            let _ = ready.send(()).await;
+            let mut delays = Vec::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while delays.len() < burst {
+                let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await else { break };
+                let Message::Text(text) = message else { continue };
+                let received = chrono::Utc::now();
+                let value: Value = serde_json::from_str(text.as_str()).unwrap_or_default();
+                if value["type"] != "next" {
+                    continue;
+                }
+                let at = value["payload"]["data"]["jobChanged"]["at"].as_str().and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok());
+                if let Some(at) = at {
+                    delays.push((received - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0).max(0) as u64);
+                }
+            }
+            let _ = socket.close(None).await;
+            Some(delays)
+        }));
+    }
+    drop(ready_tx);
+    let mut connected = 0;
+    while ready_rx.recv().await.is_some() {
+        connected += 1;
+    }
+    // Let every subscription reach the server before the burst.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (peak_before, _) = crate::memory_mib(env.pid);
+
+    let client = reqwest::Client::new();
+    let customers = gql(&client, env, "{ customers(first: 1) { nodes { id } } }", json!({})).await.expect("customer");
+    let customer = customers["data"]["customers"]["nodes"][0]["id"].clone();
+    let burst_calls = (0..burst).map(|n| {
+        let client = client.clone();
+        let customer = customer.clone();
+        async move {
+            gql(
+                &client,
+                env,
+                "mutation($c: ID!, $t: String!) { createJob(input: { customerId: $c, title: $t }) { id } }",
+                json!({ "c": customer, "t": format!("Burst {n}") }),
+            )
+            .await
+        }
+    });
+    futures_util::future::join_all(burst_calls).await;
+
+    let mut all = Vec::new();
+    let mut complete_subscribers = 0;
+    for task in tasks {
+        if let Ok(Some(delays)) = task.await {
+            if delays.len() == burst {
+                complete_subscribers += 1;
+            }
+            all.extend(delays);
+        }
+    }
+    all.sort_unstable();
+    let pick = |p: f64| {
+        if all.is_empty() { 0.0 } else { all[((all.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0 }
+    };
+    let (peak, _) = crate::memory_mib(env.pid);
+    let result = FanOut {
+        subscribers,
+        connected,
+        burst,
+        delivered: all.len(),
+        complete_subscribers,
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+        max_ms: pick(1.0),
+        peak_rss_mib: peak.max(peak_before),
+    };
+    eprintln!(
+        "e: {}/{} subscribers got all {} events; delay p50 {:.1} ms, p99 {:.1} ms; server peak {:.0} MiB",
+        result.complete_subscribers, subscribers, burst, result.p50_ms, result.p99_ms, result.peak_rss_mib
+    );
+    result
+}

@@ -1,0 +1,323 @@
+//! Request scenarios: a fixed number of clients, each sending its next
+//! request as soon as the last one answered, for a fixed time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
+use serde_json::{Value, json};
+
+#[derive(Clone)]
+pub struct Env {
+    pub base: String,
+    pub token: String,
+    pub clients: usize,
+    pub duration: Duration,
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub target: &'static str,
+    pub completed: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub statements_per_op: Option<f64>,
+    pub rss_mib: f64,
+}
+
+pub const BOARD: &str = "query Board { jobs(first: 50) { nodes { id title status customer { id name address } technician { id name } assignment { startsAt endsAt } } } }";
+const JOB: &str = "query Job($id: ID!) { job(id: $id) { id title status customer { id name } technician { id name } invoice { id number total amountPaid balanceDue lines { description quantity unitPrice amount } payments { amount method receivedAt } } } }";
+const SCHEDULE: &str = "query Schedule($t: ID!, $from: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $from, to: $to) { id kind startsAt endsAt job { id title } } }";
+
+pub async fn gql(client: &reqwest::Client, env: &Env, query: &str, variables: Value) -> Option<Value> {
+    let response = client
+        .post(format!("{}/graphql", env.base))
+        .bearer_auth(&env.token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .ok()?;
+    let body: Value = response.json().await.ok()?;
+    if body["errors"].is_null() { Some(body) } else { None }
+}
+
+/// (SQL statements, GraphQL operations) served so far.
+async fn counters(env: &Env) -> (f64, f64) {
+    let text = reqwest::get(format!("{}/metrics", env.base)).await.ok().map(|r| r.text());
+    let text = match text {
+        Some(t) => t.await.unwrap_or_default(),
+        None => String::new(),
+    };
+    let read = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (read("fieldforge_sql_statements_total"), read("fieldforge_graphql_requests_total"))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index] as f64 / 1000.0
+}
+
+struct Measured {
+    completed: u64,
+    errors: u64,
+    seconds: f64,
+    latencies_us: Vec<u64>,
+}
+
+/// Runs `op(worker, iteration)` from `clients` workers until the time is up.
+async fn drive<F, Fut>(env: &Env, op: F) -> Measured
+where
+    F: Fn(usize, u64, reqwest::Client) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let deadline = Instant::now() + env.duration;
+    let started = Instant::now();
+    let workers = (0..env.clients).map(|worker| {
+        let op = op.clone();
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut iteration = 0;
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                let ok = op(worker, iteration, client.clone()).await;
+                latencies.push(t0.elapsed().as_micros() as u64);
+                if !ok {
+                    errors += 1;
+                }
+                iteration += 1;
+            }
+            (latencies, errors)
+        })
+    });
+    let mut latencies_us = Vec::new();
+    let mut errors = 0;
+    for worker in futures_util::future::join_all(workers).await {
+        let (l, e) = worker.expect("worker");
+        latencies_us.extend(l);
+        errors += e;
+    }
+    latencies_us.sort_unstable();
+    Measured { completed: latencies_us.len() as u64, errors, seconds: started.elapsed().as_secs_f64(), latencies_us }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn result(
+    env: &Env,
+    key: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    target: &'static str,
+    measured: Measured,
+    per_minute: bool,
+    statements: Option<f64>,
+) -> ScenarioResult {
+    let rate = measured.completed as f64 / measured.seconds * if per_minute { 60.0 } else { 1.0 };
+    let r = ScenarioResult {
+        key,
+        name,
+        unit,
+        target,
+        completed: measured.completed,
+        errors: measured.errors,
+        seconds: measured.seconds,
+        rate,
+        p50_ms: percentile(&measured.latencies_us, 0.50),
+        p99_ms: percentile(&measured.latencies_us, 0.99),
+        statements_per_op: statements,
+        rss_mib: crate::memory_mib(env.pid).1,
+    };
+    eprintln!("{key}: {:.0} {unit}, p50 {:.2} ms, p99 {:.2} ms, errors {}", r.rate, r.p50_ms, r.p99_ms, r.errors);
+    r
+}
+
+pub async fn warm_up(env: &Env) {
+    let short = Env { duration: Duration::from_secs(2), ..env.clone() };
+    let shared = Arc::new(short.clone());
+    drive(&short, move |_, _, client| {
+        let env = shared.clone();
+        async move { gql(&client, &env, BOARD, json!({})).await.is_some() }
+    })
+    .await;
+}
+
+async fn ids(env: &Env, query: &str, pick: &str) -> Vec<String> {
+    let body = gql(&reqwest::Client::new(), env, query, json!({})).await.expect("id query");
+    body["data"][pick]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Runs a read scenario and reports statements per request from /metrics.
+async fn read_scenario(
+    env: &Env,
+    query: &'static str,
+    variables: Arc<dyn Fn(usize, u64) -> Value + Send + Sync>,
+) -> (Measured, f64) {
+    let shared = Arc::new(env.clone());
+    let (statements_before, requests_before) = counters(env).await;
+    let measured = drive(env, move |worker, iteration, client| {
+        let env = shared.clone();
+        let vars = variables(worker, iteration);
+        async move { gql(&client, &env, query, vars).await.is_some() }
+    })
+    .await;
+    let (statements_after, requests_after) = counters(env).await;
+    let per = (statements_after - statements_before) / (requests_after - requests_before).max(1.0);
+    (measured, per)
+}
+
+pub async fn board(env: &Env) -> ScenarioResult {
+    let (measured, per) = read_scenario(env, BOARD, Arc::new(|_, _| json!({}))).await;
+    result(
+        env,
+        "a",
+        "dispatcher board: jobs(first: 50) with customer, technician, assignment",
+        "requests/s",
+        ">= 3000/s at 16 clients, p99 < 15 ms, <= 4 statements",
+        measured,
+        false,
+        Some(per),
+    )
+}
+
+pub async fn job_detail(env: &Env) -> ScenarioResult {
+    let jobs =
+        Arc::new(ids(env, "{ jobs(first: 100, filter: { status: [INVOICED] }) { nodes { id } } }", "jobs").await);
+    let (measured, per) =
+        read_scenario(env, JOB, Arc::new(move |w, i| json!({ "id": jobs[(w * 7919 + i as usize) % jobs.len()] })))
+            .await;
+    result(
+        env,
+        "b",
+        "one job with customer, technician, invoice, lines, payments",
+        "requests/s",
+        ">= 5000/s",
+        measured,
+        false,
+        Some(per),
+    )
+}
+
+pub async fn technician_schedule(env: &Env) -> ScenarioResult {
+    let technicians = Arc::new(ids(env, "{ technicians(first: 100) { nodes { id } } }", "technicians").await);
+    let from = chrono::Utc::now();
+    let to = from + chrono::Duration::days(7);
+    let (measured, per) = read_scenario(
+        env,
+        SCHEDULE,
+        Arc::new(move |w, i| {
+            json!({ "t": technicians[(w * 31 + i as usize) % technicians.len()], "from": from.to_rfc3339(), "to": to.to_rfc3339() })
+        }),
+    )
+    .await;
+    result(env, "c", "one technician's schedule over seven days", "requests/s", ">= 5000/s", measured, false, Some(per))
+}
+
+/// create → assign → start → complete → pay, each lifecycle in its own window.
+pub async fn lifecycle(env: &Env) -> ScenarioResult {
+    let technicians = Arc::new(ids(env, "{ technicians(first: 100) { nodes { id } } }", "technicians").await);
+    let customers = Arc::new(ids(env, "{ customers(first: 100) { nodes { id } } }", "customers").await);
+    let next_slot = Arc::new(AtomicU64::new(0));
+    let far_future =
+        chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(400);
+    let shared = Arc::new(env.clone());
+    let (statements_before, _) = counters(env).await;
+    let measured = drive(env, move |worker, _, client| {
+        let env = shared.clone();
+        let technicians = technicians.clone();
+        let customers = customers.clone();
+        let n = next_slot.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let technician = &technicians[n as usize % technicians.len()];
+            let slot = n / technicians.len() as u64;
+            let starts = far_future + chrono::Duration::hours(3 * slot as i64);
+            let ends = starts + chrono::Duration::hours(2);
+            let created = gql(&client, &env, "mutation($c: ID!) { createJob(input: { customerId: $c, title: \"Bench lifecycle\" }) { id } }", json!({ "c": customers[worker % customers.len()] })).await;
+            let Some(job) = created.and_then(|b| b["data"]["createJob"]["id"].as_str().map(str::to_owned)) else { return false };
+            let assign = "mutation($j: ID!, $t: ID!, $s: DateTime!, $e: DateTime!) { assignJob(input: { jobId: $j, technicianId: $t, startsAt: $s, endsAt: $e }) { status } }";
+            if gql(&client, &env, assign, json!({ "j": job, "t": technician, "s": starts.to_rfc3339(), "e": ends.to_rfc3339() })).await.is_none() {
+                return false;
+            }
+            if gql(&client, &env, "mutation($j: ID!) { startJob(jobId: $j) { status } }", json!({ "j": job })).await.is_none() {
+                return false;
+            }
+            let complete = "mutation($j: ID!) { completeJob(jobId: $j, input: { laborHours: \"1.5\", materials: [{ description: \"Part\", quantity: \"2\", unitPrice: \"12.50\" }] }) { invoice { id total } } }";
+            let Some(done) = gql(&client, &env, complete, json!({ "j": job })).await else { return false };
+            let invoice = &done["data"]["completeJob"]["invoice"];
+            let pay = "mutation($i: ID!, $a: Decimal!) { recordPayment(input: { invoiceId: $i, amount: $a, method: CARD }) { id } }";
+            gql(&client, &env, pay, json!({ "i": invoice["id"], "a": invoice["total"] })).await.is_some()
+        }
+    })
+    .await;
+    let (statements_after, _) = counters(env).await;
+    let per = (statements_after - statements_before) / (measured.completed.max(1) as f64);
+    result(
+        env,
+        "d",
+        "full lifecycle: create, assign, start, complete, pay",
+        "lifecycles/min",
+        ">= 500/min, no unexpected errors",
+        measured,
+        true,
+        Some(per),
+    )
+}
+
+/// The board's four statements sent by the load generator straight to
+/// PostgreSQL: the database's own limit for that read on this machine.
+pub async fn board_direct(env: &Env, url: &str) -> ScenarioResult {
+    let db = Arc::new(Database::connect(url).await.expect("connect"));
+    let admin_id = "c2bb39b3-3e82-3e49-04e3-4e1d49e1ab63"; // any id: the lookup's cost is what counts
+    let measured = drive(env, move |_, _, _| {
+        let db = db.clone();
+        async move {
+            let pg = DatabaseBackend::Postgres;
+            let auth = Statement::from_sql_and_values(pg, "SELECT u.*, t.id AS technician_id FROM users u LEFT JOIN technicians t ON t.user_id = u.id WHERE u.id = $1::uuid", [admin_id.into()]);
+            if db.query_all_raw(auth).await.is_err() {
+                return false;
+            }
+            let page = Statement::from_string(pg, "SELECT j.*, a.id AS a_id, a.technician_id, a.starts_at, a.ends_at FROM jobs j LEFT JOIN job_assignments a ON a.job_id = j.id ORDER BY j.created_at DESC, j.id DESC LIMIT 51");
+            let Ok(rows) = db.query_all_raw(page).await else { return false };
+            let customers: Vec<String> = rows.iter().filter_map(|r| r.try_get::<sea_orm::prelude::Uuid>("", "customer_id").ok()).map(|u| format!("'{u}'")).collect();
+            let technicians: Vec<String> = rows.iter().filter_map(|r| r.try_get::<Option<sea_orm::prelude::Uuid>>("", "technician_id").ok().flatten()).map(|u| format!("'{u}'")).collect();
+            let list = |ids: &[String]| if ids.is_empty() { "NULL".to_owned() } else { ids.join(",") };
+            let c = Statement::from_string(pg, format!("SELECT * FROM customers WHERE id IN ({})", list(&customers)));
+            let t = Statement::from_string(pg, format!("SELECT * FROM technicians WHERE id IN ({})", list(&technicians)));
+            db.query_all_raw(c).await.is_ok() && db.query_all_raw(t).await.is_ok()
+        }
+    })
+    .await;
+    result(
+        env,
+        "a-direct",
+        "the board's 4 statements sent straight to PostgreSQL (baseline)",
+        "requests/s",
+        "reference",
+        measured,
+        false,
+        Some(4.0),
+    )
+}

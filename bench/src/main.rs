@@ -1,0 +1,173 @@
+//! `fieldforge-bench`: seeds a realistic volume into a fresh PostgreSQL
+//! database, starts the release server, drives it over loopback with a fixed
+//! number of concurrent clients, and writes the figures as JSON and an SVG
+//! chart. See the README's "Benchmark" section.
+
+mod fanout;
+mod load;
+mod report;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use clap::Parser;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Load benchmark for FieldForge (PostgreSQL)")]
+pub struct Args {
+    /// A PostgreSQL URL where the benchmark may create and drop its database.
+    #[arg(long, env = "BENCH_ADMIN_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    admin_url: String,
+    /// Name of the (re)created benchmark database.
+    #[arg(long, default_value = "fieldforge_bench")]
+    database: String,
+    /// The server binary to start.
+    #[arg(long, default_value = "target/release/fieldforge")]
+    server: PathBuf,
+    #[arg(long, default_value_t = 18088)]
+    port: u16,
+    /// Concurrent clients for the request scenarios.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds per request scenario.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Open `jobChanged` subscribers for the fan-out scenario.
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Changes in the fan-out burst.
+    #[arg(long, default_value_t = 20)]
+    burst: usize,
+    /// Where results.json and results.svg go.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// Reuse an already seeded benchmark database.
+    #[arg(long)]
+    skip_seed: bool,
+}
+
+pub const PASSWORD: &str = "benchmark-password";
+
+struct ServerProcess(Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url.split('?').next().unwrap_or(admin_url);
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    format!("{prefix}/{name}")
+}
+
+async fn seed(args: &Args, url: &str) -> Result<(), String> {
+    let admin = Database::connect(&args.admin_url).await.map_err(|e| e.to_string())?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", args.database))
+        .await
+        .map_err(|e| e.to_string())?;
+    admin.execute_unprepared(&format!("CREATE DATABASE {}", args.database)).await.map_err(|e| e.to_string())?;
+    let db = fieldforge::db::connect(url).await.map_err(|e| e.to_string())?;
+    fieldforge::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    let hash = fieldforge::auth::password::hash(PASSWORD.to_owned()).await.map_err(|e| e.to_string())?;
+    let script = include_str!("../sql/seed.sql").replace(":admin_hash", &hash);
+    db.execute_unprepared(&script).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn start_server(args: &Args, url: &str) -> Result<ServerProcess, String> {
+    let child = Command::new(&args.server)
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", args.port)])
+        .env("DATABASE_URL", url)
+        .env("JWT_SECRET", "benchmark-secret-benchmark-secret-0123456789")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e} (build it with `cargo build --release`)", args.server.display()))?;
+    Ok(ServerProcess(child))
+}
+
+/// VmHWM (peak resident memory) and VmRSS of a process, in MiB.
+pub fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    if let Err(err) = run(args).await {
+        eprintln!("fieldforge-bench: {err}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let url = database_url(&args.admin_url, &args.database);
+    if !args.skip_seed {
+        let started = std::time::Instant::now();
+        seed(&args, &url).await?;
+        eprintln!("seeded {} in {:.1} s", args.database, started.elapsed().as_secs_f64());
+    }
+    let server = start_server(&args, &url)?;
+    let pid = server.0.id();
+    let base = format!("http://127.0.0.1:{}", args.port);
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login: Value = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "mutation($p: String!) { login(email: \"admin@bench.local\", password: $p) { token } }", "variables": { "p": PASSWORD } }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = login["data"]["login"]["token"].as_str().ok_or(format!("login failed: {login}"))?.to_owned();
+    let env = load::Env {
+        base: base.clone(),
+        token,
+        clients: args.clients,
+        duration: Duration::from_secs(args.seconds),
+        pid,
+    };
+
+    let mut results = Vec::new();
+    load::warm_up(&env).await;
+    results.push(load::board(&env).await);
+    results.push(load::board_direct(&env, &url).await);
+    results.push(load::job_detail(&env).await);
+    results.push(load::technician_schedule(&env).await);
+    results.push(load::lifecycle(&env).await);
+    let fan = fanout::run(&env, args.subscribers, args.burst).await;
+    let (peak, rss) = memory_mib(pid);
+    drop(server);
+
+    let report = report::Report::new(&args, results, fan, peak, rss);
+    report.print();
+    std::fs::create_dir_all(&args.out).map_err(|e| e.to_string())?;
+    std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&report.json()).unwrap())
+        .map_err(|e| e.to_string())?;
+    std::fs::write(args.out.join("results.svg"), report.svg()).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}/results.json and results.svg", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The figures: a table on stderr, JSON, and an SVG bar chart.
+
+use serde_json::{Value, json};
+
+use crate::Args;
+use crate::fanout::FanOut;
+use crate::load::ScenarioResult;
+
+pub struct Report {
+    pub clients: usize,
+    pub seconds: u64,
+    pub scenarios: Vec<ScenarioResult>,
+    pub fanout: FanOut,
+    pub peak_rss_mib: f64,
+    pub final_rss_mib: f64,
+}
+
+impl Report {
+    pub fn new(args: &Args, scenarios: Vec<ScenarioResult>, fanout: FanOut, peak: f64, rss: f64) -> Report {
+        Report {
+            clients: args.clients,
+            seconds: args.seconds,
+            scenarios,
+            fanout,
+            peak_rss_mib: peak,
+            final_rss_mib: rss,
+        }
+    }
+
+    pub fn print(&self) {
+        eprintln!(
+            "\n{:<9} {:>12} {:<15} {:>9} {:>9} {:>11} {:>7}",
+            "scenario", "rate", "unit", "p50 ms", "p99 ms", "stmts/op", "errors"
+        );
+        for s in &self.scenarios {
+            eprintln!(
+                "{:<9} {:>12.0} {:<15} {:>9.2} {:>9.2} {:>11} {:>7}",
+                s.key,
+                s.rate,
+                s.unit,
+                s.p50_ms,
+                s.p99_ms,
+                s.statements_per_op.map_or("-".into(), |v| format!("{v:.2}")),
+                s.errors
+            );
+        }
+        let f = &self.fanout;
+        eprintln!(
+            "e         {}/{} subscribers complete, {} deliveries, delay p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
+            f.complete_subscribers, f.subscribers, f.delivered, f.p50_ms, f.p99_ms, f.max_ms
+        );
+        eprintln!("server peak memory {:.0} MiB (final {:.0} MiB)", self.peak_rss_mib, self.final_rss_mib);
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
+            "clients": self.clients,
+            "secondsPerScenario": self.seconds,
+            "scenarios": self.scenarios.iter().map(|s| json!({
+                "key": s.key, "name": s.name, "unit": s.unit, "target": s.target,
+                "completed": s.completed, "errors": s.errors, "seconds": s.seconds, "rate": s.rate,
+                "p50Ms": s.p50_ms, "p99Ms": s.p99_ms, "statementsPerOperation": s.statements_per_op,
+                "serverRssMib": s.rss_mib,
+            })).collect::<Vec<_>>(),
+            "fanout": {
+                "subscribers": self.fanout.subscribers, "connected": self.fanout.connected,
+                "burst": self.fanout.burst, "deliveries": self.fanout.delivered,
+                "subscribersWithEveryEvent": self.fanout.complete_subscribers,
+                "delayP50Ms": self.fanout.p50_ms, "delayP99Ms": self.fanout.p99_ms, "delayMaxMs": self.fanout.max_ms,
+                "serverPeakRssMib": self.fanout.peak_rss_mib,
+            },
+            "serverPeakRssMib": self.peak_rss_mib,
+        })
+    }
+
+    /// Throughput bars (left) and p50/p99 latency bars (right), per scenario.
+    pub fn svg(&self) -> String {
+        let rows: Vec<(String, f64, f64, f64)> = self
+            .scenarios
+            .iter()
+            .map(|s| (format!("{} ({})", s.key, s.unit), s.rate, s.p50_ms, s.p99_ms))
+            .chain(std::iter::once((
+                "e fan-out delay".to_owned(),
+                self.fanout.complete_subscribers as f64,
+                self.fanout.p50_ms,
+                self.fanout.p99_ms,
+            )))
+            .collect();
+        let max_rate = rows.iter().map(|r| r.1).fold(1.0, f64::max);
+        let max_ms = rows.iter().map(|r| r.3).fold(1.0, f64::max);
+        let height = 60 + rows.len() * 48;
+        let mut svg = format!(
+            "<svg xmlns='http://www.w3.org/2000/svg' width='980' height='{height}' font-family='sans-serif' font-size='12'>\
+             <rect width='100%' height='100%' fill='white'/>\
+             <text x='10' y='20' font-size='15' font-weight='bold'>FieldForge benchmark: {} clients, {} s per scenario (server peak {:.0} MiB)</text>\
+             <text x='230' y='44'>throughput (per unit; e: subscribers with every event)</text><text x='640' y='44'>latency ms: p50 (light), p99 (dark)</text>",
+            self.clients, self.seconds, self.peak_rss_mib
+        );
+        for (i, (label, rate, p50, p99)) in rows.iter().enumerate() {
+            let y = 60 + i * 48;
+            let w_rate = rate / max_rate * 360.0;
+            let w50 = p50 / max_ms * 300.0;
+            let w99 = p99 / max_ms * 300.0;
+            svg.push_str(&format!(
+                "<text x='10' y='{ty}'>{label}</text>\
+                 <rect x='230' y='{y}' width='{w_rate:.1}' height='18' fill='#4a7bd0'/><text x='{tx:.1}' y='{ty}'>{rate:.0}</text>\
+                 <rect x='640' y='{y}' width='{w99:.1}' height='18' fill='#c0504d'/>\
+                 <rect x='640' y='{y}' width='{w50:.1}' height='18' fill='#e8a09e'/><text x='{lx:.1}' y='{ty}'>{p50:.1} / {p99:.1}</text>",
+                ty = y + 14,
+                tx = 235.0 + w_rate,
+                lx = 645.0 + w99,
+            ));
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
+}
