@@ -55,7 +55,8 @@ impl Server {
         }
         let (db, statements) = db::connect_counted(&settings.database_url).await?;
         db::migrate(&db).await?;
-        let bus = EventBus::start(db.clone()).await.map_err(|e| StartError::Events(e.to_string()))?;
+        let events_db = db::connect_for_events(&settings.database_url).await?;
+        let bus = EventBus::start(events_db).await.map_err(|e| StartError::Events(e.to_string()))?;
         let services = Arc::new(Services { db, bus, tokens, limiter: LoginLimiter::default() });
         let schema = graphql::build(services.clone(), &settings.limits);
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -30,6 +30,16 @@ pub async fn connect_counted(url: &str) -> Result<(DatabaseConnection, Statement
 }
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(url, 20).await
+}
+
+/// A small pool of its own for the event bus (the journal tailer, LISTEN,
+/// replays), so requests' statement counts are theirs alone.
+pub async fn connect_for_events(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(url, 4).await
+}
+
+async fn connect_sized(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
@@ -37,7 +47,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // transactions instead of failing them with SQLITE_BUSY.
         options.max_connections(1).min_connections(1);
     } else {
-        options.max_connections(20).min_connections(2);
+        options.max_connections(max_connections).min_connections(1);
     }
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {

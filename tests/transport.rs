@@ -21,6 +21,20 @@ async fn health_request_ids_and_graphiql() {
         let generated = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert!(!generated.headers()["x-request-id"].is_empty());
 
+        app.gql(None, "{ __typename }", json!({})).await;
+        let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let counter = |name: &str| -> f64 {
+            metrics
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert!(counter("fieldforge_sql_statements_total") > 0.0, "{metrics}");
+        assert!(counter("fieldforge_graphql_requests_total") >= 1.0, "{metrics}");
+
         let page = app.http.get(app.url("/graphiql?token=a.b.c")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("graphiql") && page.contains("/graphql"), "GraphiQL page");
         assert!(page.contains("Bearer a.b.c"), "token pre-filled");

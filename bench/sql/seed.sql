@@ -20,15 +20,6 @@ SELECT md5('tech' || t)::uuid, NULL, 'Technician ' || t, 'tech' || t || '@exampl
        now() - interval '90 days' + t * interval '1 minute', now()
 FROM generate_series(1, 200) AS t;
 
--- Jobs: j <= 20000 invoiced, 20001..40000 pending, 40001..50000 scheduled.
-INSERT INTO jobs (id, customer_id, title, description, status, priority, required_skill_level, notes,
-                  started_at, completed_at, cancelled_at, created_at, updated_at)
-SELECT md5('job' || j)::uuid, md5('cust' || (1 + j % 2000))::uuid, 'Job ' || j, 'Benchmark job number ' || j,
-       CASE WHEN j <= 20000 THEN 'INVOICED' WHEN j <= 40000 THEN 'PENDING' ELSE 'SCHEDULED' END,
-       (ARRAY['LOW', 'NORMAL', 'HIGH', 'URGENT'])[1 + j % 4], 1, NULL, NULL, NULL, NULL,
-       now() - interval '40 days' + j * interval '1 minute', now() - interval '40 days' + j * interval '1 minute'
-FROM generate_series(1, 50000) AS j;
-
 -- Assignment k (0..29999) → job, technician 1 + k % 200, slot k / 200 (3 h apart, 2 h long).
 CREATE TEMP TABLE bench_assign AS
 SELECT k,
@@ -38,6 +29,17 @@ SELECT k,
             ELSE date_trunc('hour', now()) + interval '1 day' + ((k - 20000) / 200) * interval '3 hours' END AS starts_at
 FROM generate_series(0, 29999) AS k;
 
+-- Jobs: j <= 20000 invoiced, 20001..40000 pending, 40001..50000 scheduled.
+INSERT INTO jobs (id, customer_id, title, description, status, priority, required_skill_level, notes,
+                  started_at, completed_at, cancelled_at, created_at, updated_at)
+SELECT md5('job' || g.j)::uuid, md5('cust' || (1 + g.j % 2000))::uuid, 'Job ' || g.j, 'Benchmark job number ' || g.j,
+       CASE WHEN g.j <= 20000 THEN 'INVOICED' WHEN g.j <= 40000 THEN 'PENDING' ELSE 'SCHEDULED' END,
+       (ARRAY['LOW', 'NORMAL', 'HIGH', 'URGENT'])[1 + g.j % 4], 1, NULL,
+       CASE WHEN g.j <= 20000 THEN a.starts_at END, CASE WHEN g.j <= 20000 THEN a.starts_at + interval '2 hours' END, NULL,
+       now() - interval '40 days' + g.j * interval '1 minute', now() - interval '40 days' + g.j * interval '1 minute'
+FROM generate_series(1, 50000) AS g(j)
+LEFT JOIN bench_assign a ON a.j = g.j;
+
 INSERT INTO job_assignments (id, job_id, technician_id, starts_at, ends_at, created_at)
 SELECT md5('assign' || k)::uuid, md5('job' || j)::uuid, md5('tech' || t)::uuid, starts_at, starts_at + interval '2 hours', now()
 FROM bench_assign;
@@ -46,9 +48,6 @@ INSERT INTO schedules (id, technician_id, kind, starts_at, ends_at, note, job_id
 SELECT md5('entry' || k)::uuid, md5('tech' || t)::uuid, 'JOB', starts_at, starts_at + interval '2 hours', 'Job ' || j,
        md5('job' || j)::uuid, now()
 FROM bench_assign;
-
-UPDATE jobs SET started_at = a.starts_at, completed_at = a.starts_at + interval '2 hours'
-FROM bench_assign a WHERE a.k < 20000 AND jobs.id = md5('job' || a.j)::uuid;
 
 -- Invoices: labour 2 h at the technician's rate plus one 25.00 material line.
 INSERT INTO invoices (id, number, job_id, customer_id, status, total_cents, amount_paid_cents, issued_at, paid_at)

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use crate::load::{Env, gql};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FanOut {
     pub subscribers: usize,
     pub connected: usize,
@@ -41,14 +41,24 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
             let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { jobChanged { cursor kind at job { id } } }" } });
             socket.send(Message::Text(subscribe.to_string().into())).await.ok()?;
             let _ = ready.send(()).await;
+            drop(ready);
             let mut delays = Vec::new();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
             while delays.len() < burst {
-                let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await else { break };
+                let message = match tokio::time::timeout_at(deadline, socket.next()).await {
+                    Ok(Some(Ok(message))) => message,
+                    other => {
+                        eprintln!("fan-out subscriber stopped: {other:?}");
+                        break;
+                    }
+                };
                 let Message::Text(text) = message else { continue };
                 let received = chrono::Utc::now();
                 let value: Value = serde_json::from_str(text.as_str()).unwrap_or_default();
                 if value["type"] != "next" {
+                    if value["type"] != "connection_ack" && value["type"] != "ping" {
+                        eprintln!("fan-out subscriber got {value}");
+                    }
                     continue;
                 }
                 let at = value["payload"]["data"]["jobChanged"]["at"].as_str().and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok());
@@ -62,8 +72,11 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
     }
     drop(ready_tx);
     let mut connected = 0;
-    while ready_rx.recv().await.is_some() {
+    while let Ok(Some(())) = tokio::time::timeout(Duration::from_secs(30), ready_rx.recv()).await {
         connected += 1;
+        if connected == subscribers {
+            break;
+        }
     }
     // Let every subscription reach the server before the burst.
     tokio::time::sleep(Duration::from_secs(2)).await;

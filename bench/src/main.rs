@@ -47,6 +47,9 @@ pub struct Args {
     /// Reuse an already seeded benchmark database.
     #[arg(long)]
     skip_seed: bool,
+    /// Run only these scenarios (e.g. `--only a,e`); all by default.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 pub const PASSWORD: &str = "benchmark-password";
@@ -151,14 +154,24 @@ async fn run(args: Args) -> Result<(), String> {
         pid,
     };
 
+    let wanted = |key: &str| args.only.is_empty() || args.only.iter().any(|k| k == key);
     let mut results = Vec::new();
     load::warm_up(&env).await;
-    results.push(load::board(&env).await);
-    results.push(load::board_direct(&env, &url).await);
-    results.push(load::job_detail(&env).await);
-    results.push(load::technician_schedule(&env).await);
-    results.push(load::lifecycle(&env).await);
-    let fan = fanout::run(&env, args.subscribers, args.burst).await;
+    if wanted("a") {
+        results.push(load::board(&env).await);
+        results.push(load::board_direct(&env, &url).await);
+    }
+    if wanted("b") {
+        results.push(load::job_detail(&env).await);
+    }
+    if wanted("c") {
+        results.push(load::technician_schedule(&env).await);
+    }
+    if wanted("d") {
+        results.push(load::lifecycle(&env).await);
+    }
+    let fan =
+        if wanted("e") { fanout::run(&env, args.subscribers, args.burst).await } else { fanout::FanOut::default() };
     let (peak, rss) = memory_mib(pid);
     drop(server);
 

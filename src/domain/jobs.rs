@@ -213,17 +213,20 @@ fn overlap_conflict(conflicting_job: Uuid) -> DomainError {
     }
 }
 
-/// Another assignment of the technician overlapping the half-open window.
-async fn overlapping_assignment(
+/// An assignment of the technician (other than `except_job`'s) overlapping
+/// the half-open window.
+pub(crate) async fn overlapping_assignment(
     db: &impl ConnectionTrait,
     technician_id: Uuid,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
-    except_job: Uuid,
+    except_job: Option<Uuid>,
 ) -> DomainResult<Option<job_assignment::Model>> {
-    Ok(job_assignment::Entity::find()
-        .filter(job_assignment::Column::TechnicianId.eq(technician_id))
-        .filter(job_assignment::Column::JobId.ne(except_job))
+    let mut query = job_assignment::Entity::find().filter(job_assignment::Column::TechnicianId.eq(technician_id));
+    if let Some(job_id) = except_job {
+        query = query.filter(job_assignment::Column::JobId.ne(job_id));
+    }
+    Ok(query
         .filter(job_assignment::Column::StartsAt.lt(ends_at))
         .filter(job_assignment::Column::EndsAt.gt(starts_at))
         .order_by_asc(job_assignment::Column::StartsAt)
@@ -251,7 +254,7 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
     if technician.skill_level < job.required_skill_level {
         return Err(DomainError::bad_input("technicianId", "the technician's skill level is below what the job needs"));
     }
-    if let Some(other) = overlapping_assignment(&txn, technician.id, starts_at, ends_at, job.id).await? {
+    if let Some(other) = overlapping_assignment(&txn, technician.id, starts_at, ends_at, Some(job.id)).await? {
         return Err(overlap_conflict(other.job_id));
     }
     if let Some(entry) = schedule::Entity::find()
@@ -284,7 +287,7 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
         if violation(&err) == Some(Violation::AssignmentOverlap) {
             // Lost a race: the winner has committed; name its job.
             txn.rollback().await?;
-            let winner = overlapping_assignment(db, technician.id, starts_at, ends_at, job.id).await?;
+            let winner = overlapping_assignment(db, technician.id, starts_at, ends_at, Some(job.id)).await?;
             return Err(overlap_conflict(winner.map(|a| a.job_id).unwrap_or_default()));
         }
         return Err(err.into());

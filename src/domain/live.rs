@@ -1,13 +1,13 @@
 //! Rules of the live feeds: which journal rows are which events, and who may
 //! see them. Checked per event, not only per subscription.
 
-use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult};
 use super::jobs;
 use crate::entities::log;
+use crate::events::EventBus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 pub enum JobEventKind {
@@ -59,12 +59,14 @@ pub fn payment_of(row: &log::Model) -> Option<Uuid> {
 }
 
 /// Whether this job event reaches the caller: staff see every job; a
-/// technician only jobs assigned to it at the moment of delivery.
-pub async fn sees_job_event(db: &impl ConnectionTrait, actor: &Actor, job_id: Uuid) -> DomainResult<bool> {
+/// technician only jobs assigned to it when the event is delivered.
+pub async fn sees_job_event(bus: &EventBus, actor: &Actor, row: &log::Model) -> DomainResult<bool> {
     if actor.can(Permission::WatchAllJobs) {
         return Ok(true);
     }
-    jobs::visible(db, actor, job_id).await
+    let Some(own) = actor.technician_id else { return Ok(false) };
+    let assignee = bus.assignees.get_or_load(row.id, || jobs::assigned_technician(bus.db(), row.entity_id)).await?;
+    Ok(assignee == Some(own))
 }
 
 /// `invoiceChanged` is for staff only.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult};
-use super::{clock, technicians, validate};
+use super::{clock, jobs, technicians, validate};
 use crate::entities::enums::ScheduleKind;
 use crate::entities::{job_assignment, schedule, technician, technician_upcoming_job};
 
@@ -67,13 +67,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, input: NewEntry) -
     technician::Entity::find_by_id(input.technician_id).one(db).await?.ok_or(DomainError::NotFound("technician"))?;
     if input.kind == ScheduleKind::Unavailable {
         // Booked work must be moved first: an UNAVAILABLE entry never hides a job.
-        if let Some(booked) = job_assignment::Entity::find()
-            .filter(job_assignment::Column::TechnicianId.eq(input.technician_id))
-            .filter(job_assignment::Column::StartsAt.lt(ends_at))
-            .filter(job_assignment::Column::EndsAt.gt(starts_at))
-            .one(db)
-            .await?
-        {
+        if let Some(booked) = jobs::overlapping_assignment(db, input.technician_id, starts_at, ends_at, None).await? {
             return Err(DomainError::Conflict {
                 message: "the technician has a job in that window".into(),
                 extensions: vec![("conflictingJobId", booked.job_id.to_string())],

@@ -12,6 +12,7 @@
 pub mod cursor;
 pub mod feed;
 mod listener;
+pub mod snapshots;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,7 +22,7 @@ use sea_orm::{ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, Que
 use tokio::sync::{Notify, broadcast};
 
 use crate::domain::DomainResult;
-use crate::entities::log;
+use crate::entities::{invoice, job, log};
 
 /// Journal rows as they reach subscribers.
 pub type Event = Arc<log::Model>;
@@ -35,6 +36,12 @@ pub struct EventBus {
     sender: broadcast::Sender<Event>,
     wake: Notify,
     high_water: AtomicI64,
+    /// The job of a job event, as first delivered.
+    pub jobs: snapshots::Snapshots<Option<job::Model>>,
+    /// Who a job event's job was assigned to, as first delivered.
+    pub assignees: snapshots::Snapshots<Option<uuid::Uuid>>,
+    /// The invoice of an invoice event, as first delivered.
+    pub invoices: snapshots::Snapshots<Option<invoice::Model>>,
 }
 
 impl EventBus {
@@ -42,7 +49,15 @@ impl EventBus {
     pub async fn start(db: DatabaseConnection) -> DomainResult<Arc<EventBus>> {
         let high_water = latest_id(&db).await?;
         let (sender, _) = broadcast::channel(BROADCAST_CAPACITY);
-        let bus = Arc::new(EventBus { db, sender, wake: Notify::new(), high_water: AtomicI64::new(high_water) });
+        let bus = Arc::new(EventBus {
+            db,
+            sender,
+            wake: Notify::new(),
+            high_water: AtomicI64::new(high_water),
+            jobs: Default::default(),
+            assignees: Default::default(),
+            invoices: Default::default(),
+        });
         tokio::spawn(tail(Arc::downgrade(&bus)));
         if bus.db.get_database_backend() == DatabaseBackend::Postgres {
             tokio::spawn(listener::listen(Arc::downgrade(&bus)));

@@ -4,12 +4,10 @@
 pub mod connection;
 pub mod context;
 pub mod error;
-pub mod error_codes;
 pub mod ids;
-pub mod limits;
 pub mod loaders;
 pub mod mutation;
-pub mod notify;
+pub mod prepare;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -29,14 +27,7 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
 
 /// The served schema, with its limits and the process-wide services.
 pub fn build(services: Arc<Services>, limits: &Limits) -> AppSchema {
-    builder()
-        .extension(notify::WakeOnMutation(services.bus.clone()))
-        .data(services)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(limits::AliasLimit(limits.max_aliases))
-        .extension(error_codes::ErrorCodes)
-        .finish()
+    builder().data(services).limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).finish()
 }
 
 /// The SDL that `schema.graphql` must equal.

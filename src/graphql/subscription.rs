@@ -37,7 +37,7 @@ impl SubscriptionRoot {
                     return None;
                 }
                 let kind = live::job_event_kind(&row)?;
-                match live::sees_job_event(&services.db, &actor, row.entity_id).await {
+                match live::sees_job_event(&services.bus, &actor, &row).await {
                     Ok(true) => Some(JobEvent { row, kind }),
                     Ok(false) => None,
                     Err(err) => {

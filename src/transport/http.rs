@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Request, Response};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_graphql::{BatchRequest, BatchResponse, Response};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -15,6 +17,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use super::{AppState, authenticate, authorization_header, client_ip};
 use crate::graphql::error::coded;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::prepare::{prepare, with_codes};
 use crate::graphql::{Auth, RequestInfo};
 
 pub async fn post(
@@ -48,13 +51,11 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> HttpResponse {
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+    let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
         Ok(request) => request,
-        Err(_) => {
-            return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_REQUEST");
-        }
+        Err(_) => return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_REQUEST"),
     };
-    if is_mutation(&request) {
+    if prepare(&mut request, state.settings.limits.max_aliases).is_ok_and(|p| p.is_mutation) {
         let mut response =
             refusal(StatusCode::METHOD_NOT_ALLOWED, "mutations are served over POST only", "BAD_REQUEST");
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
@@ -71,20 +72,44 @@ async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -
 
 async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> HttpResponse {
     let started = Instant::now();
-    let operations: Vec<String> =
-        batch.iter().map(|r| r.operation_name.clone().unwrap_or_else(|| "anonymous".into())).collect();
     let authenticated = matches!(info.auth, Auth::Authenticated(_));
-    state.metrics.graphql_requests.fetch_add(operations.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    let loaders = std::sync::Arc::new(Loaders::new(&state.services.db));
-    let batch = batch.data(info).data(loaders);
-    let response = state.schema.execute_batch(batch).await;
+    let loaders = Arc::new(Loaders::new(&state.services.db));
+    let (requests, single) = match batch {
+        BatchRequest::Single(request) => (vec![request], true),
+        BatchRequest::Batch(requests) => (requests, false),
+    };
+    state.metrics.graphql_requests.fetch_add(requests.len() as u64, Ordering::Relaxed);
+    let operations: Vec<String> =
+        requests.iter().map(|r| r.operation_name.clone().unwrap_or_else(|| "anonymous".into())).collect();
+    let mut mutated = false;
+    let runs = requests.into_iter().map(|mut request| {
+        let prepared = prepare(&mut request, state.settings.limits.max_aliases);
+        mutated |= prepared.as_ref().is_ok_and(|p| p.is_mutation);
+        let request = request.data(info.clone()).data(loaders.clone());
+        async move {
+            match prepared {
+                Ok(_) => with_codes(state.schema.execute(request).await),
+                Err(error) => Response::from_errors(vec![error]),
+            }
+        }
+    });
+    let mut responses = futures_util::future::join_all(runs).await;
+    if mutated {
+        state.services.bus.poke();
+    }
+    let ok = responses.iter().all(|r| r.is_ok());
     tracing::info!(
         operations = %operations.join(","),
         authenticated,
-        ok = response.is_ok(),
+        ok,
         elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
         "graphql"
     );
+    let response = if single {
+        BatchResponse::Single(responses.pop().unwrap_or_default())
+    } else {
+        BatchResponse::Batch(responses)
+    };
     Json(response).into_response()
 }
 
@@ -94,21 +119,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// Whether the operation this request would run is a mutation.
-fn is_mutation(request: &Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    document.operations.iter().any(|(name, op)| {
-        let selected = match (&request.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        selected && op.node.ty == OperationType::Mutation
-    })
 }
 
 fn refusal(status: StatusCode, message: &str, code: &'static str) -> HttpResponse {

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{Request, Value};
+use async_graphql::{Request, Response, Value};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
@@ -30,6 +30,7 @@ use tokio::task::JoinHandle;
 use super::{AppState, authenticate_until};
 use crate::domain::users;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::prepare::{prepare, with_codes};
 use crate::graphql::{Auth, RequestInfo};
 
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -296,12 +297,14 @@ impl Connection {
         let Some(id) = id.filter(|id| !id.is_empty()) else {
             return Outcome::Close(4400, "Invalid message received");
         };
-        let Some(request) = payload.and_then(|p| serde_json::from_value::<Request>(p).ok()) else {
+        let Some(mut request) = payload.and_then(|p| serde_json::from_value::<Request>(p).ok()) else {
             return Outcome::Close(4400, "Invalid message received");
         };
         if self.operations.get(&id).is_some_and(|op| !op.is_finished()) {
             return Outcome::Close(4409, "Subscriber for this id already exists");
         }
+        let prepared = prepare(&mut request, self.state.settings.limits.max_aliases);
+        let bus = self.state.services.bus.clone();
         let schema = self.state.schema.clone();
         let loaders = Arc::new(Loaders::new(&self.state.services.db));
         let outbox = self.outbox.clone();
@@ -313,9 +316,16 @@ impl Connection {
                 Protocol::Transport => ("next", "error"),
                 Protocol::Legacy => ("data", "error"),
             };
-            let mut responses = schema.execute_stream(request.data(info).data(loaders));
+            let is_mutation = prepared.as_ref().is_ok_and(|p| p.is_mutation);
+            let mut responses = match prepared {
+                Ok(_) => schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed(),
+                Err(error) => futures_util::stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+            };
             let mut first = true;
             while let Some(response) = responses.next().await {
+                if is_mutation {
+                    bus.poke();
+                }
                 let failed_outright = first && response.data == Value::Null && !response.errors.is_empty();
                 first = false;
                 let message = if failed_outright {

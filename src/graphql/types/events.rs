@@ -4,9 +4,11 @@ use chrono::{DateTime, Utc};
 use super::{Invoice, Job, Payment, User};
 use crate::domain::DomainError;
 use crate::domain::live::{InvoiceEventKind, JobEventKind, payment_of};
+use crate::entities::{invoice, job};
 use crate::events::{Event, cursor};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
+use sea_orm::EntityTrait;
 
 /// A change of a job, built from its journal row.
 pub struct JobEvent {
@@ -23,9 +25,12 @@ impl JobEvent {
     async fn kind(&self) -> JobEventKind {
         self.kind
     }
-    /// The job as it is now.
+    /// The job as it was when this event was first delivered.
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
-        let job = ctx.loaders().job_by_id.load_one(self.row.entity_id).await.map_err(shared)?;
+        let bus = &ctx.services().bus;
+        let (id, db) = (self.row.entity_id, bus.db());
+        let job =
+            bus.jobs.get_or_load(self.row.id, || async move { Ok(job::Entity::find_by_id(id).one(db).await?) }).await?;
         Ok(Job::new(job.ok_or(DomainError::NotFound("job"))?))
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -52,7 +57,12 @@ impl InvoiceEvent {
         self.kind
     }
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
-        let invoice = ctx.loaders().invoice_by_id.load_one(self.row.entity_id).await.map_err(shared)?;
+        let bus = &ctx.services().bus;
+        let (id, db) = (self.row.entity_id, bus.db());
+        let invoice = bus
+            .invoices
+            .get_or_load(self.row.id, || async move { Ok(invoice::Entity::find_by_id(id).one(db).await?) })
+            .await?;
         Ok(Invoice(invoice.ok_or(DomainError::NotFound("invoice"))?))
     }
     /// Set for PAYMENT_RECORDED and PAID.
