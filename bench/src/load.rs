@@ -240,7 +240,10 @@ pub async fn technician_schedule(env: &Env) -> ScenarioResult {
 pub async fn lifecycle(env: &Env) -> ScenarioResult {
     let technicians = Arc::new(ids(env, "{ technicians(first: 100) { nodes { id } } }", "technicians").await);
     let customers = Arc::new(ids(env, "{ customers(first: 100) { nodes { id } } }", "customers").await);
-    let next_slot = Arc::new(AtomicU64::new(0));
+    // Each run books its own stretch of the calendar, so a re-run against the
+    // same database (--skip-seed) meets no windows of an earlier run.
+    let run_slots = (chrono::Utc::now().timestamp() as u64 / 60 % 100_000) * 200 * technicians.len() as u64;
+    let next_slot = Arc::new(AtomicU64::new(run_slots));
     let far_future =
         chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(400);
     let shared = Arc::new(env.clone());

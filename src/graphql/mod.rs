@@ -7,6 +7,7 @@ pub mod error;
 pub mod ids;
 pub mod loaders;
 pub mod mutation;
+pub mod preload;
 pub mod prepare;
 pub mod query;
 pub mod subscription;

@@ -6,8 +6,8 @@ use crate::domain::page::PageRequest;
 use crate::entities::enums::JobStatus;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
-use crate::graphql::ids;
 use crate::graphql::types::{Job, JobConnection};
+use crate::graphql::{ids, preload};
 
 #[derive(InputObject, Default)]
 #[graphql(name = "JobFilter")]
@@ -45,7 +45,7 @@ impl JobQuery {
             scheduled_to: filter.scheduled_to,
         };
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
-        Ok(JobConnection::from_page(page, Job::with_assignment))
+        Ok(JobConnection::from_page(preload::job_page(ctx, page).await?, |job| job))
     }
 
     async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {

@@ -2,7 +2,6 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::JobConnection;
-use super::job::Job;
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::PageRequest;
 use crate::entities::customer;
@@ -41,7 +40,7 @@ impl Customer {
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let filter = JobFilter { customer_id: Some(self.0.id), ..Default::default() };
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
-        Ok(JobConnection::from_page(page, Job::with_assignment))
+        Ok(JobConnection::from_page(crate::graphql::preload::job_page(ctx, page).await?, |job| job))
     }
 }
 

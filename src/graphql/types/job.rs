@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::{DomainError, billing};
 use crate::entities::enums::{JobPriority, JobStatus};
-use crate::entities::{job, job_assignment};
+use crate::entities::{customer, job, job_assignment, technician};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
 
@@ -14,15 +14,23 @@ pub struct Job {
     /// The current assignment when the query already fetched it (`jobs`);
     /// otherwise it is loaded on demand.
     assignment: Option<Option<job_assignment::Model>>,
+    /// Preloaded for a whole page (`graphql/preload.rs`); else loaded on demand.
+    pub customer: Option<customer::Model>,
+    pub technician: Option<Option<technician::Model>>,
 }
 
 impl Job {
     pub fn new(model: job::Model) -> Self {
-        Job { model, assignment: None }
+        Job { model, assignment: None, customer: None, technician: None }
     }
 
     pub fn with_assignment((model, assignment): (job::Model, Option<job_assignment::Model>)) -> Self {
-        Job { model, assignment: Some(assignment) }
+        Job { model, assignment: Some(assignment), customer: None, technician: None }
+    }
+
+    /// The technician of the preloaded assignment, if any.
+    pub fn assigned_technician_id(&self) -> Option<uuid::Uuid> {
+        self.assignment.as_ref().and_then(|a| a.as_ref().map(|a| a.technician_id))
     }
 
     async fn current_assignment(&self, ctx: &Context<'_>) -> Result<Option<job_assignment::Model>> {
@@ -54,6 +62,9 @@ impl Job {
         self.model.required_skill_level
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        if let Some(customer) = &self.customer {
+            return Ok(Customer(customer.clone()));
+        }
         let customer = ctx.loaders().customer_by_id.load_one(self.model.customer_id).await.map_err(shared)?;
         Ok(Customer(customer.ok_or_else(|| DomainError::internal("job without customer"))?))
     }
@@ -63,6 +74,9 @@ impl Job {
     }
     /// Shortcut for `assignment.technician`.
     async fn technician(&self, ctx: &Context<'_>) -> Result<Option<Technician>> {
+        if let Some(technician) = &self.technician {
+            return Ok(technician.clone().map(Technician));
+        }
         let Some(assignment) = self.current_assignment(ctx).await? else { return Ok(None) };
         Ok(ctx.loaders().technician_by_id.load_one(assignment.technician_id).await.map_err(shared)?.map(Technician))
     }

@@ -1,0 +1,61 @@
+//! Loads, for a whole page of jobs at once, the related rows the selection
+//! asks for (customer, technician): two statements for the page, and no
+//! per-field DataLoader futures on the hottest query (the dispatch board).
+
+use std::collections::HashMap;
+
+use async_graphql::Context;
+use async_graphql::Lookahead;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::context::ContextExt;
+use super::types::Job;
+use crate::domain::DomainError;
+use crate::domain::page::Page;
+use crate::entities::{customer, job, job_assignment, technician};
+
+type JobRow = (job::Model, Option<job_assignment::Model>);
+
+/// Which related rows the `nodes` / `edges.node` selection of a job
+/// connection asks for.
+fn wanted(look: Lookahead<'_>) -> (bool, bool) {
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let customer = nodes.iter().any(|n| n.field("customer").exists());
+    let technician =
+        nodes.iter().any(|n| n.field("technician").exists() || n.field("assignment").field("technician").exists());
+    (customer, technician)
+}
+
+pub async fn job_page(ctx: &Context<'_>, page: Page<JobRow>) -> Result<Page<Job>, DomainError> {
+    let (want_customers, want_technicians) = wanted(ctx.look_ahead());
+    let db = ctx.db();
+    let customer_ids: Vec<_> = page.items.iter().map(|(_, (j, _))| j.customer_id).collect();
+    let technician_ids: Vec<_> =
+        page.items.iter().filter_map(|(_, (_, a))| a.as_ref().map(|a| a.technician_id)).collect();
+    let customers = async {
+        if !want_customers || customer_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = customer::Entity::find().filter(customer::Column::Id.is_in(customer_ids)).all(db).await?;
+        Ok::<_, DomainError>(rows.into_iter().map(|c| (c.id, c)).collect::<HashMap<_, _>>())
+    };
+    let technicians = async {
+        if !want_technicians || technician_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = technician::Entity::find().filter(technician::Column::Id.is_in(technician_ids)).all(db).await?;
+        Ok::<_, DomainError>(rows.into_iter().map(|t| (t.id, t)).collect::<HashMap<_, _>>())
+    };
+    let (customers, technicians) = futures_util::try_join!(customers, technicians)?;
+    Ok(page.map(|(job, assignment)| {
+        let mut view = Job::with_assignment((job, assignment));
+        if want_customers {
+            view.customer = customers.get(&view.model.customer_id).cloned();
+        }
+        if want_technicians {
+            let technician_id = view.assigned_technician_id();
+            view.technician = Some(technician_id.and_then(|id| technicians.get(&id).cloned()));
+        }
+        view
+    }))
+}
