@@ -53,7 +53,7 @@ impl Server {
         if generated {
             tracing::warn!("JWT_SECRET is not set: using a random secret; tokens end with this process");
         }
-        let (db, statements) = db::connect_counted(&settings.database_url).await?;
+        let (db, statements) = db::connect_counted(&settings.database_url, settings.db_pool_size).await?;
         db::migrate(&db).await?;
         let events_db = db::connect_for_events(&settings.database_url).await?;
         let bus = EventBus::start(events_db).await.map_err(|e| StartError::Events(e.to_string()))?;

@@ -45,6 +45,10 @@ pub struct Settings {
     #[arg(long, env = "FIELDFORGE_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration, global = true)]
     pub token_ttl: Duration,
 
+    /// PostgreSQL connections for requests (SQLite always uses one).
+    #[arg(long, env = "FIELDFORGE_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -80,6 +84,7 @@ impl Settings {
             listen: ([127, 0, 0, 1], 0).into(),
             jwt_secret: None,
             token_ttl: Duration::from_secs(12 * 3600),
+            db_pool_size: 8,
             limits: Limits::default(),
         }
     }

@@ -19,8 +19,8 @@ impl StatementCounter {
 }
 
 /// Like `connect`, counting every statement the pool runs.
-pub async fn connect_counted(url: &str) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let mut db = connect(url).await?;
+pub async fn connect_counted(url: &str, pool_size: u32) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let mut db = connect_sized(url, pool_size).await?;
     let counter = StatementCounter::default();
     let inner = counter.0.clone();
     db.set_metric_callback(move |_| {
@@ -30,7 +30,7 @@ pub async fn connect_counted(url: &str) -> Result<(DatabaseConnection, Statement
 }
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_sized(url, 20).await
+    connect_sized(url, 10).await
 }
 
 /// A small pool of its own for the event bus (the journal tailer, LISTEN,

@@ -29,6 +29,9 @@ pub struct Args {
     server: PathBuf,
     #[arg(long, default_value_t = 18088)]
     port: u16,
+    /// The server's PostgreSQL pool size (FIELDFORGE_DB_POOL_SIZE).
+    #[arg(long, default_value_t = 8)]
+    pool: u32,
     /// Concurrent clients for the request scenarios.
     #[arg(long, default_value_t = 16)]
     clients: usize,
@@ -90,6 +93,7 @@ fn start_server(args: &Args, url: &str) -> Result<ServerProcess, String> {
         .env("DATABASE_URL", url)
         .env("JWT_SECRET", "benchmark-secret-benchmark-secret-0123456789")
         .env("RUST_LOG", "warn")
+        .env("FIELDFORGE_DB_POOL_SIZE", args.pool.to_string())
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e} (build it with `cargo build --release`)", args.server.display()))?;
