@@ -74,42 +74,55 @@ impl Report {
         })
     }
 
-    /// Throughput bars (left) and p50/p99 latency bars (right), per scenario.
+    /// Throughput as a share of its target (left, raw figure printed) and
+    /// p50/p99 latency (right), per scenario.
     pub fn svg(&self) -> String {
-        let rows: Vec<(String, f64, f64, f64)> = self
+        let target = |key: &str| match key {
+            "a" | "a-direct" => 3000.0,
+            "b" | "c" => 5000.0,
+            "d" => 500.0,
+            _ => 1.0,
+        };
+        let rows: Vec<(String, f64, f64, f64, f64)> = self
             .scenarios
             .iter()
-            .map(|s| (format!("{} ({})", s.key, s.unit), s.rate, s.p50_ms, s.p99_ms))
+            .map(|s| (format!("{} ({})", s.key, s.unit), s.rate, s.rate / target(s.key), s.p50_ms, s.p99_ms))
             .chain(std::iter::once((
-                "e fan-out delay".to_owned(),
+                "e (subscribers with every event)".to_owned(),
                 self.fanout.complete_subscribers as f64,
+                self.fanout.complete_subscribers as f64 / self.fanout.subscribers.max(1) as f64,
                 self.fanout.p50_ms,
                 self.fanout.p99_ms,
             )))
             .collect();
-        let max_rate = rows.iter().map(|r| r.1).fold(1.0, f64::max);
-        let max_ms = rows.iter().map(|r| r.3).fold(1.0, f64::max);
+        let max_share = rows.iter().map(|r| r.2).fold(1.0, f64::max);
+        let max_ms = rows.iter().map(|r| r.4).fold(1.0, f64::max);
         let height = 60 + rows.len() * 48;
         let mut svg = format!(
             "<svg xmlns='http://www.w3.org/2000/svg' width='980' height='{height}' font-family='sans-serif' font-size='12'>\
              <rect width='100%' height='100%' fill='white'/>\
              <text x='10' y='20' font-size='15' font-weight='bold'>FieldForge benchmark: {} clients, {} s per scenario (server peak {:.0} MiB)</text>\
-             <text x='230' y='44'>throughput (per unit; e: subscribers with every event)</text><text x='640' y='44'>latency ms: p50 (light), p99 (dark)</text>",
+             <text x='230' y='44'>throughput, bar = share of target (line = target)</text><text x='640' y='44'>latency ms: p50 (light), p99 (dark)</text>",
             self.clients, self.seconds, self.peak_rss_mib
         );
-        for (i, (label, rate, p50, p99)) in rows.iter().enumerate() {
+        let target_x = 230.0 + 360.0 / max_share;
+        for (i, (label, rate, share, p50, p99)) in rows.iter().enumerate() {
             let y = 60 + i * 48;
-            let w_rate = rate / max_rate * 360.0;
+            let w_rate = share / max_share * 360.0;
             let w50 = p50 / max_ms * 300.0;
             let w99 = p99 / max_ms * 300.0;
             svg.push_str(&format!(
                 "<text x='10' y='{ty}'>{label}</text>\
-                 <rect x='230' y='{y}' width='{w_rate:.1}' height='18' fill='#4a7bd0'/><text x='{tx:.1}' y='{ty}'>{rate:.0}</text>\
+                 <rect x='230' y='{y}' width='{w_rate:.1}' height='18' fill='#4a7bd0'/><text x='{tx:.1}' y='{ty}'>{rate:.0} ({pct:.0}%)</text>\
+                 <line x1='{target_x:.1}' y1='{y0}' x2='{target_x:.1}' y2='{y1}' stroke='black' stroke-dasharray='3,2'/>\
                  <rect x='640' y='{y}' width='{w99:.1}' height='18' fill='#c0504d'/>\
                  <rect x='640' y='{y}' width='{w50:.1}' height='18' fill='#e8a09e'/><text x='{lx:.1}' y='{ty}'>{p50:.1} / {p99:.1}</text>",
                 ty = y + 14,
                 tx = 235.0 + w_rate,
                 lx = 645.0 + w99,
+                pct = share * 100.0,
+                y0 = y - 2,
+                y1 = y + 20,
             ));
         }
         svg.push_str("</svg>\n");
