@@ -111,6 +111,18 @@ async fn write(
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
+/// `{"type": …, "id": …, "payload": …}` as text.
+fn envelope(kind: &str, id: &str, payload: &impl serde::Serialize) -> String {
+    #[derive(serde::Serialize)]
+    struct Envelope<'a, P> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        id: &'a str,
+        payload: &'a P,
+    }
+    serde_json::to_string(&Envelope { kind, id, payload }).unwrap_or_default()
+}
+
 #[derive(Deserialize)]
 struct ClientMessage {
     #[serde(rename = "type")]
@@ -331,12 +343,13 @@ impl Connection {
                 }
                 let failed_outright = first && response.data == Value::Null && !response.errors.is_empty();
                 first = false;
+                // Serialised straight from the response: no intermediate JSON tree.
                 let message = if failed_outright {
-                    json!({ "type": error, "id": operation_id, "payload": response.errors })
+                    envelope(error, &operation_id, &response.errors)
                 } else {
-                    json!({ "type": next, "id": operation_id, "payload": response })
+                    envelope(next, &operation_id, &response)
                 };
-                match outbox.send_timeout(Message::Text(message.to_string().into()), SLOW_CLIENT).await {
+                match outbox.send_timeout(Message::Text(message.into()), SLOW_CLIENT).await {
                     Ok(()) => {}
                     Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
                         too_slow.notify_one();
