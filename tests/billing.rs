@@ -86,6 +86,18 @@ async fn a_job_from_creation_to_paid_with_exact_figures() {
         assert_eq!(body["data"]["job"]["financials"]["invoiceTotal"], "130.99");
         assert_eq!(body["data"]["job"]["invoice"]["payments"], json!([{ "amount": "30.99" }, { "amount": "100.00" }]));
 
+        // Finished work keeps its technician but frees the window for new work.
+        let who = app
+            .gql(
+                Some(&office.dispatcher),
+                "query($id: ID!) { job(id: $id) { technician { id } assignment { startsAt } } }",
+                json!({ "id": job }),
+            )
+            .await;
+        assert_eq!(who["data"]["job"]["technician"]["id"], office.tech_id.as_str(), "{backend:?}: {who}");
+        let next = create_job(&app, &office.dispatcher, &office.customer_id, "Same slot", 1).await;
+        assign_ok(&app, &office.dispatcher, &next, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+
         // A job without an invoice has zero figures and no total.
         let pending = create_job(&app, &office.dispatcher, &office.customer_id, "Quote", 1).await;
         let body = app.gql(Some(&office.dispatcher), financials, json!({ "id": pending })).await;

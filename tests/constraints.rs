@@ -77,6 +77,16 @@ async fn assign(
     starts: DateTime<Utc>,
     ends: DateTime<Utc>,
 ) -> Result<job_assignment::Model, DbErr> {
+    assign_row(db, technician_id, starts, ends, true).await
+}
+
+async fn assign_row(
+    db: &DatabaseConnection,
+    technician_id: Uuid,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    live: bool,
+) -> Result<job_assignment::Model, DbErr> {
     let job_id = job_row(db).await;
     job_assignment::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -84,6 +94,7 @@ async fn assign(
         technician_id: Set(technician_id),
         starts_at: Set(starts),
         ends_at: Set(ends),
+        live: Set(live),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -106,6 +117,15 @@ async fn overlapping_assignments_are_refused_by_the_database() {
         assign(&db, tech.id, at(11), at(12)).await.expect("back-to-back after");
         assign(&db, tech.id, at(7), at(9)).await.expect("back-to-back before");
         assign(&db, other.id, at(9), at(11)).await.expect("other technician");
+
+        // Finished work keeps its row but no longer blocks the window…
+        assign_row(&db, tech.id, at(9), at(11), false).await.expect("a non-live row may overlap");
+        // …until it would become live again.
+        let done = assign_row(&db, other.id, at(9), at(11), false).await.unwrap();
+        let mut revive: job_assignment::ActiveModel = done.into();
+        revive.live = Set(true);
+        let err = revive.update(&db).await.expect_err("reviving into an overlap");
+        assert_eq!(violation(&err), Some(Violation::AssignmentOverlap), "{backend:?}: {err}");
 
         // Moving an existing assignment onto another is refused too.
         let moved = assign(&db, tech.id, at(13), at(14)).await.unwrap();

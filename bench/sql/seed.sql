@@ -40,8 +40,8 @@ SELECT md5('job' || g.j)::uuid, md5('cust' || (1 + g.j % 2000))::uuid, 'Job ' ||
 FROM generate_series(1, 50000) AS g(j)
 LEFT JOIN bench_assign a ON a.j = g.j;
 
-INSERT INTO job_assignments (id, job_id, technician_id, starts_at, ends_at, created_at)
-SELECT md5('assign' || k)::uuid, md5('job' || j)::uuid, md5('tech' || t)::uuid, starts_at, starts_at + interval '2 hours', now()
+INSERT INTO job_assignments (id, job_id, technician_id, starts_at, ends_at, live, created_at)
+SELECT md5('assign' || k)::uuid, md5('job' || j)::uuid, md5('tech' || t)::uuid, starts_at, starts_at + interval '2 hours', k >= 20000, now()
 FROM bench_assign;
 
 INSERT INTO schedules (id, technician_id, kind, starts_at, ends_at, note, job_id, created_at)

@@ -24,7 +24,7 @@ use super::money::{self, MAX_AMOUNT_CENTS};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, lifecycle, validate};
 use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, JobStatus, PaymentMethod};
-use crate::entities::{counter, invoice, invoice_line, job, job_financials, payment, technician};
+use crate::entities::{counter, invoice, invoice_line, job, job_assignment, job_financials, payment, technician};
 
 pub const MAX_MATERIALS: usize = 100;
 /// Labour hours on one invoice: at most 1,000 (in hundredths).
@@ -143,6 +143,10 @@ pub async fn complete(
     })
     .await?;
     record(&txn, actor, "job.completed", &completed, json!({ "completedAt": completed_at, "notes": notes })).await?;
+    // Done: the window stops blocking the technician's calendar.
+    let mut released: job_assignment::ActiveModel = assignment.into();
+    released.live = Set(false);
+    released.update(&txn).await?;
 
     let issued = issue_invoice(&txn, actor, &completed, std::iter::once(labor).chain(materials).collect()).await?;
 

@@ -213,8 +213,8 @@ fn overlap_conflict(conflicting_job: Uuid) -> DomainError {
     }
 }
 
-/// An assignment of the technician (other than `except_job`'s) overlapping
-/// the half-open window.
+/// A live assignment of the technician (other than `except_job`'s)
+/// overlapping the half-open window.
 pub(crate) async fn overlapping_assignment(
     db: &impl ConnectionTrait,
     technician_id: Uuid,
@@ -222,7 +222,9 @@ pub(crate) async fn overlapping_assignment(
     ends_at: DateTime<Utc>,
     except_job: Option<Uuid>,
 ) -> DomainResult<Option<job_assignment::Model>> {
-    let mut query = job_assignment::Entity::find().filter(job_assignment::Column::TechnicianId.eq(technician_id));
+    let mut query = job_assignment::Entity::find()
+        .filter(job_assignment::Column::TechnicianId.eq(technician_id))
+        .filter(job_assignment::Column::Live.eq(true));
     if let Some(job_id) = except_job {
         query = query.filter(job_assignment::Column::JobId.ne(job_id));
     }
@@ -279,6 +281,7 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
         technician_id: Set(technician.id),
         starts_at: Set(starts_at),
         ends_at: Set(ends_at),
+        live: Set(true),
         created_at: Set(now),
     }
     .insert(&txn)

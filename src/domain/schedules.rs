@@ -113,6 +113,7 @@ pub async fn available_technicians(
     let busy = Query::select()
         .column(job_assignment::Column::TechnicianId)
         .from(job_assignment::Entity)
+        .and_where(job_assignment::Column::Live.eq(true))
         .and_where(job_assignment::Column::StartsAt.lt(ends_at))
         .and_where(job_assignment::Column::EndsAt.gt(starts_at))
         .to_owned();

@@ -9,6 +9,8 @@ pub struct Model {
     pub technician_id: Uuid,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
+    /// False once the job is completed: the window no longer blocks.
+    pub live: bool,
     pub created_at: DateTimeUtc,
 }
 

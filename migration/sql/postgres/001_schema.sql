@@ -70,20 +70,22 @@ CREATE INDEX jobs_created_idx ON jobs (created_at DESC, id DESC);
 CREATE INDEX jobs_customer_idx ON jobs (customer_id, created_at DESC, id DESC);
 CREATE INDEX jobs_status_idx ON jobs (status, created_at DESC, id DESC);
 
--- One current assignment per job. Rows exist only while the job holds the
--- window (unassign and cancel delete them), so every row is live.
+-- One assignment per job. Unassign and cancel delete it; completion keeps it
+-- (who did the work, and when) but it stops being live: the window no longer
+-- blocks the technician's calendar. Only live assignments may not overlap.
 CREATE TABLE job_assignments (
     id            UUID PRIMARY KEY,
     job_id        UUID NOT NULL UNIQUE REFERENCES jobs (id),
     technician_id UUID NOT NULL REFERENCES technicians (id),
     starts_at     TIMESTAMPTZ NOT NULL,
     ends_at       TIMESTAMPTZ NOT NULL,
+    live          BOOLEAN NOT NULL DEFAULT TRUE,
     created_at    TIMESTAMPTZ NOT NULL,
     CHECK (starts_at < ends_at),
     CONSTRAINT job_assignments_no_overlap EXCLUDE USING gist (
         technician_id WITH =,
         tstzrange(starts_at, ends_at, '[)') WITH &&
-    )
+    ) WHERE (live)
 );
 CREATE INDEX job_assignments_technician_idx ON job_assignments (technician_id, starts_at);
 

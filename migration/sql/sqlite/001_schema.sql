@@ -68,14 +68,16 @@ CREATE INDEX jobs_created_idx ON jobs (created_at DESC, id DESC);
 CREATE INDEX jobs_customer_idx ON jobs (customer_id, created_at DESC, id DESC);
 CREATE INDEX jobs_status_idx ON jobs (status, created_at DESC, id DESC);
 
--- One current assignment per job. Rows exist only while the job holds the
--- window (unassign and cancel delete them), so every row is live.
+-- One assignment per job. Unassign and cancel delete it; completion keeps it
+-- (who did the work, and when) but it stops being live: the window no longer
+-- blocks the technician's calendar. Only live assignments may not overlap.
 CREATE TABLE job_assignments (
     id            BLOB PRIMARY KEY,
     job_id        BLOB NOT NULL UNIQUE REFERENCES jobs (id),
     technician_id BLOB NOT NULL REFERENCES technicians (id),
     starts_at     TEXT NOT NULL,
     ends_at       TEXT NOT NULL,
+    live          INTEGER NOT NULL DEFAULT 1 CHECK (live IN (0, 1)),
     created_at    TEXT NOT NULL,
     CHECK (starts_at < ends_at)
 );
@@ -86,9 +88,10 @@ CREATE INDEX job_assignments_technician_idx ON job_assignments (technician_id, s
 -- are canonical RFC 3339 UTC text, so text order is time order.
 CREATE TRIGGER job_assignments_no_overlap_insert
 BEFORE INSERT ON job_assignments
-WHEN EXISTS (
+WHEN NEW.live = 1 AND EXISTS (
     SELECT 1 FROM job_assignments a
     WHERE a.technician_id = NEW.technician_id
+      AND a.live = 1
       AND a.starts_at < NEW.ends_at
       AND NEW.starts_at < a.ends_at
 )
@@ -97,11 +100,12 @@ BEGIN
 END;
 
 CREATE TRIGGER job_assignments_no_overlap_update
-BEFORE UPDATE OF technician_id, starts_at, ends_at ON job_assignments
-WHEN EXISTS (
+BEFORE UPDATE OF technician_id, starts_at, ends_at, live ON job_assignments
+WHEN NEW.live = 1 AND EXISTS (
     SELECT 1 FROM job_assignments a
     WHERE a.id <> NEW.id
       AND a.technician_id = NEW.technician_id
+      AND a.live = 1
       AND a.starts_at < NEW.ends_at
       AND NEW.starts_at < a.ends_at
 )
