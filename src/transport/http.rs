@@ -27,12 +27,12 @@ pub async fn post(
     body: Bytes,
 ) -> HttpResponse {
     if !is_json(&headers) {
-        return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json", "BAD_REQUEST");
+        return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json", "BAD_USER_INPUT");
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(_) => {
-            return refusal(StatusCode::BAD_REQUEST, "the body is not a GraphQL request in JSON", "BAD_REQUEST");
+            return refusal(StatusCode::BAD_REQUEST, "the body is not a GraphQL request in JSON", "BAD_USER_INPUT");
         }
     };
     if let BatchRequest::Batch(requests) = &batch {
@@ -53,11 +53,11 @@ pub async fn get(
 ) -> HttpResponse {
     let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
         Ok(request) => request,
-        Err(_) => return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_REQUEST"),
+        Err(_) => return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_USER_INPUT"),
     };
     if prepare(&mut request, state.settings.limits.max_aliases).is_ok_and(|p| p.is_mutation) {
         let mut response =
-            refusal(StatusCode::METHOD_NOT_ALLOWED, "mutations are served over POST only", "BAD_REQUEST");
+            refusal(StatusCode::METHOD_NOT_ALLOWED, "mutations are served over POST only", "BAD_USER_INPUT");
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }

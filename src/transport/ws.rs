@@ -111,6 +111,10 @@ async fn write(
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
+fn bearer_in(payload: &Json) -> Option<&str> {
+    ["authorization", "Authorization"].iter().find_map(|key| payload.get(*key)).and_then(Json::as_str)
+}
+
 /// `{"type": …, "id": …, "payload": …}` as text.
 fn envelope(kind: &str, id: &str, payload: &impl serde::Serialize) -> String {
     #[derive(serde::Serialize)]
@@ -283,9 +287,9 @@ impl Connection {
             return Outcome::Close(4429, "Too many initialisation requests");
         }
         self.init_seen = true;
-        let authorization = payload
-            .as_ref()
-            .and_then(|p| ["authorization", "Authorization"].iter().find_map(|key| p.get(*key)).and_then(Json::as_str));
+        // `{"authorization": "Bearer …"}`, also accepted under `headers` as some clients send it.
+        let authorization =
+            payload.as_ref().and_then(|p| bearer_in(p).or_else(|| p.get("headers").and_then(bearer_in)));
         match authenticate_until(&self.state.services, authorization).await {
             (auth @ Auth::Authenticated(_), expires_at) => {
                 self.token_expires_at = expires_at;
