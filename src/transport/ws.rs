@@ -88,8 +88,23 @@ async fn write(
             message = outgoing.recv() => {
                 // Every sender gone: the connection is over; a goodbye may follow.
                 let Some(message) = message else { break (&mut goodbye).await.ok() };
+                // Everything already queued goes out with one flush (bursts of
+                // events cost one write, not one per message).
+                let mut batch = vec![message];
+                while batch.len() < 64 {
+                    match outgoing.try_recv() {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                let send_all = async {
+                    for message in batch {
+                        sink.feed(message).await?;
+                    }
+                    sink.flush().await
+                };
                 tokio::select! {
-                    sent = sink.send(message) => if sent.is_err() { return },
+                    sent = send_all => if sent.is_err() { return },
                     farewell = &mut goodbye => break farewell.ok(),
                 }
             }
