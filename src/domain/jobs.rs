@@ -54,21 +54,22 @@ pub async fn assigned_technician(db: &impl ConnectionTrait, job_id: Uuid) -> Dom
         .map(|a| a.technician_id))
 }
 
-/// Whether the caller may see the job: staff see all, a technician the jobs
-/// assigned to it now.
-pub async fn visible(db: &impl ConnectionTrait, actor: &Actor, job_id: Uuid) -> DomainResult<bool> {
-    if actor.can(Permission::ReadAllJobs) {
-        return Ok(true);
-    }
-    Ok(actor.technician_id.is_some() && assigned_technician(db, job_id).await? == actor.technician_id)
+/// Whether the job is the caller's own: a technician's, assigned to it now.
+pub fn owns(actor: &Actor, assigned_to: Option<Uuid>) -> bool {
+    actor.technician_id.is_some() && assigned_to == actor.technician_id
 }
 
-/// `job(id)`: None when missing or not the caller's to see.
-pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<job::Model>> {
-    if !visible(db, actor, id).await? {
-        return Ok(None);
-    }
-    Ok(job::Entity::find_by_id(id).one(db).await?)
+/// `job(id)`: None when missing or not the caller's to see. The current
+/// assignment comes with it (one statement).
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> DomainResult<Option<(job::Model, Option<job_assignment::Model>)>> {
+    let found = job::Entity::find_by_id(id).find_also_related(job_assignment::Entity).one(db).await?;
+    let Some((job, assignment)) = found else { return Ok(None) };
+    let assigned_to = assignment.as_ref().map(|a| a.technician_id);
+    if actor.can(Permission::ReadAllJobs) || owns(actor, assigned_to) { Ok(Some((job, assignment))) } else { Ok(None) }
 }
 
 /// `jobs`: newest first; a technician sees only jobs assigned to it.
@@ -176,11 +177,8 @@ pub(crate) async fn lock_for_move(
 ) -> DomainResult<(job::Model, Option<job_assignment::Model>)> {
     let job = job::Entity::find_by_id(job_id).lock_exclusive().one(txn).await?.ok_or(DomainError::NotFound("job"))?;
     let assignment = job_assignment::Entity::find().filter(job_assignment::Column::JobId.eq(job_id)).one(txn).await?;
-    if !actor.can(Permission::WorkAnyJob) {
-        let own = actor.technician_id.is_some() && assignment.as_ref().map(|a| a.technician_id) == actor.technician_id;
-        if !own {
-            return Err(DomainError::NotFound("job"));
-        }
+    if !actor.can(Permission::WorkAnyJob) && !owns(actor, assignment.as_ref().map(|a| a.technician_id)) {
+        return Err(DomainError::NotFound("job"));
     }
     Ok((job, assignment))
 }

@@ -51,6 +51,6 @@ impl JobQuery {
     async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
         let actor = ctx.actor()?;
         let Some(id) = ids::parse(&id) else { return Ok(None) };
-        Ok(jobs::get(ctx.db(), actor, id).await?.map(Job::new))
+        Ok(jobs::get(ctx.db(), actor, id).await?.map(Job::with_assignment))
     }
 }
