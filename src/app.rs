@@ -55,7 +55,10 @@ impl Server {
         }
         let (db, statements) = db::connect_counted(&settings.database_url, settings.db_pool_size).await?;
         db::migrate(&db).await?;
-        let events_db = db::connect_for_events(&settings.database_url).await?;
+        // An in-memory SQLite database exists once per connection: share it.
+        let in_memory =
+            settings.database_url.starts_with("sqlite::memory:") || settings.database_url.contains("mode=memory");
+        let events_db = if in_memory { db.clone() } else { db::connect_for_events(&settings.database_url).await? };
         let bus = EventBus::start(events_db).await.map_err(|e| StartError::Events(e.to_string()))?;
         let services = Arc::new(Services { db, bus, tokens, limiter: LoginLimiter::default() });
         let schema = graphql::build(services.clone(), &settings.limits);

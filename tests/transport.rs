@@ -128,3 +128,27 @@ async fn shutdown_closes_websockets_with_a_close_frame() {
     assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(1001));
     stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn serves_from_an_in_memory_sqlite_database() {
+    let mut settings = fieldforge::config::Settings::for_database("sqlite::memory:");
+    settings.jwt_secret = Some(common::SECRET.to_owned());
+    let server = fieldforge::app::Server::build(settings).await.expect("starts on sqlite::memory:");
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .json(&json!({ "query": "mutation { register(input: { email: \"a@b.io\", password: \"correct horse battery\", name: \"A\", role: ADMIN }) { user { email } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["register"]["user"]["email"], "a@b.io", "{body}");
+    let _ = stop.send(());
+    let _ = running.await;
+}
