@@ -102,6 +102,45 @@ async fn a_full_job_streams_in_order_on_both_protocols() {
 }
 
 #[tokio::test]
+async fn unassign_and_cancel_stream_and_filters_hold() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let first = create_job(&app, &office.dispatcher, &office.customer_id, "First", 1).await;
+        let second = create_job(&app, &office.dispatcher, &office.customer_id, "Second", 1).await;
+        let mut one_job = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        one_job.subscribe("j", JOB_CHANGED, json!({ "job": first })).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        assign_ok(&app, &office.dispatcher, &second, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+        assign_ok(&app, &office.dispatcher, &first, &office.tech_id, &at(1, 11), &at(1, 12)).await;
+        job_move(&app, &office.dispatcher, "unassignJob", &first).await;
+        job_move(&app, &office.dispatcher, "cancelJob", &first).await;
+        let kinds =
+            [kind(&one_job.next_data().await), kind(&one_job.next_data().await), kind(&one_job.next_data().await)];
+        assert_eq!(kinds, ["ASSIGNED", "UNASSIGNED", "CANCELLED"], "{backend:?}: only the job asked for");
+
+        // invoiceChanged for one invoice ignores the others.
+        let (_, invoice_a) = run_job_to_invoice(&app, &office, 2).await;
+        let mut books = WsClient::ready(&app.ws_url(), &office.admin).await;
+        let one_invoice = "subscription($i: ID) { invoiceChanged(invoiceId: $i) { kind invoice { id } } }";
+        books.subscribe("i", one_invoice, json!({ "i": invoice_a })).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        run_job_to_invoice(&app, &office, 3).await;
+        let pay = "mutation($i: ID!) { recordPayment(input: { invoiceId: $i, amount: \"1\", method: CASH }) { id } }";
+        app.gql(Some(&office.dispatcher), pay, json!({ "i": invoice_a })).await;
+        let data = books.next_data().await;
+        assert_eq!(
+            data["invoiceChanged"],
+            json!({ "kind": "PAYMENT_RECORDED", "invoice": { "id": invoice_a } }),
+            "{backend:?}"
+        );
+        assert!(books.quiet_for(Duration::from_millis(500)).await);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn technicians_get_only_their_jobs_and_no_invoices() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
