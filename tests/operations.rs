@@ -269,6 +269,21 @@ async fn assignment_rules() {
             "NOT_FOUND",
         );
         expect_code(&assign(&app, &office.tech, &first, &office.tech_id, &at(1, 9), &at(1, 10)).await, "FORBIDDEN");
+        let avail = "query($s: DateTime!, $e: DateTime!) { availableTechnicians(startsAt: $s, endsAt: $e) { id } }";
+        let body = app.gql(Some(d), avail, json!({ "s": at(1, 9), "e": at(1, 10) })).await;
+        assert!(
+            !body["data"]["availableTechnicians"].to_string().contains(&idle),
+            "{backend:?}: inactive never available"
+        );
+
+        // Text limits: descriptions up to 10,000 characters, skill 1..5.
+        let create = "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }";
+        let long =
+            |n: usize| json!({ "i": { "customerId": office.customer_id, "title": "T", "description": "d".repeat(n) } });
+        assert!(app.gql(Some(d), create, long(10_000)).await["errors"].is_null());
+        expect_code(&app.gql(Some(d), create, long(10_001)).await, "BAD_USER_INPUT");
+        let skill = json!({ "i": { "customerId": office.customer_id, "title": "T", "requiredSkillLevel": 6 } });
+        expect_code(&app.gql(Some(d), create, skill).await, "BAD_USER_INPUT");
 
         // Exactly 24 h is allowed; overlap is CONFLICT naming the job; back to back is fine.
         assign_ok(&app, d, &first, &office.tech_id, &at(1, 9), &at(1, 11)).await;
