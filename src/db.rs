@@ -20,7 +20,9 @@ impl StatementCounter {
 
 /// Like `connect`, counting every statement the pool runs.
 pub async fn connect_counted(url: &str, pool_size: u32) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let mut db = connect_sized(url, pool_size).await?;
+    // Every connection is opened up front, not during the first burst of
+    // traffic (PostgreSQL starts a backend per connection).
+    let mut db = connect_sized(url, pool_size, pool_size).await?;
     let counter = StatementCounter::default();
     let inner = counter.0.clone();
     db.set_metric_callback(move |_| {
@@ -30,16 +32,18 @@ pub async fn connect_counted(url: &str, pool_size: u32) -> Result<(DatabaseConne
 }
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_sized(url, 10).await
+    connect_sized(url, 10, 1).await
 }
 
 /// A small pool of its own for the event bus (the journal tailer, LISTEN,
-/// replays), so requests' statement counts are theirs alone.
+/// replays, event snapshots), so requests' statement counts are theirs
+/// alone. Opened in full up front: opening these connections during a burst
+/// of changes tripled the fan-out delay of a freshly started server.
 pub async fn connect_for_events(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_sized(url, 4).await
+    connect_sized(url, 4, 4).await
 }
 
-async fn connect_sized(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+async fn connect_sized(url: &str, max_connections: u32, min_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
@@ -47,7 +51,7 @@ async fn connect_sized(url: &str, max_connections: u32) -> Result<DatabaseConnec
         // transactions instead of failing them with SQLITE_BUSY.
         options.max_connections(1).min_connections(1);
     } else {
-        options.max_connections(max_connections).min_connections(1);
+        options.max_connections(max_connections).min_connections(min_connections.min(max_connections));
     }
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
