@@ -579,3 +579,36 @@ async fn the_board_costs_the_same_statements_for_5_and_50_jobs() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn technician_calendars_in_a_list_cost_the_same_statements_for_2_and_5() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mut newest = String::new();
+        for n in 0..3 {
+            newest = create_technician(&app, &office.admin, &format!("Extra {n}"), 2, "30", None).await;
+        }
+        // The newest technician is on both pages and has work in the window.
+        let job = create_job(&app, &office.dispatcher, &office.customer_id, "Booked", 1).await;
+        assign_ok(&app, &office.dispatcher, &job, &newest, &at(1, 9), &at(1, 10)).await;
+        let query = "query($n: Int, $f: DateTime!, $t: DateTime!) { technicians(first: $n) { nodes { id schedule(from: $f, to: $t) { kind job { id } } upcomingJobs { job { id } } } } }";
+        let mut counts = Vec::new();
+        for n in [2, 5] {
+            let before = app.statements.get();
+            let body = app.gql(Some(&office.dispatcher), query, json!({ "n": n, "f": at(1, 0), "t": at(2, 0) })).await;
+            counts.push(app.statements.get() - before);
+            let nodes = body["data"]["technicians"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(nodes.len(), n);
+            if n == 5 {
+                let booked = nodes.iter().find(|t| t["id"] == newest.as_str()).unwrap();
+                assert_eq!(booked["schedule"], json!([{ "kind": "JOB", "job": { "id": job } }]), "{backend:?}");
+                assert_eq!(booked["upcomingJobs"], json!([{ "job": { "id": job } }]));
+                let others = nodes.iter().filter(|t| t["id"] != newest.as_str());
+                assert!(others.into_iter().all(|t| t["schedule"] == json!([]) && t["upcomingJobs"] == json!([])));
+            }
+        }
+        assert_eq!(counts[0], counts[1], "{backend:?}: statements for 2 and 5 technicians: {counts:?}");
+        app.stop().await;
+    }
+}

@@ -33,6 +33,20 @@ fn check_window(from: DateTime<Utc>, to: DateTime<Utc>, field: &'static str) -> 
     if from < to { Ok(()) } else { Err(DomainError::bad_input(field, format!("{field} must be after the start"))) }
 }
 
+/// Whether the caller may read this technician's calendar over `[from, to)`
+/// (for nested fields, which load calendars in batches): `false` when it is
+/// someone else's, BAD_USER_INPUT for an empty window.
+pub fn may_read(
+    actor: &Actor,
+    technician_id: Uuid,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> DomainResult<bool> {
+    if let Some((from, to)) = window {
+        check_window(from, to, "to")?;
+    }
+    Ok(technicians::visible(actor, technician_id))
+}
+
 /// Every entry overlapping `[from, to)`, ordered by start.
 pub async fn list(
     db: &impl ConnectionTrait,

@@ -9,8 +9,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::domain::DomainError;
+use chrono::{DateTime, Utc};
+
 use crate::entities::{
-    customer, invoice, invoice_line, job, job_assignment, job_financials, payment, technician, user,
+    customer, invoice, invoice_line, job, job_assignment, job_financials, payment, schedule, technician,
+    technician_upcoming_job, user,
 };
 
 /// A loader of one table's rows by a UUID column (`key` reads it off a row).
@@ -75,6 +78,41 @@ macro_rules! group_loader {
 
 group_loader!(LinesByInvoice, invoice_line, InvoiceId, Position, |row| row.invoice_id);
 group_loader!(PaymentsByInvoice, payment, InvoiceId, ReceivedAt, |row| row.invoice_id);
+group_loader!(UpcomingByTechnician, technician_upcoming_job, TechnicianId, StartsAt, |row| row.technician_id);
+
+/// Calendar entries per (technician, from, to): one statement per distinct
+/// window, for all technicians asking for it (`Technician.schedule` in a list).
+pub struct ScheduleByTechnician(pub DatabaseConnection);
+
+pub type CalendarKey = (Uuid, DateTime<Utc>, DateTime<Utc>);
+
+impl Loader<CalendarKey> for ScheduleByTechnician {
+    type Value = Vec<schedule::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[CalendarKey]) -> Result<HashMap<CalendarKey, Self::Value>, Self::Error> {
+        let mut windows: HashMap<(DateTime<Utc>, DateTime<Utc>), Vec<Uuid>> = HashMap::new();
+        for (technician, from, to) in keys {
+            windows.entry((*from, *to)).or_default().push(*technician);
+        }
+        let mut found: HashMap<CalendarKey, Self::Value> = HashMap::new();
+        for ((from, to), technicians) in windows {
+            let rows = schedule::Entity::find()
+                .filter(schedule::Column::TechnicianId.is_in(technicians))
+                .filter(schedule::Column::StartsAt.lt(to))
+                .filter(schedule::Column::EndsAt.gt(from))
+                .order_by_asc(schedule::Column::StartsAt)
+                .order_by_asc(schedule::Column::Id)
+                .all(&self.0)
+                .await
+                .map_err(|e| Arc::new(DomainError::from(e)))?;
+            for row in rows {
+                found.entry((row.technician_id, from, to)).or_default().push(row);
+            }
+        }
+        Ok(found)
+    }
+}
 
 /// All loaders of one request (created per request: results are not cached
 /// across requests, so nobody sees stale or foreign data).
@@ -91,6 +129,8 @@ pub struct Loaders {
     pub payment_by_id: DataLoader<PaymentById>,
     pub lines_by_invoice: DataLoader<LinesByInvoice>,
     pub payments_by_invoice: DataLoader<PaymentsByInvoice>,
+    pub upcoming_by_technician: DataLoader<UpcomingByTechnician>,
+    pub schedule_by_technician: DataLoader<ScheduleByTechnician>,
 }
 
 impl Loaders {
@@ -108,6 +148,8 @@ impl Loaders {
             payment_by_id: DataLoader::new(PaymentById(db.clone()), tokio::spawn),
             lines_by_invoice: DataLoader::new(LinesByInvoice(db.clone()), tokio::spawn),
             payments_by_invoice: DataLoader::new(PaymentsByInvoice(db.clone()), tokio::spawn),
+            upcoming_by_technician: DataLoader::new(UpcomingByTechnician(db.clone()), tokio::spawn),
+            schedule_by_technician: DataLoader::new(ScheduleByTechnician(db.clone()), tokio::spawn),
         }
     }
 }

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{ScheduleEntry, UpcomingJob, User};
-use crate::domain::{DomainError, money, schedules};
+use crate::domain::{clock, money, schedules};
 use crate::entities::technician;
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
@@ -42,23 +42,22 @@ impl Technician {
         let loaders = ctx.loaders();
         Ok(loaders.user_by_id.load_one(user_id).await.map_err(shared)?.map(User))
     }
+    // Both calendars load through DataLoaders: one statement for a whole list.
     async fn upcoming_jobs(&self, ctx: &Context<'_>) -> Result<Vec<UpcomingJob>> {
-        let rows = schedules::upcoming_jobs(ctx.db(), ctx.actor()?, Some(self.0.id)).await;
-        Ok(nothing_if_forbidden(rows)?.into_iter().map(UpcomingJob).collect())
+        if !schedules::may_read(ctx.actor()?, self.0.id, None)? {
+            return Ok(Vec::new());
+        }
+        let rows = ctx.loaders().upcoming_by_technician.load_one(self.0.id).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(UpcomingJob).collect())
     }
     /// Entries overlapping `[from, to)`, ordered by start.
     async fn schedule(&self, ctx: &Context<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleEntry>> {
-        let rows = schedules::list(ctx.db(), ctx.actor()?, self.0.id, from, to).await;
-        Ok(nothing_if_forbidden(rows)?.into_iter().map(ScheduleEntry).collect())
-    }
-}
-
-/// Nested under an object the caller reached, a calendar it may not read is
-/// simply empty.
-fn nothing_if_forbidden<T>(rows: Result<Vec<T>, DomainError>) -> Result<Vec<T>, DomainError> {
-    match rows {
-        Err(DomainError::Forbidden) => Ok(Vec::new()),
-        other => other,
+        if !schedules::may_read(ctx.actor()?, self.0.id, Some((from, to)))? {
+            return Ok(Vec::new());
+        }
+        let key = (self.0.id, clock::truncate(from), clock::truncate(to));
+        let rows = ctx.loaders().schedule_by_technician.load_one(key).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(ScheduleEntry).collect())
     }
 }
 
