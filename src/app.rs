@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::events::EventBus;
 use crate::graphql::{self, Services};
+use crate::transport::response_cache::ResponseCache;
 use crate::transport::{AppState, Metrics, http, pages, ws};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -69,7 +70,8 @@ impl Server {
             graphql_requests: Default::default(),
             websocket_connections: Default::default(),
         });
-        let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx, metrics };
+        let cache = Arc::new(ResponseCache::new(settings.response_cache_mb << 20));
+        let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx, metrics, cache };
         Ok(Server { listener, statements, router: router(state), shutdown })
     }
 

@@ -49,6 +49,11 @@ pub struct Settings {
     #[arg(long, env = "FIELDFORGE_DB_POOL_SIZE", default_value_t = 8, global = true)]
     pub db_pool_size: u32,
 
+    /// Memory for cached query responses, in MiB (0 turns the cache off).
+    /// Entries are valid only while the journal's newest id is unchanged.
+    #[arg(long, env = "FIELDFORGE_RESPONSE_CACHE_MB", default_value_t = 16, global = true)]
+    pub response_cache_mb: usize,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -85,6 +90,7 @@ impl Settings {
             jwt_secret: None,
             token_ttl: Duration::from_secs(12 * 3600),
             db_pool_size: 8,
+            response_cache_mb: 16,
             limits: Limits::default(),
         }
     }

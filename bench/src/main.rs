@@ -156,20 +156,26 @@ async fn run(args: Args) -> Result<(), String> {
         clients: args.clients,
         duration: Duration::from_secs(args.seconds),
         pid,
+        fresh: false,
     };
+    let fresh = load::Env { fresh: true, ..env.clone() };
 
     let wanted = |key: &str| args.only.is_empty() || args.only.iter().any(|k| k == key);
     let mut results = Vec::new();
     load::warm_up(&env).await;
     if wanted("a") {
         results.push(load::board(&env).await);
+        results.push(load::board(&fresh).await);
         results.push(load::board_direct(&env, &url).await);
+        results.push(load::board_while_writing(&env).await);
     }
     if wanted("b") {
         results.push(load::job_detail(&env).await);
+        results.push(load::job_detail(&fresh).await);
     }
     if wanted("c") {
         results.push(load::technician_schedule(&env).await);
+        results.push(load::technician_schedule(&fresh).await);
     }
     if wanted("d") {
         results.push(load::lifecycle(&env).await);

@@ -78,8 +78,8 @@ impl Report {
     /// p50/p99 latency (right), per scenario.
     pub fn svg(&self) -> String {
         let target = |key: &str| match key {
-            "a" | "a-direct" => 3000.0,
-            "b" | "c" => 5000.0,
+            "a" | "a-direct" | "a-fresh" | "a-busy" => 3000.0,
+            "b" | "c" | "b-fresh" | "c-fresh" => 5000.0,
             "d" => 500.0,
             _ => 1.0,
         };

@@ -2,11 +2,16 @@
 //! customers; they see one only as the customer of their own job.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, TransactionTrait,
+};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult};
+use super::journal::{self, LogRow};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, validate};
 use crate::entities::customer;
@@ -52,7 +57,7 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainRe
     Ok(customer::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn create(db: &impl ConnectionTrait, actor: &Actor, fields: CustomerFields) -> DomainResult<customer::Model> {
+pub async fn create(db: &DatabaseConnection, actor: &Actor, fields: CustomerFields) -> DomainResult<customer::Model> {
     actor.require(Permission::ManageCustomers)?;
     let now = clock::now();
     let model = customer::ActiveModel {
@@ -64,18 +69,23 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, fields: CustomerFi
         created_at: Set(now),
         updated_at: Set(now),
     };
-    Ok(model.insert(db).await?)
+    let txn = db.begin().await?;
+    let created = model.insert(&txn).await?;
+    record(&txn, actor, "customer.created", &created).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Updates the given fields; an empty string clears an optional one.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
     fields: CustomerFields,
 ) -> DomainResult<customer::Model> {
     actor.require(Permission::ManageCustomers)?;
-    let existing = customer::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("customer"))?;
+    let txn = db.begin().await?;
+    let existing = customer::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("customer"))?;
     let mut model: customer::ActiveModel = existing.into();
     if let Some(name) = fields.name.as_deref() {
         model.name = Set(validate::required_text("name", name, validate::NAME_MAX)?);
@@ -90,7 +100,26 @@ pub async fn update(
         model.address = Set(validate::optional_text("address", fields.address.as_deref(), ADDRESS_MAX)?);
     }
     model.updated_at = Set(clock::now());
-    Ok(model.update(db).await?)
+    let updated = model.update(&txn).await?;
+    record(&txn, actor, "customer.updated", &updated).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Address-book changes are journaled like every other change: the audit
+/// trail shows them, and the journal's newest id versions all data.
+async fn record(txn: &DatabaseTransaction, actor: &Actor, event: &str, customer: &customer::Model) -> DomainResult<()> {
+    let data = json!({
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "address": customer.address,
+    });
+    journal::append(
+        txn,
+        LogRow { event, entity_type: "customer", entity_id: customer.id, actor_id: Some(actor.user_id), data },
+    )
+    .await
 }
 
 pub fn optional_email(value: Option<&str>) -> DomainResult<Option<String>> {

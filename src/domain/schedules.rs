@@ -3,14 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult};
+use super::journal::{self, LogRow};
 use super::{clock, jobs, technicians, validate};
 use crate::entities::enums::ScheduleKind;
-use crate::entities::{job_assignment, schedule, technician, technician_upcoming_job};
+use crate::entities::{job, job_assignment, schedule, technician, technician_upcoming_job};
 
 pub struct NewEntry {
     pub technician_id: Uuid,
@@ -47,6 +52,11 @@ pub fn may_read(
     Ok(technicians::visible(actor, technician_id))
 }
 
+/// A calendar entry with its job (kind JOB), read in one statement.
+pub type EntryWithJob = (schedule::Model, Option<job::Model>);
+/// A row of the upcoming-jobs view with its job, read in one statement.
+pub type UpcomingWithJob = (technician_upcoming_job::Model, Option<job::Model>);
+
 /// Every entry overlapping `[from, to)`, ordered by start.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -54,12 +64,13 @@ pub async fn list(
     technician_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> DomainResult<Vec<schedule::Model>> {
+) -> DomainResult<Vec<EntryWithJob>> {
     if !technicians::visible(actor, technician_id) {
         return Err(DomainError::Forbidden);
     }
     check_window(from, to, "to")?;
     Ok(schedule::Entity::find()
+        .find_also_related(job::Entity)
         .filter(schedule::Column::TechnicianId.eq(technician_id))
         .filter(schedule::Column::StartsAt.lt(to))
         .filter(schedule::Column::EndsAt.gt(from))
@@ -69,7 +80,7 @@ pub async fn list(
         .await?)
 }
 
-pub async fn create(db: &impl ConnectionTrait, actor: &Actor, input: NewEntry) -> DomainResult<schedule::Model> {
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewEntry) -> DomainResult<schedule::Model> {
     require_calendar(actor, input.technician_id)?;
     if input.kind == ScheduleKind::Job {
         return Err(DomainError::bad_input("kind", "JOB entries come from assignJob"));
@@ -98,10 +109,14 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, input: NewEntry) -
         job_id: Set(None),
         created_at: Set(clock::now()),
     };
-    Ok(entry.insert(db).await?)
+    let txn = db.begin().await?;
+    let created = entry.insert(&txn).await?;
+    record(&txn, actor, "schedule.created", &created).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
-pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<bool> {
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> DomainResult<bool> {
     let entry = schedule::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("schedule entry"))?;
     if !technicians::visible(actor, entry.technician_id) {
         return Err(DomainError::NotFound("schedule entry"));
@@ -110,8 +125,26 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Domai
     if entry.kind == ScheduleKind::Job {
         return Err(DomainError::bad_input("id", "JOB entries go with their assignment: use unassignJob"));
     }
-    schedule::Entity::delete_by_id(entry.id).exec(db).await?;
+    let txn = db.begin().await?;
+    schedule::Entity::delete_by_id(entry.id).exec(&txn).await?;
+    record(&txn, actor, "schedule.deleted", &entry).await?;
+    txn.commit().await?;
     Ok(true)
+}
+
+/// Calendar entries are journaled like every other change (see `customers::record`).
+async fn record(txn: &DatabaseTransaction, actor: &Actor, event: &str, entry: &schedule::Model) -> DomainResult<()> {
+    let data = json!({
+        "technicianId": entry.technician_id,
+        "kind": entry.kind,
+        "startsAt": entry.starts_at,
+        "endsAt": entry.ends_at,
+    });
+    journal::append(
+        txn,
+        LogRow { event, entity_type: "schedule", entity_id: entry.id, actor_id: Some(actor.user_id), data },
+    )
+    .await
 }
 
 /// Active technicians with the skill and nothing booked or blocked in the window.
@@ -154,14 +187,14 @@ pub async fn upcoming_jobs(
     db: &impl ConnectionTrait,
     actor: &Actor,
     technician_id: Option<Uuid>,
-) -> DomainResult<Vec<technician_upcoming_job::Model>> {
+) -> DomainResult<Vec<UpcomingWithJob>> {
     let technician_id = match technician_id {
         Some(id) if technicians::visible(actor, id) => Some(id),
         Some(_) => return Err(DomainError::Forbidden),
         None if actor.can(Permission::ReadAllTechnicians) => None,
         None => Some(actor.technician_id.ok_or(DomainError::Forbidden)?),
     };
-    let mut select = technician_upcoming_job::Entity::find();
+    let mut select = technician_upcoming_job::Entity::find().find_also_related(job::Entity);
     if let Some(id) = technician_id {
         select = select.filter(technician_upcoming_job::Column::TechnicianId.eq(id));
     }

@@ -2,12 +2,17 @@
 //! TECHNICIAN login (one login, at most one technician).
 
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::customers::{PHONE_MAX, optional_email};
 use super::error::{DomainError, DomainResult, Violation, violation};
+use super::journal::{self, LogRow};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, money, validate};
 use crate::entities::enums::Role;
@@ -85,7 +90,7 @@ fn link_conflict(err: sea_orm::DbErr) -> DomainError {
 }
 
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: &Actor,
     fields: TechnicianFields,
 ) -> DomainResult<technician::Model> {
@@ -110,17 +115,22 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    model.insert(db).await.map_err(link_conflict)
+    let txn = db.begin().await?;
+    let created = model.insert(&txn).await.map_err(link_conflict)?;
+    record(&txn, actor, "technician.created", &created).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
     fields: TechnicianFields,
 ) -> DomainResult<technician::Model> {
     actor.require(Permission::ManageTechnicians)?;
-    let existing = technician::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("technician"))?;
+    let txn = db.begin().await?;
+    let existing = technician::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("technician"))?;
     let mut model: technician::ActiveModel = existing.into();
     if let Some(name) = fields.name.as_deref() {
         model.name = Set(validate::required_text("name", name, validate::NAME_MAX)?);
@@ -141,8 +151,32 @@ pub async fn update(
         model.active = Set(active);
     }
     if let Some(user_id) = fields.user_id {
-        model.user_id = Set(Some(linkable_user(db, user_id).await?));
+        model.user_id = Set(Some(linkable_user(&txn, user_id).await?));
     }
     model.updated_at = Set(clock::now());
-    model.update(db).await.map_err(link_conflict)
+    let updated = model.update(&txn).await.map_err(link_conflict)?;
+    record(&txn, actor, "technician.updated", &updated).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Journaled like every other change (see `customers::record`).
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    event: &str,
+    technician: &technician::Model,
+) -> DomainResult<()> {
+    let data = json!({
+        "name": technician.name,
+        "userId": technician.user_id,
+        "skillLevel": technician.skill_level,
+        "hourlyRate": money::from_cents(technician.hourly_rate_cents).to_string(),
+        "active": technician.active,
+    });
+    journal::append(
+        txn,
+        LogRow { event, entity_type: "technician", entity_id: technician.id, actor_id: Some(actor.user_id), data },
+    )
+    .await
 }

@@ -3,9 +3,10 @@
 
 use std::net::IpAddr;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -41,15 +42,36 @@ pub struct Session {
 /// The caller behind a verified token, read fresh from the database so that a
 /// deactivation or role change applies to the very next request.
 pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<Actor> {
-    // One statement: the account and its technician profile together.
-    let (user, technician) = user::Entity::find_by_id(user_id)
-        .find_also_related(technician::Entity)
+    Ok(load_actor_at(db, user_id).await?.0)
+}
+
+/// As `load_actor`, with the journal's newest id read in the same statement.
+/// Every change writes a journal row in its own transaction, so this id is a
+/// version of all the data: while it stays the same, nothing has changed
+/// (the HTTP response cache relies on it).
+pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<(Actor, i64)> {
+    #[derive(FromQueryResult)]
+    struct ActorRow {
+        id: Uuid,
+        role: Role,
+        active: bool,
+        technician_id: Option<Uuid>,
+        journal_version: i64,
+    }
+    // One statement: the account, its technician profile and the version.
+    let row = user::Entity::find_by_id(user_id)
+        .select_only()
+        .columns([user::Column::Id, user::Column::Role, user::Column::Active])
+        .column_as(technician::Column::Id, "technician_id")
+        .column_as(Expr::cust("(SELECT COALESCE(MAX(id), 0) FROM logs)"), "journal_version")
+        .left_join(technician::Entity)
+        .into_model::<ActorRow>()
         .one(db)
         .await?
-        .filter(|(u, _)| u.active)
+        .filter(|row| row.active)
         .ok_or(DomainError::Unauthenticated)?;
-    let technician_id = technician.filter(|_| user.role == Role::Technician).map(|t| t.id);
-    Ok(Actor { user_id: user.id, role: user.role, technician_id })
+    let technician_id = row.technician_id.filter(|_| row.role == Role::Technician);
+    Ok((Actor { user_id: row.id, role: row.role, technician_id }, row.journal_version))
 }
 
 /// `register`: anonymous only for the first account (which must be ADMIN);

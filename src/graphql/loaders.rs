@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::domain::DomainError;
+use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use chrono::{DateTime, Utc};
 
 use crate::entities::{
@@ -78,16 +79,40 @@ macro_rules! group_loader {
 
 group_loader!(LinesByInvoice, invoice_line, InvoiceId, Position, |row| row.invoice_id);
 group_loader!(PaymentsByInvoice, payment, InvoiceId, ReceivedAt, |row| row.invoice_id);
-group_loader!(UpcomingByTechnician, technician_upcoming_job, TechnicianId, StartsAt, |row| row.technician_id);
 
-/// Calendar entries per (technician, from, to): one statement per distinct
-/// window, for all technicians asking for it (`Technician.schedule` in a list).
+/// Upcoming work per technician, each row with its job (one statement).
+pub struct UpcomingByTechnician(pub DatabaseConnection);
+
+impl Loader<Uuid> for UpcomingByTechnician {
+    type Value = Vec<UpcomingWithJob>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = technician_upcoming_job::Entity::find()
+            .find_also_related(job::Entity)
+            .filter(technician_upcoming_job::Column::TechnicianId.is_in(keys.iter().copied()))
+            .order_by_asc(technician_upcoming_job::Column::StartsAt)
+            .order_by_asc(technician_upcoming_job::Column::JobId)
+            .all(&self.0)
+            .await
+            .map_err(|e| Arc::new(DomainError::from(e)))?;
+        let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
+        for row in rows {
+            groups.entry(row.0.technician_id).or_default().push(row);
+        }
+        Ok(groups)
+    }
+}
+
+/// Calendar entries per (technician, from, to), each with its job: one
+/// statement per distinct window, for all technicians asking for it
+/// (`Technician.schedule` in a list).
 pub struct ScheduleByTechnician(pub DatabaseConnection);
 
 pub type CalendarKey = (Uuid, DateTime<Utc>, DateTime<Utc>);
 
 impl Loader<CalendarKey> for ScheduleByTechnician {
-    type Value = Vec<schedule::Model>;
+    type Value = Vec<EntryWithJob>;
     type Error = Arc<DomainError>;
 
     async fn load(&self, keys: &[CalendarKey]) -> Result<HashMap<CalendarKey, Self::Value>, Self::Error> {
@@ -98,6 +123,7 @@ impl Loader<CalendarKey> for ScheduleByTechnician {
         let mut found: HashMap<CalendarKey, Self::Value> = HashMap::new();
         for ((from, to), technicians) in windows {
             let rows = schedule::Entity::find()
+                .find_also_related(job::Entity)
                 .filter(schedule::Column::TechnicianId.is_in(technicians))
                 .filter(schedule::Column::StartsAt.lt(to))
                 .filter(schedule::Column::EndsAt.gt(from))
@@ -107,7 +133,7 @@ impl Loader<CalendarKey> for ScheduleByTechnician {
                 .await
                 .map_err(|e| Arc::new(DomainError::from(e)))?;
             for row in rows {
-                found.entry((row.technician_id, from, to)).or_default().push(row);
+                found.entry((row.0.technician_id, from, to)).or_default().push(row);
             }
         }
         Ok(found)

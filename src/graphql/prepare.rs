@@ -14,7 +14,13 @@ use super::error::coded;
 
 pub struct Prepared {
     pub is_mutation: bool,
+    /// A query whose answer depends only on the data and the caller, so
+    /// that its response may be reused while the data is unchanged.
+    pub cacheable: bool,
 }
+
+/// Fields whose answer also depends on the clock.
+const CLOCK_DEPENDENT_FIELDS: &[&str] = &["upcomingJobs"];
 
 /// Parses the request (once) and applies the alias cap.
 pub fn prepare(request: &mut Request, max_aliases: usize) -> Result<Prepared, ServerError> {
@@ -27,15 +33,19 @@ pub fn prepare(request: &mut Request, max_aliases: usize) -> Result<Prepared, Se
     if aliases > max_aliases {
         return Err(coded(format!("too many aliases: {aliases} (at most {max_aliases})"), "BAD_USER_INPUT"));
     }
-    let is_mutation = document.operations.iter().any(|(name, op)| {
-        let selected = match (&operation_name, name) {
+    let selected: Vec<OperationType> = document
+        .operations
+        .iter()
+        .filter(|(name, _)| match (&operation_name, name) {
             (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
-        };
-        selected && op.node.ty == OperationType::Mutation
-    });
-    Ok(Prepared { is_mutation })
+        })
+        .map(|(_, op)| op.node.ty)
+        .collect();
+    let is_mutation = selected.contains(&OperationType::Mutation);
+    let cacheable = selected == [OperationType::Query] && !names_any_field(document, CLOCK_DEPENDENT_FIELDS);
+    Ok(Prepared { is_mutation, cacheable })
 }
 
 /// Every error leaves with a contract code. Errors raised before resolvers
@@ -57,6 +67,22 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
     let operations = document.operations.iter().map(|(_, op)| count_in(&op.node.selection_set.node));
     let fragments = document.fragments.values().map(|f| count_in(&f.node.selection_set.node));
     operations.chain(fragments).sum()
+}
+
+fn names_any_field(document: &ExecutableDocument, names: &[&str]) -> bool {
+    let mut operations = document.operations.iter().map(|(_, op)| &op.node.selection_set.node);
+    let mut fragments = document.fragments.values().map(|f| &f.node.selection_set.node);
+    operations.any(|set| names_in(set, names)) || fragments.any(|set| names_in(set, names))
+}
+
+fn names_in(set: &SelectionSet, names: &[&str]) -> bool {
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(field) => {
+            names.contains(&field.node.name.node.as_str()) || names_in(&field.node.selection_set.node, names)
+        }
+        Selection::InlineFragment(fragment) => names_in(&fragment.node.selection_set.node, names),
+        Selection::FragmentSpread(_) => false,
+    })
 }
 
 fn count_in(set: &SelectionSet) -> usize {

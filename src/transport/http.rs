@@ -7,13 +7,14 @@ use std::time::Instant;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use async_graphql::{BatchRequest, BatchResponse, Response};
+use async_graphql::{BatchRequest, BatchResponse, Request, Response};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
+use super::response_cache::CacheKey;
 use super::{AppState, authenticate, authorization_header, client_ip};
 use crate::graphql::error::coded;
 use crate::graphql::loaders::Loaders;
@@ -41,8 +42,8 @@ pub async fn post(
             return refusal(StatusCode::BAD_REQUEST, &format!("a batch holds 1 to {max} operations"), "BAD_USER_INPUT");
         }
     }
-    let info = request_info(&state, &headers, addr).await;
-    execute(&state, batch, info).await
+    let (info, version) = request_info(&state, &headers, addr).await;
+    execute(&state, batch, info, cache_version(&headers, version)).await
 }
 
 pub async fn get(
@@ -61,19 +62,30 @@ pub async fn get(
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    let info = request_info(&state, &headers, addr).await;
-    execute(&state, BatchRequest::Single(request), info).await
+    let (info, version) = request_info(&state, &headers, addr).await;
+    execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version)).await
 }
 
-async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -> RequestInfo {
-    let auth = authenticate(&state.services, authorization_header(headers)).await;
-    RequestInfo { auth, client_ip: client_ip(addr) }
+/// The caller, and the data version read with its account.
+async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -> (RequestInfo, Option<i64>) {
+    let authentication = authenticate(&state.services, authorization_header(headers)).await;
+    (RequestInfo { auth: authentication.auth, client_ip: client_ip(addr) }, authentication.journal_version)
 }
 
-async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> HttpResponse {
+/// The version to serve cached responses at, unless the client asked for a
+/// fresh answer (`Cache-Control: no-cache`).
+fn cache_version(headers: &HeaderMap, version: Option<i64>) -> Option<i64> {
+    let fresh = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("no-cache") || v.contains("no-store"));
+    version.filter(|_| !fresh)
+}
+
+async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, version: Option<i64>) -> HttpResponse {
     let started = Instant::now();
     let authenticated = matches!(info.auth, Auth::Authenticated(_));
-    let loaders = Arc::new(Loaders::new(&state.services.db));
     let (requests, single) = match batch {
         BatchRequest::Single(request) => (vec![request], true),
         BatchRequest::Batch(requests) => (requests, false),
@@ -81,10 +93,25 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> Ht
     state.metrics.graphql_requests.fetch_add(requests.len() as u64, Ordering::Relaxed);
     let operations: Vec<String> =
         requests.iter().map(|r| r.operation_name.clone().unwrap_or_else(|| "anonymous".into())).collect();
+    let cache_key = match (&requests[..], version, &info.auth) {
+        ([request], Some(version), Auth::Authenticated(actor)) if state.cache.enabled() && single => {
+            cache_key(request, actor.user_id).map(|key| (version, key))
+        }
+        _ => None,
+    };
+    if let Some((version, key)) = &cache_key
+        && let Some(body) = state.cache.get(*version, key)
+    {
+        log(&operations, authenticated, true, true, started);
+        return json_body(body);
+    }
+    let loaders = Arc::new(Loaders::new(&state.services.db));
     let mut mutated = false;
+    let mut cacheable = true;
     let runs = requests.into_iter().map(|mut request| {
         let prepared = prepare(&mut request, state.settings.limits.max_aliases);
         mutated |= prepared.as_ref().is_ok_and(|p| p.is_mutation);
+        cacheable &= prepared.as_ref().is_ok_and(|p| p.cacheable);
         let request = request.data(info.clone()).data(loaders.clone());
         async move {
             match prepared {
@@ -98,19 +125,56 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo) -> Ht
         state.services.bus.poke();
     }
     let ok = responses.iter().all(|r| r.is_ok());
-    tracing::info!(
-        operations = %operations.join(","),
-        authenticated,
-        ok,
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "graphql"
-    );
+    log(&operations, authenticated, ok, false, started);
     let response = if single {
         BatchResponse::Single(responses.pop().unwrap_or_default())
     } else {
         BatchResponse::Batch(responses)
     };
-    Json(response).into_response()
+    let Ok(body) = serde_json::to_vec(&response).map(Bytes::from) else {
+        return refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the response could not be encoded",
+            "INTERNAL_SERVER_ERROR",
+        );
+    };
+    if let Some((version, key)) = cache_key
+        && cacheable
+        && ok
+    {
+        state.cache.put(version, key, body.clone());
+    }
+    json_body(body)
+}
+
+/// What identifies a single request's answer for this caller; None for
+/// requests the cache leaves alone (protocol extensions such as persisted
+/// queries).
+fn cache_key(request: &Request, user_id: uuid::Uuid) -> Option<CacheKey> {
+    if !request.extensions.is_empty() {
+        return None;
+    }
+    Some(CacheKey {
+        user_id,
+        query: request.query.clone(),
+        operation_name: request.operation_name.clone(),
+        variables: serde_json::to_string(&request.variables).ok()?,
+    })
+}
+
+fn log(operations: &[String], authenticated: bool, ok: bool, cached: bool, started: Instant) {
+    tracing::info!(
+        operations = %operations.join(","),
+        authenticated,
+        ok,
+        cached,
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "graphql"
+    );
+}
+
+fn json_body(body: Bytes) -> HttpResponse {
+    ([(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

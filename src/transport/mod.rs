@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod pages;
+pub mod response_cache;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub struct AppState {
     /// Flips to true when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
     pub metrics: Arc<Metrics>,
+    /// Responses to read-only queries, valid while the data is unchanged.
+    pub cache: Arc<response_cache::ResponseCache>,
 }
 
 /// Counters served on `/metrics` (Prometheus text format).
@@ -34,21 +37,29 @@ pub struct Metrics {
 }
 
 /// The caller behind `Authorization: Bearer <jwt>` (or a websocket's
-/// `connection_init` payload).
-pub async fn authenticate(services: &Services, authorization: Option<&str>) -> Auth {
-    authenticate_until(services, authorization).await.0
+/// `connection_init` payload), as of this request.
+pub struct Authentication {
+    pub auth: Auth,
+    /// The token's expiry (seconds since the epoch).
+    pub expires_at: Option<i64>,
+    /// The journal's newest id, read with the account (`users::load_actor_at`).
+    pub journal_version: Option<i64>,
 }
 
-/// As `authenticate`, with the token's expiry (seconds since the epoch).
-pub async fn authenticate_until(services: &Services, authorization: Option<&str>) -> (Auth, Option<i64>) {
-    let Some(value) = authorization else { return (Auth::Anonymous, None) };
+pub async fn authenticate(services: &Services, authorization: Option<&str>) -> Authentication {
+    let refused = |auth| Authentication { auth, expires_at: None, journal_version: None };
+    let Some(value) = authorization else { return refused(Auth::Anonymous) };
     let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-        return (Auth::Invalid, None);
+        return refused(Auth::Invalid);
     };
-    let Some(claims) = services.tokens.verify(token.trim()) else { return (Auth::Invalid, None) };
-    match users::load_actor(&services.db, claims.sub).await {
-        Ok(actor) => (Auth::Authenticated(actor), Some(claims.exp)),
-        Err(_) => (Auth::Invalid, None),
+    let Some(claims) = services.tokens.verify(token.trim()) else { return refused(Auth::Invalid) };
+    match users::load_actor_at(&services.db, claims.sub).await {
+        Ok((actor, version)) => Authentication {
+            auth: Auth::Authenticated(actor),
+            expires_at: Some(claims.exp),
+            journal_version: Some(version),
+        },
+        Err(_) => refused(Auth::Invalid),
     }
 }
 

@@ -54,9 +54,13 @@ pub async fn metrics(State(state): State<AppState>) -> String {
     format!(
         "# TYPE fieldforge_sql_statements_total counter\nfieldforge_sql_statements_total {}\n\
          # TYPE fieldforge_graphql_requests_total counter\nfieldforge_graphql_requests_total {}\n\
-         # TYPE fieldforge_websocket_connections gauge\nfieldforge_websocket_connections {}\n",
+         # TYPE fieldforge_websocket_connections gauge\nfieldforge_websocket_connections {}\n\
+         # TYPE fieldforge_response_cache_hits_total counter\nfieldforge_response_cache_hits_total {}\n\
+         # TYPE fieldforge_response_cache_misses_total counter\nfieldforge_response_cache_misses_total {}\n",
         m.statements.get(),
         m.graphql_requests.load(Relaxed),
         m.websocket_connections.load(Relaxed),
+        state.cache.hits.load(Relaxed),
+        state.cache.misses.load(Relaxed),
     )
 }

@@ -27,7 +27,7 @@ use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{AppState, authenticate_until};
+use super::{AppState, Authentication, authenticate};
 use crate::domain::users;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::prepare::{prepare, with_codes};
@@ -305,8 +305,8 @@ impl Connection {
         // `{"authorization": "Bearer …"}`, also accepted under `headers` as some clients send it.
         let authorization =
             payload.as_ref().and_then(|p| bearer_in(p).or_else(|| p.get("headers").and_then(bearer_in)));
-        match authenticate_until(&self.state.services, authorization).await {
-            (auth @ Auth::Authenticated(_), expires_at) => {
+        match authenticate(&self.state.services, authorization).await {
+            Authentication { auth: auth @ Auth::Authenticated(_), expires_at, .. } => {
                 self.token_expires_at = expires_at;
                 self.info = Some(RequestInfo { auth, client_ip: super::client_ip(self.addr) });
                 self.send(json!({ "type": "connection_ack" })).await;

@@ -31,7 +31,7 @@ impl ScheduleMutation {
             ends_at: input.ends_at,
             note: input.note,
         };
-        Ok(ScheduleEntry(schedules::create(ctx.db(), actor, entry).await?))
+        Ok(ScheduleEntry(schedules::create(ctx.db(), actor, entry).await?, None))
     }
 
     async fn delete_schedule_entry(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {

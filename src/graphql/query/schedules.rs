@@ -22,7 +22,7 @@ impl ScheduleQuery {
         let actor = ctx.actor()?;
         let technician_id = ids::parse_or_nil(&technician_id);
         let rows = schedules::list(ctx.db(), actor, technician_id, from, to).await?;
-        Ok(rows.into_iter().map(ScheduleEntry).collect())
+        Ok(rows.into_iter().map(ScheduleEntry::from).collect())
     }
 
     /// Scheduled and in-progress work that has not ended yet, soonest first.
@@ -30,6 +30,6 @@ impl ScheduleQuery {
         let actor = ctx.actor()?;
         let technician_id = technician_id.as_ref().map(ids::parse_or_nil);
         let rows = schedules::upcoming_jobs(ctx.db(), actor, technician_id).await?;
-        Ok(rows.into_iter().map(UpcomingJob).collect())
+        Ok(rows.into_iter().map(UpcomingJob::from).collect())
     }
 }

@@ -3,13 +3,21 @@ use chrono::{DateTime, Utc};
 
 use super::{Job, Technician};
 use crate::domain::DomainError;
+use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use crate::entities::enums::ScheduleKind;
-use crate::entities::{schedule, technician_upcoming_job};
+use crate::entities::{job, schedule, technician_upcoming_job};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
 
+/// A calendar entry; its job comes along when the entry was read with it.
 #[derive(Clone)]
-pub struct ScheduleEntry(pub schedule::Model);
+pub struct ScheduleEntry(pub schedule::Model, pub Option<job::Model>);
+
+impl From<EntryWithJob> for ScheduleEntry {
+    fn from((entry, job): EntryWithJob) -> Self {
+        ScheduleEntry(entry, job)
+    }
+}
 
 #[Object]
 impl ScheduleEntry {
@@ -34,18 +42,30 @@ impl ScheduleEntry {
     /// Set for kind JOB.
     async fn job(&self, ctx: &Context<'_>) -> Result<Option<Job>> {
         let Some(job_id) = self.0.job_id else { return Ok(None) };
+        if let Some(job) = &self.1 {
+            return Ok(Some(Job::new(job.clone())));
+        }
         Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(Job::new))
     }
 }
 
 /// A row of the `technician_upcoming_jobs` view.
 #[derive(Clone)]
-pub struct UpcomingJob(pub technician_upcoming_job::Model);
+pub struct UpcomingJob(pub technician_upcoming_job::Model, pub Option<job::Model>);
+
+impl From<UpcomingWithJob> for UpcomingJob {
+    fn from((row, job): UpcomingWithJob) -> Self {
+        UpcomingJob(row, job)
+    }
+}
 
 #[Object]
 impl UpcomingJob {
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
-        let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
+        let job = match &self.1 {
+            Some(job) => Some(job.clone()),
+            None => ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?,
+        };
         Ok(Job::new(job.ok_or_else(|| DomainError::internal("upcoming job vanished"))?))
     }
     async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {

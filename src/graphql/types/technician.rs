@@ -48,7 +48,7 @@ impl Technician {
             return Ok(Vec::new());
         }
         let rows = ctx.loaders().upcoming_by_technician.load_one(self.0.id).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(UpcomingJob).collect())
+        Ok(rows.unwrap_or_default().into_iter().map(UpcomingJob::from).collect())
     }
     /// Entries overlapping `[from, to)`, ordered by start.
     async fn schedule(&self, ctx: &Context<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleEntry>> {
@@ -57,7 +57,7 @@ impl Technician {
         }
         let key = (self.0.id, clock::truncate(from), clock::truncate(to));
         let rows = ctx.loaders().schedule_by_technician.load_one(key).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(ScheduleEntry).collect())
+        Ok(rows.unwrap_or_default().into_iter().map(ScheduleEntry::from).collect())
     }
 }
 
