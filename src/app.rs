@@ -71,7 +71,15 @@ impl Server {
             websocket_connections: Default::default(),
         });
         let cache = Arc::new(ResponseCache::new(settings.response_cache_mb << 20));
-        let state = AppState { schema, services, settings: Arc::new(settings), shutdown: shutdown_rx, metrics, cache };
+        let state = AppState {
+            schema,
+            services,
+            settings: Arc::new(settings),
+            shutdown: shutdown_rx,
+            metrics,
+            cache,
+            subscriptions: Default::default(),
+        };
         Ok(Server { listener, statements, router: router(state), shutdown })
     }
 

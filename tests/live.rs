@@ -406,3 +406,66 @@ async fn a_client_that_stops_reading_is_disconnected() {
     assert!(drained < 8000, "disconnected before everything was sent");
     app.stop().await;
 }
+
+/// The same selection without `after`: one execution per visibility (see
+/// `transport::shared_subscriptions`), every member still gets every event of
+/// its own, in its own envelope.
+#[tokio::test]
+async fn identical_subscriptions_share_one_execution_per_visibility() {
+    const SHARED: &str = "subscription { jobChanged { kind job { id status } } }";
+    async fn next(client: &mut WsClient, id: &str) -> String {
+        let message = client.recv_json().await;
+        assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("next"), Some(id)), "{message}");
+        kind(&message["payload"]["data"])
+    }
+    async fn groups(app: &TestApp) -> String {
+        let metrics = app.http.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+        metrics.lines().find(|l| l.starts_with("fieldforge_shared_subscriptions ")).unwrap_or_default().to_owned()
+    }
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let mut first = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        first.subscribe("a", SHARED, json!({})).await;
+        let mut second = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        second.subscribe("b", SHARED, json!({})).await;
+        let mut tess = WsClient::ready(&app.ws_url(), &office.tech).await;
+        tess.subscribe("t", SHARED, json!({})).await;
+        let mut otto = WsClient::ready(&app.ws_url(), &office.other_tech).await;
+        otto.subscribe("o", SHARED, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(groups(&app).await, "fieldforge_shared_subscriptions 3", "{backend:?}: staff, Tess, Otto");
+
+        let job = create_job(&app, &office.dispatcher, &office.customer_id, "Shared", 1).await;
+        assign_ok(&app, &office.dispatcher, &job, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+        for (client, id) in [(&mut first, "a"), (&mut second, "b")] {
+            assert_eq!([next(client, id).await, next(client, id).await], ["CREATED", "ASSIGNED"], "{backend:?}");
+        }
+        assert_eq!(next(&mut tess, "t").await, "ASSIGNED", "{backend:?}: only once it is hers");
+        assert!(otto.quiet_for(Duration::from_millis(300)).await, "{backend:?}: not Otto's job");
+
+        // A member leaves; the others go on. A late joiner gets what follows.
+        second.close().await;
+        job_move(&app, &office.tech, "startJob", &job).await;
+        assert_eq!(next(&mut first, "a").await, "STARTED");
+        assert_eq!(next(&mut tess, "t").await, "STARTED");
+        let mut late = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+        late.subscribe("c", SHARED, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        create_job(&app, &office.dispatcher, &office.customer_id, "Later", 1).await;
+        assert_eq!(next(&mut first, "a").await, "CREATED");
+        assert_eq!(next(&mut late, "c").await, "CREATED", "{backend:?}: the late joiner starts here");
+
+        // A refused subscription is refused for every member of its group.
+        let refused = "subscription { invoiceChanged { kind } }";
+        tess.subscribe("i1", refused, json!({})).await;
+        let mut tess_again = WsClient::ready(&app.ws_url(), &office.tech).await;
+        tess_again.subscribe("i2", refused, json!({})).await;
+        for (client, id) in [(&mut tess, "i1"), (&mut tess_again, "i2")] {
+            let message = client.recv_json().await;
+            assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("error"), Some(id)), "{message}");
+            assert_eq!(message["payload"][0]["extensions"]["code"], "FORBIDDEN", "{message}");
+        }
+        app.stop().await;
+    }
+}

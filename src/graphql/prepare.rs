@@ -14,6 +14,7 @@ use super::error::coded;
 
 pub struct Prepared {
     pub is_mutation: bool,
+    pub is_subscription: bool,
     /// A query whose answer depends only on the data and the caller, so
     /// that its response may be reused while the data is unchanged.
     pub cacheable: bool,
@@ -45,7 +46,8 @@ pub fn prepare(request: &mut Request, max_aliases: usize) -> Result<Prepared, Se
         .collect();
     let is_mutation = selected.contains(&OperationType::Mutation);
     let cacheable = selected == [OperationType::Query] && !names_any_field(document, CLOCK_DEPENDENT_FIELDS);
-    Ok(Prepared { is_mutation, cacheable })
+    let is_subscription = selected == [OperationType::Subscription];
+    Ok(Prepared { is_mutation, is_subscription, cacheable })
 }
 
 /// Every error leaves with a contract code. Errors raised before resolvers

@@ -4,6 +4,7 @@
 pub mod http;
 pub mod pages;
 pub mod response_cache;
+pub mod shared_subscriptions;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Responses to read-only queries, valid while the data is unchanged.
     pub cache: Arc<response_cache::ResponseCache>,
+    /// Identical live subscriptions, executed once per group.
+    pub subscriptions: Arc<shared_subscriptions::SharedSubscriptions>,
 }
 
 /// Counters served on `/metrics` (Prometheus text format).

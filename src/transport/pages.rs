@@ -56,11 +56,13 @@ pub async fn metrics(State(state): State<AppState>) -> String {
          # TYPE fieldforge_graphql_requests_total counter\nfieldforge_graphql_requests_total {}\n\
          # TYPE fieldforge_websocket_connections gauge\nfieldforge_websocket_connections {}\n\
          # TYPE fieldforge_response_cache_hits_total counter\nfieldforge_response_cache_hits_total {}\n\
-         # TYPE fieldforge_response_cache_misses_total counter\nfieldforge_response_cache_misses_total {}\n",
+         # TYPE fieldforge_response_cache_misses_total counter\nfieldforge_response_cache_misses_total {}\n\
+         # TYPE fieldforge_shared_subscriptions gauge\nfieldforge_shared_subscriptions {}\n",
         m.statements.get(),
         m.graphql_requests.load(Relaxed),
         m.websocket_connections.load(Relaxed),
         state.cache.hits.load(Relaxed),
         state.cache.misses.load(Relaxed),
+        state.subscriptions.running(),
     )
 }

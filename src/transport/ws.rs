@@ -24,9 +24,10 @@ use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
+use super::shared_subscriptions::{Delivery, GroupKey, Membership};
 use super::{AppState, Authentication, authenticate};
 use crate::domain::users;
 use crate::graphql::loaders::Loaders;
@@ -131,6 +132,71 @@ fn bearer_in(payload: &Json) -> Option<&str> {
 }
 
 /// `{"type": …, "id": …, "payload": …}` as text.
+/// Sends one message; false when the operation should stop (the client is
+/// gone, or too slow: then the connection is told to close).
+async fn deliver(outbox: &mpsc::Sender<Message>, message: String, too_slow: &tokio::sync::Notify) -> bool {
+    match outbox.send_timeout(Message::Text(message.into()), SLOW_CLIENT).await {
+        Ok(()) => true,
+        Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+            too_slow.notify_one();
+            false
+        }
+        Err(mpsc::error::SendTimeoutError::Closed(_)) => false,
+    }
+}
+
+async fn complete(outbox: &mpsc::Sender<Message>, id: &str) {
+    let done = json!({ "type": "complete", "id": id });
+    let _ = outbox.send(Message::Text(done.to_string().into())).await;
+}
+
+/// After an `error` message: the legacy protocol also expects `complete`.
+async fn finish_refused(outbox: &mpsc::Sender<Message>, protocol: Protocol, id: &str) {
+    if protocol == Protocol::Legacy {
+        complete(outbox, id).await;
+    }
+}
+
+/// A member of a shared subscription: the group's payloads in this
+/// operation's envelope.
+async fn forward_shared(
+    mut membership: Membership,
+    outbox: mpsc::Sender<Message>,
+    protocol: Protocol,
+    id: String,
+    too_slow: Arc<tokio::sync::Notify>,
+) {
+    let next = match protocol {
+        Protocol::Transport => "next",
+        Protocol::Legacy => "data",
+    };
+    loop {
+        let delivery = match membership.deliveries.recv().await {
+            Ok(delivery) => delivery,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                too_slow.notify_one();
+                return;
+            }
+            Err(broadcast::error::RecvError::Closed) => break,
+        };
+        match &*delivery {
+            Delivery::Next(payload) => {
+                if !deliver(&outbox, envelope(next, &id, payload), &too_slow).await {
+                    return;
+                }
+            }
+            Delivery::Failed(errors) => {
+                if deliver(&outbox, envelope("error", &id, errors), &too_slow).await {
+                    finish_refused(&outbox, protocol, &id).await;
+                }
+                return;
+            }
+            Delivery::Complete => break,
+        }
+    }
+    complete(&outbox, &id).await;
+}
+
 fn envelope(kind: &str, id: &str, payload: &impl serde::Serialize) -> String {
     #[derive(serde::Serialize)]
     struct Envelope<'a, P> {
@@ -338,55 +404,60 @@ impl Connection {
             return Outcome::Close(4409, "Subscriber for this id already exists");
         }
         let prepared = prepare(&mut request, self.state.settings.limits.max_aliases);
-        let bus = self.state.services.bus.clone();
-        let schema = self.state.schema.clone();
-        let loaders = Arc::new(Loaders::new(&self.state.services.db));
         let outbox = self.outbox.clone();
         let protocol = self.protocol;
         let operation_id = id.clone();
         let too_slow = self.too_slow.clone();
-        let task = tokio::spawn(async move {
-            let (next, error) = match protocol {
-                Protocol::Transport => ("next", "error"),
-                Protocol::Legacy => ("data", "error"),
-            };
-            let is_mutation = prepared.as_ref().is_ok_and(|p| p.is_mutation);
-            let mut responses = match prepared {
-                Ok(_) => schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed(),
-                Err(error) => futures_util::stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
-            };
-            let mut first = true;
-            while let Some(response) = responses.next().await {
-                if is_mutation {
-                    bus.poke();
-                }
-                let failed_outright = first && response.data == Value::Null && !response.errors.is_empty();
-                first = false;
-                // Serialised straight from the response: no intermediate JSON tree.
-                let message = if failed_outright {
-                    envelope(error, &operation_id, &response.errors)
-                } else {
-                    envelope(next, &operation_id, &response)
+        let group = match (&prepared, &info.auth) {
+            (Ok(p), Auth::Authenticated(actor)) if p.is_subscription => GroupKey::of(actor, &request),
+            _ => None,
+        };
+        let task = if let Some(key) = group {
+            let schema = self.state.schema.clone();
+            let loaders = Arc::new(Loaders::new(&self.state.services.db));
+            let membership = self
+                .state
+                .subscriptions
+                .join(key, move || schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed());
+            tokio::spawn(forward_shared(membership, outbox, protocol, operation_id, too_slow))
+        } else {
+            let bus = self.state.services.bus.clone();
+            let schema = self.state.schema.clone();
+            let loaders = Arc::new(Loaders::new(&self.state.services.db));
+            tokio::spawn(async move {
+                let (next, error) = match protocol {
+                    Protocol::Transport => ("next", "error"),
+                    Protocol::Legacy => ("data", "error"),
                 };
-                match outbox.send_timeout(Message::Text(message.into()), SLOW_CLIENT).await {
-                    Ok(()) => {}
-                    Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-                        too_slow.notify_one();
+                let is_mutation = prepared.as_ref().is_ok_and(|p| p.is_mutation);
+                let mut responses = match prepared {
+                    Ok(_) => schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed(),
+                    Err(error) => futures_util::stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+                };
+                let mut first = true;
+                while let Some(response) = responses.next().await {
+                    if is_mutation {
+                        bus.poke();
+                    }
+                    let failed_outright = first && response.data == Value::Null && !response.errors.is_empty();
+                    first = false;
+                    // Serialised straight from the response: no intermediate JSON tree.
+                    let message = if failed_outright {
+                        envelope(error, &operation_id, &response.errors)
+                    } else {
+                        envelope(next, &operation_id, &response)
+                    };
+                    if !deliver(&outbox, message, &too_slow).await {
                         return;
                     }
-                    Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
-                }
-                if failed_outright {
-                    if protocol == Protocol::Legacy {
-                        let done = json!({ "type": "complete", "id": operation_id });
-                        let _ = outbox.send(Message::Text(done.to_string().into())).await;
+                    if failed_outright {
+                        finish_refused(&outbox, protocol, &operation_id).await;
+                        return;
                     }
-                    return;
                 }
-            }
-            let done = json!({ "type": "complete", "id": operation_id });
-            let _ = outbox.send(Message::Text(done.to_string().into())).await;
-        });
+                complete(&outbox, &operation_id).await;
+            })
+        };
         self.operations.insert(id, task);
         Outcome::Continue
     }
