@@ -5,6 +5,7 @@
 
 mod fanout;
 mod load;
+mod reference;
 mod report;
 
 use std::path::PathBuf;
@@ -50,7 +51,13 @@ pub struct Args {
     /// Reuse an already seeded benchmark database.
     #[arg(long)]
     skip_seed: bool,
-    /// Run only these scenarios (e.g. `--only a,e`); all by default.
+    /// The other GraphQL server of the side-by-side (scenario `r`), started
+    /// with `-c <database url> --port <port + 1> …`; it is skipped, with a
+    /// message, when it cannot start.
+    #[arg(long, default_value = "npx --yes postgraphile@4.14.1")]
+    reference_server: String,
+    /// Run only these scenarios (e.g. `--only a,e`; `r` is the reference
+    /// GraphQL server); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -172,6 +179,13 @@ async fn run(args: Args) -> Result<(), String> {
     if wanted("b") {
         results.push(load::job_detail(&env).await);
         results.push(load::job_detail(&fresh).await);
+    }
+    if wanted("r")
+        && let Some(other) = reference::start(&args.reference_server, &url, args.port + 1, &env).await
+    {
+        reference::warm_up(&other).await;
+        results.push(reference::board(&other).await);
+        results.push(reference::job_detail(&other, load::invoiced_jobs(&env).await).await);
     }
     if wanted("c") {
         results.push(load::technician_schedule(&env).await);

@@ -29,12 +29,12 @@ impl Report {
 
     pub fn print(&self) {
         eprintln!(
-            "\n{:<9} {:>12} {:<15} {:>9} {:>9} {:>11} {:>7}",
+            "\n{:<15} {:>8} {:<15} {:>9} {:>9} {:>11} {:>7}",
             "scenario", "rate", "unit", "p50 ms", "p99 ms", "stmts/op", "errors"
         );
         for s in &self.scenarios {
             eprintln!(
-                "{:<9} {:>12.0} {:<15} {:>9.2} {:>9.2} {:>11} {:>7}",
+                "{:<15} {:>8.0} {:<15} {:>9.2} {:>9.2} {:>11} {:>7}",
                 s.key,
                 s.rate,
                 s.unit,
@@ -78,8 +78,8 @@ impl Report {
     /// p50/p99 latency (right), per scenario.
     pub fn svg(&self) -> String {
         let target = |key: &str| match key {
-            "a" | "a-direct" | "a-fresh" | "a-busy" => 3000.0,
-            "b" | "c" | "b-fresh" | "c-fresh" => 5000.0,
+            "a" | "a-direct" | "a-fresh" | "a-busy" | "a-postgraphile" => 3000.0,
+            "b" | "c" | "b-fresh" | "c-fresh" | "b-postgraphile" => 5000.0,
             "d" => 500.0,
             _ => 1.0,
         };
