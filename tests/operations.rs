@@ -612,3 +612,70 @@ async fn technician_calendars_in_a_list_cost_the_same_statements_for_2_and_5() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn customers_with_their_jobs_cost_the_same_statements_for_2_and_6() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let job_counts = [2, 0, 3, 1, 3, 2];
+        let mut customers = Vec::new();
+        let mut jobs_of = std::collections::HashMap::<String, Vec<String>>::new();
+        for (n, count) in job_counts.iter().enumerate() {
+            let customer = create_customer(&app, &office.dispatcher, &format!("Customer {n}")).await;
+            for k in 0..*count {
+                let job = create_job(&app, &office.dispatcher, &customer, &format!("Job {n}.{k}"), 1).await;
+                jobs_of.entry(customer.clone()).or_default().push(job);
+            }
+            customers.push(customer);
+        }
+        let booked_job = jobs_of[&customers[4]].last().unwrap();
+        assign_ok(&app, &office.dispatcher, booked_job, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+
+        let query = "query($n: Int) { customers(first: $n) { nodes { id jobs(first: 2) { totalCount pageInfo { hasNextPage } nodes { id customer { id } technician { id } } } } } }";
+        let mut counts = Vec::new();
+        for n in [2, 6] {
+            let before = app.statements.get();
+            let body = app.gql(Some(&office.dispatcher), query, json!({ "n": n })).await;
+            counts.push(app.statements.get() - before);
+            let nodes = body["data"]["customers"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(nodes.len(), n);
+            for customer in nodes {
+                let id = customer["id"].as_str().unwrap();
+                let all = jobs_of.get(id).cloned().unwrap_or_default();
+                let newest: Vec<&String> = all.iter().rev().take(2).collect();
+                let page = &customer["jobs"];
+                let got: Vec<&str> =
+                    page["nodes"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+                assert_eq!(got, newest, "{backend:?}: newest first, two per customer");
+                assert_eq!(page["totalCount"], all.len(), "{backend:?}");
+                assert_eq!(page["pageInfo"]["hasNextPage"], all.len() > 2, "{backend:?}");
+                assert!(page["nodes"].as_array().unwrap().iter().all(|j| j["customer"]["id"] == id));
+                for job in page["nodes"].as_array().unwrap() {
+                    let technician =
+                        if job["id"] == booked_job.as_str() { json!({ "id": office.tech_id }) } else { json!(null) };
+                    assert_eq!(job["technician"], technician, "{backend:?}");
+                }
+            }
+        }
+        eprintln!("customers with jobs, statements {backend:?}: {counts:?}");
+        assert_eq!(counts[0], counts[1], "{backend:?}: statements for 2 and 6 customers: {counts:?}");
+
+        // A technician reaching the customer through its own job sees only its own jobs there.
+        let body = app
+            .gql(
+                Some(&office.tech),
+                "{ jobs(first: 10) { nodes { customer { jobs(first: 10) { totalCount nodes { id } } } } } }",
+                json!({}),
+            )
+            .await;
+        let nodes = body["data"]["jobs"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(nodes.len(), 1, "{body}");
+        assert_eq!(
+            nodes[0]["customer"]["jobs"],
+            json!({ "totalCount": 1, "nodes": [{ "id": booked_job }] }),
+            "{backend:?}"
+        );
+        app.stop().await;
+    }
+}

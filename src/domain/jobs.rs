@@ -72,6 +72,23 @@ pub async fn get(
     if actor.can(Permission::ReadAllJobs) || owns(actor, assigned_to) { Ok(Some((job, assignment))) } else { Ok(None) }
 }
 
+/// Which jobs a caller's lists may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobScope {
+    All,
+    /// A technician's: only the jobs assigned to it (a login without a
+    /// technician profile sees none: the nil id matches nothing).
+    AssignedTo(Uuid),
+}
+
+pub fn scope(actor: &Actor) -> DomainResult<JobScope> {
+    if actor.can(Permission::ReadAllJobs) {
+        return Ok(JobScope::All);
+    }
+    actor.require(Permission::WorkOwnJobs)?;
+    Ok(JobScope::AssignedTo(actor.technician_id.unwrap_or_else(Uuid::nil)))
+}
+
 /// `jobs`: newest first; a technician sees only jobs assigned to it.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -79,11 +96,10 @@ pub async fn list(
     request: PageRequest,
     mut filter: JobFilter,
 ) -> DomainResult<Page<(job::Model, Option<job_assignment::Model>)>> {
-    if !actor.can(Permission::ReadAllJobs) {
-        actor.require(Permission::WorkOwnJobs)?;
-        match (filter.technician_id, actor.technician_id) {
-            (Some(asked), Some(own)) if asked != own => return Ok(Page::empty(request)),
-            (_, own) => filter.technician_id = Some(own.unwrap_or_else(Uuid::nil)),
+    if let JobScope::AssignedTo(own) = scope(actor)? {
+        match filter.technician_id {
+            Some(asked) if asked != own => return Ok(Page::empty(request)),
+            _ => filter.technician_id = Some(own),
         }
     }
     let mut select = job::Entity::find();

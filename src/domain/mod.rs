@@ -9,6 +9,7 @@ pub mod billing;
 pub mod clock;
 pub mod customers;
 pub mod error;
+pub mod job_pages;
 pub mod jobs;
 pub mod journal;
 pub mod lifecycle;

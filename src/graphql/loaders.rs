@@ -9,6 +9,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::domain::DomainError;
+use crate::domain::job_pages::{self, JobRow};
+use crate::domain::jobs::JobScope;
+use crate::domain::page::Page;
 use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use chrono::{DateTime, Utc};
 
@@ -140,6 +143,40 @@ impl Loader<CalendarKey> for ScheduleByTechnician {
     }
 }
 
+/// First pages of customers' job lists (`Customer.jobs` in a list of
+/// customers): one statement per distinct page size and scope.
+pub struct FirstJobsByCustomer(pub DatabaseConnection);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CustomerJobsKey {
+    pub customer_id: Uuid,
+    pub first: u64,
+    pub scope: JobScope,
+    pub count_total: bool,
+}
+
+impl Loader<CustomerJobsKey> for FirstJobsByCustomer {
+    type Value = Page<JobRow>;
+    type Error = Arc<DomainError>;
+
+    async fn load(&self, keys: &[CustomerJobsKey]) -> Result<HashMap<CustomerJobsKey, Self::Value>, Self::Error> {
+        let mut batches: HashMap<(u64, JobScope, bool), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            batches.entry((key.first, key.scope, key.count_total)).or_default().push(key.customer_id);
+        }
+        let mut found = HashMap::new();
+        for ((first, scope, count_total), customers) in batches {
+            let pages = job_pages::first_pages_by_customer(&self.0, scope, &customers, first, count_total)
+                .await
+                .map_err(Arc::new)?;
+            for (customer_id, page) in pages {
+                found.insert(CustomerJobsKey { customer_id, first, scope, count_total }, page);
+            }
+        }
+        Ok(found)
+    }
+}
+
 /// All loaders of one request (created per request: results are not cached
 /// across requests, so nobody sees stale or foreign data).
 pub struct Loaders {
@@ -157,6 +194,7 @@ pub struct Loaders {
     pub payments_by_invoice: DataLoader<PaymentsByInvoice>,
     pub upcoming_by_technician: DataLoader<UpcomingByTechnician>,
     pub schedule_by_technician: DataLoader<ScheduleByTechnician>,
+    pub first_jobs_by_customer: DataLoader<FirstJobsByCustomer>,
 }
 
 impl Loaders {
@@ -176,6 +214,7 @@ impl Loaders {
             payments_by_invoice: DataLoader::new(PaymentsByInvoice(db.clone()), tokio::spawn),
             upcoming_by_technician: DataLoader::new(UpcomingByTechnician(db.clone()), tokio::spawn),
             schedule_by_technician: DataLoader::new(ScheduleByTechnician(db.clone()), tokio::spawn),
+            first_jobs_by_customer: DataLoader::new(FirstJobsByCustomer(db.clone()), tokio::spawn),
         }
     }
 }

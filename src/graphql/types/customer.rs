@@ -1,12 +1,13 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::JobConnection;
+use super::{Job, JobConnection};
 use crate::domain::jobs::{self, JobFilter};
-use crate::domain::page::PageRequest;
+use crate::domain::page::{Page, PageRequest};
 use crate::entities::customer;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::{CustomerJobsKey, shared};
 
 #[derive(Clone)]
 pub struct Customer(pub customer::Model);
@@ -38,6 +39,22 @@ impl Customer {
     async fn jobs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
+        if request.after.is_none() {
+            // First pages of all customers in a list load together.
+            let key = CustomerJobsKey {
+                customer_id: self.0.id,
+                first: request.first,
+                scope: jobs::scope(actor)?,
+                count_total: request.count_total,
+            };
+            let page = ctx.loaders().first_jobs_by_customer.load_one(key).await.map_err(shared)?;
+            let page = page.unwrap_or_else(|| Page::empty(request));
+            return Ok(JobConnection::from_page(page, |row| {
+                let mut job = Job::with_assignment(row);
+                job.customer = Some(self.0.clone());
+                job
+            }));
+        }
         let filter = JobFilter { customer_id: Some(self.0.id), ..Default::default() };
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
         Ok(JobConnection::from_page(crate::graphql::preload::job_page(ctx, page).await?, |job| job))
