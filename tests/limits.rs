@@ -145,6 +145,16 @@ async fn first_is_bounded_and_errors_leak_nothing() {
             app.gql(Some(&admin), "mutation { updateUser(id: \"not-a-uuid\", input: {}) { id } }", json!({})).await,
             app.gql(None, "{ me { id }", json!({})).await,
         ];
+        // A value of the wrong type names its argument.
+        assert_eq!(bodies[0]["errors"][0]["extensions"]["field"], "first", "{}", bodies[0]);
+        let wrong_type = app
+            .gql(
+                Some(&admin),
+                "mutation { createTechnician(input: { name: \"T\", skillLevel: \"high\" }) { id } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(wrong_type["errors"][0]["extensions"], json!({ "code": "BAD_USER_INPUT", "field": "skillLevel" }));
         for body in &bodies {
             assert!(body["errors"][0]["extensions"]["code"].is_string(), "every error has a code: {body}");
             let text = body["errors"].to_string().to_lowercase();

@@ -59,10 +59,24 @@ pub fn with_codes(mut response: Response) -> Response {
 }
 
 fn with_code(error: &mut ServerError) {
+    let field = argument_named(&error.message);
     let extensions = error.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_none() {
         extensions.set("code", "BAD_USER_INPUT");
+        if let Some(field) = field {
+            extensions.set("field", field);
+        }
     }
+}
+
+/// The field async-graphql names when an argument has the wrong type:
+/// `Invalid value for argument "input.skillLevel", …` → `skillLevel`.
+fn argument_named(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let path = &rest[..rest.find('"')?];
+    path.rsplit('.')
+        .find(|segment| !segment.is_empty() && !segment.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_owned)
 }
 
 fn count_aliases(document: &ExecutableDocument) -> usize {
@@ -98,4 +112,24 @@ fn count_in(set: &SelectionSet) -> usize {
             Selection::FragmentSpread(_) => 0,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argument_named;
+
+    #[test]
+    fn names_the_argument_of_a_type_error() {
+        let named = |m: &str| argument_named(m);
+        assert_eq!(
+            named(r#"Invalid value for argument "input.skillLevel", expected type "Int""#).as_deref(),
+            Some("skillLevel")
+        );
+        assert_eq!(named(r#"Invalid value for argument "first", expected type "Int""#).as_deref(), Some("first"));
+        assert_eq!(
+            named(r#"Invalid value for argument "input.materials.0", expected type "MaterialInput""#).as_deref(),
+            Some("materials")
+        );
+        assert_eq!(named(r#"Failed to parse "Decimal": Invalid decimal"#), None);
+    }
 }
