@@ -262,7 +262,10 @@ impl Connection {
         keep_alive.tick().await;
         let mut checks = tokio::time::interval(CHECK_EVERY);
         checks.tick().await;
-        let mut check_count: u32 = 0;
+        // Each connection starts at a random point of the account-check cycle:
+        // sockets opened together (a burst of reconnects after a restart)
+        // then spread their account lookups over the whole cycle.
+        let mut check_count: u32 = rand::random_range(0..REVALIDATE_EVERY_N_CHECKS);
 
         let close = loop {
             tokio::select! {
