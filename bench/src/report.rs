@@ -95,7 +95,10 @@ impl Report {
                 self.fanout.p99_ms,
             )))
             .collect();
-        let max_share = rows.iter().map(|r| r.2).fold(1.0, f64::max);
+        // Bars stop at three times the target (the label gives the figure), so
+        // one scenario far past its target does not flatten all the others.
+        const SHARE_CAP: f64 = 3.0;
+        let max_share = rows.iter().map(|r| r.2.min(SHARE_CAP)).fold(1.0, f64::max);
         let max_ms = rows.iter().map(|r| r.4).fold(1.0, f64::max);
         let height = 60 + rows.len() * 48;
         let mut svg = format!(
@@ -108,7 +111,7 @@ impl Report {
         let target_x = 230.0 + 360.0 / max_share;
         for (i, (label, rate, share, p50, p99)) in rows.iter().enumerate() {
             let y = 60 + i * 48;
-            let w_rate = share / max_share * 360.0;
+            let w_rate = share.min(SHARE_CAP) / max_share * 360.0;
             let w50 = p50 / max_ms * 300.0;
             let w99 = p99 / max_ms * 300.0;
             svg.push_str(&format!(
