@@ -11,11 +11,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryF
 use uuid::Uuid;
 
 use super::error::DomainResult;
-use super::jobs::JobScope;
+use super::jobs::{JobRow, JobScope};
 use super::page::{self, Cursor, Page, PageRequest};
 use crate::entities::{job, job_assignment};
-
-pub type JobRow = (job::Model, Option<job_assignment::Model>);
 
 /// The first `first` jobs (newest first) of each customer that `scope` may
 /// see, with their current assignments; totals are counted when asked for.

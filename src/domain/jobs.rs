@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -89,16 +89,57 @@ pub fn scope(actor: &Actor) -> DomainResult<JobScope> {
     Ok(JobScope::AssignedTo(actor.technician_id.unwrap_or_else(Uuid::nil)))
 }
 
+/// A job of a list with its current assignment.
+pub type JobRow = (job::Model, Option<job_assignment::Model>);
+/// A job of a list with its assignment, customer and assigned technician.
+pub type JobWithParties =
+    (job::Model, Option<job_assignment::Model>, Option<customer::Model>, Option<technician::Model>);
+
 /// `jobs`: newest first; a technician sees only jobs assigned to it.
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     request: PageRequest,
-    mut filter: JobFilter,
-) -> DomainResult<Page<(job::Model, Option<job_assignment::Model>)>> {
+    filter: JobFilter,
+) -> DomainResult<Page<JobRow>> {
+    let Some(select) = visible(actor, filter)? else { return Ok(Page::empty(request)) };
+    // The current assignment comes with each job (one statement, not one per row).
+    let total_count = page::total(db, &select, request).await?;
+    let rows = page::keyset(
+        select.find_also_related(job_assignment::Entity),
+        job::Column::CreatedAt,
+        job::Column::Id,
+        request,
+    )
+    .all(db)
+    .await?;
+    Ok(page::assemble(rows, request, total_count, |(j, _)| Cursor { at: j.created_at, id: j.id }))
+}
+
+/// As `list`, with each job's customer and assigned technician read in the
+/// same statement (the dispatch board).
+pub async fn list_with_parties(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    request: PageRequest,
+    filter: JobFilter,
+) -> DomainResult<Page<JobWithParties>> {
+    let Some(select) = visible(actor, filter)? else { return Ok(Page::empty(request)) };
+    let total_count = page::total(db, &select, request).await?;
+    let joined = select
+        .find_also_related(job_assignment::Entity)
+        .find_also(job::Entity, customer::Entity)
+        .find_also(job_assignment::Entity, technician::Entity);
+    let rows = page::keyset(joined, job::Column::CreatedAt, job::Column::Id, request).all(db).await?;
+    Ok(page::assemble(rows, request, total_count, |(j, ..)| Cursor { at: j.created_at, id: j.id }))
+}
+
+/// The jobs `filter` selects among those the caller may see; None when
+/// that is nothing (a technician asking for someone else's work).
+fn visible(actor: &Actor, mut filter: JobFilter) -> DomainResult<Option<Select<job::Entity>>> {
     if let JobScope::AssignedTo(own) = scope(actor)? {
         match filter.technician_id {
-            Some(asked) if asked != own => return Ok(Page::empty(request)),
+            Some(asked) if asked != own => return Ok(None),
             _ => filter.technician_id = Some(own),
         }
     }
@@ -127,17 +168,7 @@ pub async fn list(
             .to_owned();
         select = select.filter(job::Column::Id.in_subquery(subquery));
     }
-    // The current assignment comes with each job (one statement, not one per row).
-    let total_count = page::total(db, &select, request).await?;
-    let rows = page::keyset(
-        select.find_also_related(job_assignment::Entity),
-        job::Column::CreatedAt,
-        job::Column::Id,
-        request,
-    )
-    .all(db)
-    .await?;
-    Ok(page::assemble(rows, request, total_count, |(j, _)| Cursor { at: j.created_at, id: j.id }))
+    Ok(Some(select))
 }
 
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> DomainResult<job::Model> {

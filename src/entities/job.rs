@@ -25,6 +25,15 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_one = "super::job_assignment::Entity")]
     Assignment,
+    #[sea_orm(belongs_to = "super::customer::Entity", from = "Column::CustomerId", to = "super::customer::Column::Id")]
+    Customer,
+}
+
+/// The board reads each job's customer in the page's own statement.
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
 }
 
 impl Related<super::job_assignment::Entity> for Entity {

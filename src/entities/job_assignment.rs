@@ -18,6 +18,19 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(belongs_to = "super::job::Entity", from = "Column::JobId", to = "super::job::Column::Id")]
     Job,
+    #[sea_orm(
+        belongs_to = "super::technician::Entity",
+        from = "Column::TechnicianId",
+        to = "super::technician::Column::Id"
+    )]
+    Technician,
+}
+
+/// The board reads each assignment's technician in the page's own statement.
+impl Related<super::technician::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Technician.def()
+    }
 }
 
 impl Related<super::job::Entity> for Entity {

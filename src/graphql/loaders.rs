@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::domain::DomainError;
-use crate::domain::job_pages::{self, JobRow};
-use crate::domain::jobs::JobScope;
+use crate::domain::job_pages;
+use crate::domain::jobs::{JobRow, JobScope};
 use crate::domain::page::Page;
 use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use chrono::{DateTime, Utc};

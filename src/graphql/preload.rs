@@ -1,6 +1,8 @@
-//! Loads, for a whole page of jobs at once, the related rows the selection
-//! asks for (customer, technician): two statements for the page, and no
-//! per-field DataLoader futures on the hottest query (the dispatch board).
+//! The related rows a page of jobs asks for (customer, technician), set on
+//! the jobs for the whole page: no per-field DataLoader futures on the
+//! hottest query (the dispatch board). `jobs` reads them in the page's own
+//! statement (`with_parties`); a later page of `Customer.jobs` loads them in
+//! two statements for the page (`job_page`).
 
 use std::collections::HashMap;
 
@@ -11,10 +13,24 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::context::ContextExt;
 use super::types::Job;
 use crate::domain::DomainError;
+use crate::domain::jobs::{JobRow, JobWithParties};
 use crate::domain::page::Page;
-use crate::entities::{customer, job, job_assignment, technician};
+use crate::entities::{customer, technician};
 
-type JobRow = (job::Model, Option<job_assignment::Model>);
+/// Whether the `nodes` / `edges.node` selection of a job connection asks
+/// for customers or technicians.
+pub fn wants_parties(look: Lookahead<'_>) -> bool {
+    let (customers, technicians) = wanted(look);
+    customers || technicians
+}
+
+/// A job read together with its assignment, customer and technician.
+pub fn with_parties((job, assignment, customer, technician): JobWithParties) -> Job {
+    let mut view = Job::with_assignment((job, assignment));
+    view.customer = customer;
+    view.technician = Some(technician);
+    view
+}
 
 /// Which related rows the `nodes` / `edges.node` selection of a job
 /// connection asks for.

@@ -44,8 +44,13 @@ impl JobQuery {
             scheduled_from: filter.scheduled_from,
             scheduled_to: filter.scheduled_to,
         };
+        if preload::wants_parties(ctx.look_ahead()) {
+            // The board: customers and technicians in the page's own statement.
+            let page = jobs::list_with_parties(ctx.db(), actor, request, filter).await?;
+            return Ok(JobConnection::from_page(page, preload::with_parties));
+        }
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
-        Ok(JobConnection::from_page(preload::job_page(ctx, page).await?, |job| job))
+        Ok(JobConnection::from_page(page, Job::with_assignment))
     }
 
     async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
