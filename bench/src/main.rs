@@ -3,6 +3,10 @@
 //! number of concurrent clients, and writes the figures as JSON and an SVG
 //! chart. See the README's "Benchmark" section.
 
+/// The same allocator as the server: the generator shares its two cores.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod fanout;
 mod load;
 mod reference;
