@@ -682,3 +682,61 @@ async fn customers_with_their_jobs_cost_the_same_statements_for_2_and_6() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn address_book_and_calendar_changes_are_journaled() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let trail = |entity_type: &'static str, id: String| {
+            let app = &app;
+            let admin = office.admin.clone();
+            async move {
+                let body = app
+                    .gql(
+                        Some(&admin),
+                        "query($t: String, $id: ID) { auditLog(first: 10, entityType: $t, entityId: $id) { nodes { event actor { email } } } }",
+                        json!({ "t": entity_type, "id": id }),
+                    )
+                    .await;
+                let nodes = body["data"]["auditLog"]["nodes"].as_array().cloned().unwrap_or_else(|| panic!("{body}"));
+                assert!(nodes.iter().all(|n| n["actor"]["email"].is_string()), "{body}");
+                nodes.iter().map(|n| n["event"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        let body = app
+            .gql(
+                Some(&office.dispatcher),
+                "mutation($id: ID!) { updateCustomer(id: $id, input: { phone: \"+1 555 0199\" }) { id } }",
+                json!({ "id": office.customer_id }),
+            )
+            .await;
+        data(&body, "updateCustomer");
+        assert_eq!(trail("customer", office.customer_id.clone()).await, ["customer.updated", "customer.created"]);
+
+        let body = app
+            .gql(
+                Some(&office.admin),
+                "mutation($id: ID!) { updateTechnician(id: $id, input: { skillLevel: 4 }) { id } }",
+                json!({ "id": office.tech_id }),
+            )
+            .await;
+        data(&body, "updateTechnician");
+        assert_eq!(trail("technician", office.tech_id.clone()).await, ["technician.updated", "technician.created"]);
+
+        let body = app
+            .gql(
+                Some(&office.tech),
+                "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id } }",
+                json!({ "i": { "technicianId": office.tech_id, "kind": "UNAVAILABLE", "startsAt": at(2, 9), "endsAt": at(2, 12) } }),
+            )
+            .await;
+        let entry = data(&body, "createScheduleEntry")["id"].as_str().unwrap().to_owned();
+        let body = app
+            .gql(Some(&office.tech), "mutation($id: ID!) { deleteScheduleEntry(id: $id) }", json!({ "id": entry }))
+            .await;
+        assert_eq!(data(&body, "deleteScheduleEntry"), true);
+        assert_eq!(trail("schedule", entry).await, ["schedule.deleted", "schedule.created"], "{backend:?}");
+        app.stop().await;
+    }
+}

@@ -333,11 +333,7 @@ async fn invoice_log(
     invoice_id: Uuid,
     data: serde_json::Value,
 ) -> DomainResult<()> {
-    journal::append(
-        txn,
-        LogRow { event, entity_type: "invoice", entity_id: invoice_id, actor_id: Some(actor.user_id), data },
-    )
-    .await
+    journal::append(txn, LogRow::by(actor, event, "invoice", invoice_id, data)).await
 }
 
 pub async fn list(

@@ -115,11 +115,7 @@ async fn record(txn: &DatabaseTransaction, actor: &Actor, event: &str, customer:
         "phone": customer.phone,
         "address": customer.address,
     });
-    journal::append(
-        txn,
-        LogRow { event, entity_type: "customer", entity_id: customer.id, actor_id: Some(actor.user_id), data },
-    )
-    .await
+    journal::append(txn, LogRow::by(actor, event, "customer", customer.id, data)).await
 }
 
 pub fn optional_email(value: Option<&str>) -> DomainResult<Option<String>> {

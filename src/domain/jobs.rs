@@ -237,8 +237,7 @@ pub(crate) async fn record(
     job: &job::Model,
     data: serde_json::Value,
 ) -> DomainResult<()> {
-    journal::append(txn, LogRow { event, entity_type: "job", entity_id: job.id, actor_id: Some(actor.user_id), data })
-        .await
+    journal::append(txn, LogRow::by(actor, event, "job", job.id, data)).await
 }
 
 fn check_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DomainResult<()> {

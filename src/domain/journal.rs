@@ -9,6 +9,7 @@
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement};
 use uuid::Uuid;
 
+use super::actor::Actor;
 use super::clock;
 use super::error::DomainResult;
 use crate::entities::log;
@@ -23,6 +24,13 @@ pub struct LogRow<'a> {
     pub entity_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub data: serde_json::Value,
+}
+
+impl<'a> LogRow<'a> {
+    /// A change made by `actor`.
+    pub fn by(actor: &Actor, event: &'a str, entity_type: &'a str, entity_id: Uuid, data: serde_json::Value) -> Self {
+        LogRow { event, entity_type, entity_id, actor_id: Some(actor.user_id), data }
+    }
 }
 
 pub async fn append(txn: &DatabaseTransaction, row: LogRow<'_>) -> DomainResult<()> {

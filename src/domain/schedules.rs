@@ -69,9 +69,20 @@ pub async fn list(
         return Err(DomainError::Forbidden);
     }
     check_window(from, to, "to")?;
+    entries_of(db, &[technician_id], from, to).await
+}
+
+/// The entries of these technicians overlapping `[from, to)`, ordered by
+/// start, each with its job (one statement; the caller has checked access).
+pub async fn entries_of(
+    db: &impl ConnectionTrait,
+    technician_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> DomainResult<Vec<EntryWithJob>> {
     Ok(schedule::Entity::find()
         .find_also_related(job::Entity)
-        .filter(schedule::Column::TechnicianId.eq(technician_id))
+        .filter(schedule::Column::TechnicianId.is_in(technician_ids.iter().copied()))
         .filter(schedule::Column::StartsAt.lt(to))
         .filter(schedule::Column::EndsAt.gt(from))
         .order_by_asc(schedule::Column::StartsAt)
@@ -140,11 +151,7 @@ async fn record(txn: &DatabaseTransaction, actor: &Actor, event: &str, entry: &s
         "startsAt": entry.starts_at,
         "endsAt": entry.ends_at,
     });
-    journal::append(
-        txn,
-        LogRow { event, entity_type: "schedule", entity_id: entry.id, actor_id: Some(actor.user_id), data },
-    )
-    .await
+    journal::append(txn, LogRow::by(actor, event, "schedule", entry.id, data)).await
 }
 
 /// Active technicians with the skill and nothing booked or blocked in the window.
@@ -194,9 +201,18 @@ pub async fn upcoming_jobs(
         None if actor.can(Permission::ReadAllTechnicians) => None,
         None => Some(actor.technician_id.ok_or(DomainError::Forbidden)?),
     };
+    upcoming_of(db, technician_id.as_ref().map(std::slice::from_ref)).await
+}
+
+/// Upcoming work of these technicians (all when None), soonest first, each
+/// row with its job (one statement; the caller has checked access).
+pub async fn upcoming_of(
+    db: &impl ConnectionTrait,
+    technician_ids: Option<&[Uuid]>,
+) -> DomainResult<Vec<UpcomingWithJob>> {
     let mut select = technician_upcoming_job::Entity::find().find_also_related(job::Entity);
-    if let Some(id) = technician_id {
-        select = select.filter(technician_upcoming_job::Column::TechnicianId.eq(id));
+    if let Some(ids) = technician_ids {
+        select = select.filter(technician_upcoming_job::Column::TechnicianId.is_in(ids.iter().copied()));
     }
     Ok(select
         .order_by_asc(technician_upcoming_job::Column::StartsAt)

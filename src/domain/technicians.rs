@@ -174,9 +174,5 @@ async fn record(
         "hourlyRate": money::from_cents(technician.hourly_rate_cents).to_string(),
         "active": technician.active,
     });
-    journal::append(
-        txn,
-        LogRow { event, entity_type: "technician", entity_id: technician.id, actor_id: Some(actor.user_id), data },
-    )
-    .await
+    journal::append(txn, LogRow::by(actor, event, "technician", technician.id, data)).await
 }

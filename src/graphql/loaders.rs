@@ -12,12 +12,11 @@ use crate::domain::DomainError;
 use crate::domain::job_pages;
 use crate::domain::jobs::{JobRow, JobScope};
 use crate::domain::page::Page;
-use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
+use crate::domain::schedules::{self, EntryWithJob, UpcomingWithJob};
 use chrono::{DateTime, Utc};
 
 use crate::entities::{
-    customer, invoice, invoice_line, job, job_assignment, job_financials, payment, schedule, technician,
-    technician_upcoming_job, user,
+    customer, invoice, invoice_line, job, job_assignment, job_financials, payment, technician, user,
 };
 
 /// A loader of one table's rows by a UUID column (`key` reads it off a row).
@@ -91,14 +90,7 @@ impl Loader<Uuid> for UpcomingByTechnician {
     type Error = Arc<DomainError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = technician_upcoming_job::Entity::find()
-            .find_also_related(job::Entity)
-            .filter(technician_upcoming_job::Column::TechnicianId.is_in(keys.iter().copied()))
-            .order_by_asc(technician_upcoming_job::Column::StartsAt)
-            .order_by_asc(technician_upcoming_job::Column::JobId)
-            .all(&self.0)
-            .await
-            .map_err(|e| Arc::new(DomainError::from(e)))?;
+        let rows = schedules::upcoming_of(&self.0, Some(keys)).await.map_err(Arc::new)?;
         let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
         for row in rows {
             groups.entry(row.0.technician_id).or_default().push(row);
@@ -125,16 +117,7 @@ impl Loader<CalendarKey> for ScheduleByTechnician {
         }
         let mut found: HashMap<CalendarKey, Self::Value> = HashMap::new();
         for ((from, to), technicians) in windows {
-            let rows = schedule::Entity::find()
-                .find_also_related(job::Entity)
-                .filter(schedule::Column::TechnicianId.is_in(technicians))
-                .filter(schedule::Column::StartsAt.lt(to))
-                .filter(schedule::Column::EndsAt.gt(from))
-                .order_by_asc(schedule::Column::StartsAt)
-                .order_by_asc(schedule::Column::Id)
-                .all(&self.0)
-                .await
-                .map_err(|e| Arc::new(DomainError::from(e)))?;
+            let rows = schedules::entries_of(&self.0, &technicians, from, to).await.map_err(Arc::new)?;
             for row in rows {
                 found.entry((row.0.technician_id, from, to)).or_default().push(row);
             }
