@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, FromRequest, Request, State, ws::WebSocketUpgra
 use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -102,6 +103,13 @@ impl Server {
             tracing::info!("shutting down");
             let _ = shutdown.send(true);
         };
+        // Without TCP_NODELAY a small websocket frame that follows another
+        // waits for the client's (delayed, up to 40 ms) acknowledgement.
+        let listener = listener.tap_io(|stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(%err, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(signal)
             .await

@@ -49,6 +49,10 @@ impl Report {
             "e         {}/{} subscribers complete, {} deliveries, delay p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
             f.complete_subscribers, f.subscribers, f.delivered, f.p50_ms, f.p99_ms, f.max_ms
         );
+        eprintln!(
+            "e         CPU from the burst to the last delivery ({:.0} ms): server {:.0} ms, load generator {:.0} ms, PostgreSQL {:.0} ms",
+            f.cpu.wall_ms, f.cpu.server_ms, f.cpu.generator_ms, f.cpu.postgres_ms
+        );
         eprintln!("server peak memory {:.0} MiB (final {:.0} MiB)", self.peak_rss_mib, self.final_rss_mib);
     }
 
@@ -69,6 +73,10 @@ impl Report {
                 "subscribersWithEveryEvent": self.fanout.complete_subscribers,
                 "delayP50Ms": self.fanout.p50_ms, "delayP99Ms": self.fanout.p99_ms, "delayMaxMs": self.fanout.max_ms,
                 "serverPeakRssMib": self.fanout.peak_rss_mib,
+                "cpuDuringBurstMs": {
+                    "wall": self.fanout.cpu.wall_ms, "server": self.fanout.cpu.server_ms,
+                    "loadGenerator": self.fanout.cpu.generator_ms, "postgres": self.fanout.cpu.postgres_ms,
+                },
             },
             "serverPeakRssMib": self.peak_rss_mib,
         })
