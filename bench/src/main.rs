@@ -105,6 +105,7 @@ fn start_server(args: &Args, url: &str) -> Result<ServerProcess, String> {
         .env("DATABASE_URL", url)
         .env("JWT_SECRET", "benchmark-secret-benchmark-secret-0123456789")
         .env("RUST_LOG", "warn")
+        .env_remove("TOKIO_WORKER_THREADS")
         .env("FIELDFORGE_DB_POOL_SIZE", args.pool.to_string())
         .stdout(Stdio::null())
         .spawn()
