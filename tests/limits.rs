@@ -166,3 +166,66 @@ async fn first_is_bounded_and_errors_leak_nothing() {
         app.stop().await;
     }
 }
+
+/// A scalar inside an input object that cannot be read (money that is not
+/// a number, a time without an offset) is BAD_USER_INPUT naming its field,
+/// written inline or sent as a variable, and nothing is stored.
+#[tokio::test]
+async fn unreadable_scalars_in_inputs_name_their_field() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.bootstrap_admin().await;
+        let field_of = |body: &serde_json::Value| {
+            assert_eq!(error_code(body), "BAD_USER_INPUT", "{backend:?}: {body}");
+            assert!(body["data"].is_null(), "{body}");
+            body["errors"][0]["extensions"]["field"].as_str().unwrap_or_default().to_owned()
+        };
+        let inline = [
+            ("mutation { recordPayment(input: { invoiceId: \"x\", amount: \"abc\", method: CASH }) { id } }", "amount"),
+            (
+                "mutation { createTechnician(input: { name: \"T\", skillLevel: 2, hourlyRate: \"lots\" }) { id } }",
+                "hourlyRate",
+            ),
+            (
+                "mutation { assignJob(input: { jobId: \"x\", technicianId: \"y\", startsAt: \"2026-11-24T09:00:00Z\", endsAt: \"2026-11-24T10:00:00\" }) { id } }",
+                "endsAt",
+            ),
+            (
+                "mutation { completeJob(jobId: \"x\", input: { materials: [{ description: \"Pipe\", quantity: \"1\", unitPrice: \"a\" }] }) { id } }",
+                "unitPrice",
+            ),
+            ("{ jobs(filter: { scheduledFrom: \"monday\" }) { totalCount } }", "scheduledFrom"),
+        ];
+        for (query, field) in inline {
+            assert_eq!(field_of(&app.gql(Some(&admin), query, json!({})).await), field, "{query}");
+        }
+        let as_variable = app
+            .gql(
+                Some(&admin),
+                "mutation($input: CreateScheduleEntryInput!) { createScheduleEntry(input: $input) { id } }",
+                json!({ "input": { "technicianId": "x", "kind": "UNAVAILABLE", "startsAt": "tomorrow", "endsAt": "2026-11-24T10:00:00Z" } }),
+            )
+            .await;
+        assert_eq!(field_of(&as_variable), "startsAt");
+        let labour = app
+            .gql(
+                Some(&admin),
+                "mutation($input: CompleteJobInput) { completeJob(jobId: \"x\", input: $input) { id } }",
+                json!({ "input": { "laborHours": "two" } }),
+            )
+            .await;
+        assert_eq!(field_of(&labour), "laborHours");
+        // Readable values still pass through to the domain's own checks.
+        let too_precise = app
+            .gql(
+                Some(&admin),
+                "mutation { createTechnician(input: { name: \"T\", skillLevel: 2, hourlyRate: \"10.001\" }) { id } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(field_of(&too_precise), "hourlyRate");
+        let stored = app.gql(Some(&admin), "{ technicians { totalCount } }", json!({})).await;
+        assert_eq!(stored["data"]["technicians"]["totalCount"], 0, "{stored}");
+        app.stop().await;
+    }
+}

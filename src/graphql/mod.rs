@@ -5,6 +5,7 @@ pub mod connection;
 pub mod context;
 pub mod error;
 pub mod ids;
+pub mod lenient;
 pub mod loaders;
 pub mod mutation;
 pub mod preload;

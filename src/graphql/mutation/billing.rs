@@ -1,31 +1,33 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use rust_decimal::Decimal;
 
+use crate::domain::DomainError;
 use crate::domain::billing::{self, Completion, Material, NewPayment};
 use crate::entities::enums::PaymentMethod;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::{Lenient, read_optional};
 use crate::graphql::types::{Job, Payment};
 
 #[derive(InputObject)]
 pub struct MaterialInput {
     pub description: String,
-    pub quantity: Decimal,
-    pub unit_price: Decimal,
+    pub quantity: Lenient<Decimal>,
+    pub unit_price: Lenient<Decimal>,
 }
 
 #[derive(InputObject, Default)]
 pub struct CompleteJobInput {
     pub notes: Option<String>,
     /// Default: worked time, startedAt..completedAt, rounded up to 0.25 h.
-    pub labor_hours: Option<Decimal>,
+    pub labor_hours: Option<Lenient<Decimal>>,
     pub materials: Option<Vec<MaterialInput>>,
 }
 
 #[derive(InputObject)]
 pub struct RecordPaymentInput {
     pub invoice_id: ID,
-    pub amount: Decimal,
+    pub amount: Lenient<Decimal>,
     pub method: PaymentMethod,
     pub reference: Option<String>,
     /// Same key + same data => the same Payment, recorded once.
@@ -43,13 +45,19 @@ impl BillingMutation {
         let input = input.unwrap_or_default();
         let completion = Completion {
             notes: input.notes,
-            labor_hours: input.labor_hours,
+            labor_hours: read_optional(input.labor_hours, "laborHours")?,
             materials: input
                 .materials
                 .unwrap_or_default()
                 .into_iter()
-                .map(|m| Material { description: m.description, quantity: m.quantity, unit_price: m.unit_price })
-                .collect(),
+                .map(|m| {
+                    Ok(Material {
+                        description: m.description,
+                        quantity: m.quantity.read("quantity")?,
+                        unit_price: m.unit_price.read("unitPrice")?,
+                    })
+                })
+                .collect::<Result<_, DomainError>>()?,
         };
         Ok(Job::new(billing::complete(ctx.db(), actor, ids::require(&job_id, "job")?, completion).await?))
     }
@@ -58,7 +66,7 @@ impl BillingMutation {
         let actor = ctx.actor()?;
         let payment = NewPayment {
             invoice_id: ids::parse_or_nil(&input.invoice_id),
-            amount: input.amount,
+            amount: input.amount.read("amount")?,
             method: input.method,
             reference: input.reference,
             idempotency_key: input.idempotency_key,

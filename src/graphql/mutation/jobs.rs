@@ -5,6 +5,7 @@ use crate::domain::jobs::{self, Assignment, NewJob};
 use crate::entities::enums::JobPriority;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::Lenient;
 use crate::graphql::types::Job;
 
 #[derive(InputObject)]
@@ -22,8 +23,8 @@ pub struct CreateJobInput {
 pub struct AssignJobInput {
     pub job_id: ID,
     pub technician_id: ID,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    pub starts_at: Lenient<DateTime<Utc>>,
+    pub ends_at: Lenient<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -46,11 +47,13 @@ impl JobMutation {
     /// Books the job into the technician's calendar (or moves it there).
     async fn assign_job(&self, ctx: &Context<'_>, input: AssignJobInput) -> Result<Job> {
         let actor = ctx.actor()?;
+        // Unreadable input is refused before anything is looked up.
+        let (starts_at, ends_at) = (input.starts_at.read("startsAt")?, input.ends_at.read("endsAt")?);
         let assignment = Assignment {
             job_id: ids::require(&input.job_id, "job")?,
             technician_id: ids::require(&input.technician_id, "technician")?,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
+            starts_at,
+            ends_at,
         };
         Ok(Job::new(jobs::assign(ctx.db(), actor, assignment).await?))
     }

@@ -5,6 +5,7 @@ use crate::domain::schedules::{self, NewEntry};
 use crate::entities::enums::ScheduleKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::Lenient;
 use crate::graphql::types::ScheduleEntry;
 
 #[derive(InputObject)]
@@ -12,8 +13,8 @@ pub struct CreateScheduleEntryInput {
     pub technician_id: ID,
     /// AVAILABLE or UNAVAILABLE; JOB entries come from assignJob.
     pub kind: ScheduleKind,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    pub starts_at: Lenient<DateTime<Utc>>,
+    pub ends_at: Lenient<DateTime<Utc>>,
     pub note: Option<String>,
 }
 
@@ -27,8 +28,8 @@ impl ScheduleMutation {
         let entry = NewEntry {
             technician_id: ids::parse_or_nil(&input.technician_id),
             kind: input.kind,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
+            starts_at: input.starts_at.read("startsAt")?,
+            ends_at: input.ends_at.read("endsAt")?,
             note: input.note,
         };
         Ok(ScheduleEntry(schedules::create(ctx.db(), actor, entry).await?, None))

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 use crate::domain::technicians::{self, TechnicianFields};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::{Lenient, read_optional};
 use crate::graphql::types::Technician;
 
 #[derive(InputObject)]
@@ -12,7 +13,7 @@ pub struct CreateTechnicianInput {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub skill_level: i32,
-    pub hourly_rate: Decimal,
+    pub hourly_rate: Lenient<Decimal>,
     #[graphql(default_with = "Some(true)")]
     pub active: Option<bool>,
     /// Link to a TECHNICIAN login.
@@ -25,7 +26,7 @@ pub struct UpdateTechnicianInput {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub skill_level: Option<i32>,
-    pub hourly_rate: Option<Decimal>,
+    pub hourly_rate: Option<Lenient<Decimal>>,
     pub active: Option<bool>,
     pub user_id: Option<ID>,
 }
@@ -42,7 +43,7 @@ impl TechnicianMutation {
             email: input.email,
             phone: input.phone,
             skill_level: Some(input.skill_level),
-            hourly_rate: Some(input.hourly_rate),
+            hourly_rate: Some(input.hourly_rate.read("hourlyRate")?),
             active: input.active,
             user_id: input.user_id.as_ref().map(|id| ids::require(id, "user")).transpose()?,
         };
@@ -51,13 +52,14 @@ impl TechnicianMutation {
 
     async fn update_technician(&self, ctx: &Context<'_>, id: ID, input: UpdateTechnicianInput) -> Result<Technician> {
         let actor = ctx.actor()?;
+        let hourly_rate = read_optional(input.hourly_rate, "hourlyRate")?;
         let id = ids::require(&id, "technician")?;
         let fields = TechnicianFields {
             name: input.name,
             email: input.email,
             phone: input.phone,
             skill_level: input.skill_level,
-            hourly_rate: input.hourly_rate,
+            hourly_rate,
             active: input.active,
             user_id: input.user_id.as_ref().map(|id| ids::require(id, "user")).transpose()?,
         };

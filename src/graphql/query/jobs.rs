@@ -6,6 +6,7 @@ use crate::domain::page::PageRequest;
 use crate::entities::enums::JobStatus;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
+use crate::graphql::lenient::{Lenient, read_optional};
 use crate::graphql::types::{Job, JobConnection};
 use crate::graphql::{ids, preload};
 
@@ -16,8 +17,8 @@ pub struct JobFilterInput {
     pub technician_id: Option<ID>,
     pub customer_id: Option<ID>,
     /// The assignment window overlaps `[scheduledFrom, scheduledTo)`.
-    pub scheduled_from: Option<DateTime<Utc>>,
-    pub scheduled_to: Option<DateTime<Utc>>,
+    pub scheduled_from: Option<Lenient<DateTime<Utc>>>,
+    pub scheduled_to: Option<Lenient<DateTime<Utc>>>,
 }
 
 #[derive(Default)]
@@ -41,8 +42,8 @@ impl JobQuery {
             statuses: filter.status,
             technician_id: filter.technician_id.as_ref().map(ids::parse_or_nil),
             customer_id: filter.customer_id.as_ref().map(ids::parse_or_nil),
-            scheduled_from: filter.scheduled_from,
-            scheduled_to: filter.scheduled_to,
+            scheduled_from: read_optional(filter.scheduled_from, "scheduledFrom")?,
+            scheduled_to: read_optional(filter.scheduled_to, "scheduledTo")?,
         };
         if preload::wants_parties(ctx.look_ahead()) {
             // The board: customers and technicians in the page's own statement.
