@@ -89,6 +89,9 @@ impl EventBus {
             let after = self.high_water();
             let rows = rows_after(&self.db, after, BATCH).await?;
             let full = rows.len() as u64 == BATCH;
+            if self.sender.receiver_count() > 0 {
+                self.preload_jobs(&rows).await;
+            }
             for row in rows {
                 self.high_water.store(row.id, Ordering::Release);
                 // No receivers is fine: nobody is watching.
@@ -97,6 +100,30 @@ impl EventBus {
             if !full {
                 return Ok(());
             }
+        }
+    }
+}
+
+impl EventBus {
+    /// The jobs of a batch of job events in one statement, before they are
+    /// broadcast: subscribers then resolve `JobEvent.job` without waiting
+    /// for a lookup per event, and the events of a batch go out back to
+    /// back. A failure here only means each event looks its job up itself.
+    async fn preload_jobs(&self, rows: &[log::Model]) {
+        let ids: Vec<uuid::Uuid> = rows.iter().filter(|r| r.entity_type == "job").map(|r| r.entity_id).collect();
+        if ids.is_empty() {
+            return;
+        }
+        let jobs = match job::Entity::find().filter(job::Column::Id.is_in(ids)).all(&self.db).await {
+            Ok(jobs) => jobs,
+            Err(err) => {
+                tracing::debug!(%err, "could not preload the jobs of new events");
+                return;
+            }
+        };
+        let by_id: std::collections::HashMap<_, _> = jobs.into_iter().map(|j| (j.id, j)).collect();
+        for row in rows.iter().filter(|r| r.entity_type == "job") {
+            self.jobs.fill(row.id, by_id.get(&row.entity_id).cloned());
         }
     }
 }

@@ -32,23 +32,29 @@ impl<T: Clone> Snapshots<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = DomainResult<T>>,
     {
-        let cell = {
-            let mut guard = self.cells.lock().unwrap_or_else(|p| p.into_inner());
-            let (cells, order) = &mut *guard;
-            let cell = cells
-                .entry(event_id)
-                .or_insert_with(|| {
-                    order.push_back(event_id);
-                    Arc::new(OnceCell::new())
-                })
-                .clone();
-            while order.len() > KEEP {
-                if let Some(old) = order.pop_front() {
-                    cells.remove(&old);
-                }
+        self.cell(event_id).get_or_try_init(load).await.cloned()
+    }
+
+    /// Sets the value for `event_id` unless a caller already loaded it.
+    pub fn fill(&self, event_id: i64, value: T) {
+        let _ = self.cell(event_id).set(value);
+    }
+
+    fn cell(&self, event_id: i64) -> Arc<OnceCell<T>> {
+        let mut guard = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+        let (cells, order) = &mut *guard;
+        let cell = cells
+            .entry(event_id)
+            .or_insert_with(|| {
+                order.push_back(event_id);
+                Arc::new(OnceCell::new())
+            })
+            .clone();
+        while order.len() > KEEP {
+            if let Some(old) = order.pop_front() {
+                cells.remove(&old);
             }
-            cell
-        };
-        cell.get_or_try_init(load).await.cloned()
+        }
+        cell
     }
 }
