@@ -215,6 +215,12 @@ async fn unreadable_scalars_in_inputs_name_their_field() {
             )
             .await;
         assert_eq!(field_of(&labour), "laborHours");
+        // Arguments of fields too, where async-graphql names nothing either.
+        let window = "query($from: DateTime!, $to: DateTime!) { schedule(technicianId: \"x\", from: $from, to: $to) { id } \
+                      availableTechnicians(startsAt: $from, endsAt: $to) { id } }";
+        let no_offset =
+            app.gql(Some(&admin), window, json!({ "from": "2026-11-24T09:00:00Z", "to": "2026-11-24T10:00:00" })).await;
+        assert_eq!(field_of(&no_offset), "to");
         // Readable values still pass through to the domain's own checks.
         let too_precise = app
             .gql(
@@ -226,6 +232,23 @@ async fn unreadable_scalars_in_inputs_name_their_field() {
         assert_eq!(field_of(&too_precise), "hourlyRate");
         let stored = app.gql(Some(&admin), "{ technicians { totalCount } }", json!({})).await;
         assert_eq!(stored["data"]["technicians"]["totalCount"], 0, "{stored}");
+        let created = app
+            .gql(
+                Some(&admin),
+                "mutation { createTechnician(input: { name: \"T\", skillLevel: 2, hourlyRate: \"10\" }) { id } }",
+                json!({}),
+            )
+            .await;
+        assert!(created["errors"].is_null(), "{created}");
+        let nested = app
+            .gql(
+                Some(&admin),
+                "{ technicians { nodes { schedule(from: \"2026-11-24T09:00:00Z\", to: \"later\") { id } } } }",
+                json!({}),
+            )
+            .await;
+        // A nested field's error leaves the rest of the answer standing.
+        assert_eq!(nested["errors"][0]["extensions"], json!({ "code": "BAD_USER_INPUT", "field": "to" }), "{nested}");
         app.stop().await;
     }
 }

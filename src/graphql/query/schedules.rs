@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::schedules;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::Lenient;
 use crate::graphql::types::{ScheduleEntry, UpcomingJob};
 
 #[derive(Default)]
@@ -16,10 +17,11 @@ impl ScheduleQuery {
         &self,
         ctx: &Context<'_>,
         technician_id: ID,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Lenient<DateTime<Utc>>,
+        to: Lenient<DateTime<Utc>>,
     ) -> Result<Vec<ScheduleEntry>> {
         let actor = ctx.actor()?;
+        let (from, to) = (from.read("from")?, to.read("to")?);
         let technician_id = ids::parse_or_nil(&technician_id);
         let rows = schedules::list(ctx.db(), actor, technician_id, from, to).await?;
         Ok(rows.into_iter().map(ScheduleEntry::from).collect())

@@ -6,6 +6,7 @@ use crate::domain::{schedules, technicians};
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::Lenient;
 use crate::graphql::types::{Technician, TechnicianConnection};
 
 #[derive(Default)]
@@ -36,11 +37,12 @@ impl TechnicianQuery {
     async fn available_technicians(
         &self,
         ctx: &Context<'_>,
-        starts_at: DateTime<Utc>,
-        ends_at: DateTime<Utc>,
+        starts_at: Lenient<DateTime<Utc>>,
+        ends_at: Lenient<DateTime<Utc>>,
         min_skill_level: Option<i32>,
     ) -> Result<Vec<Technician>> {
         let actor = ctx.actor()?;
+        let (starts_at, ends_at) = (starts_at.read("startsAt")?, ends_at.read("endsAt")?);
         let rows = schedules::available_technicians(ctx.db(), actor, starts_at, ends_at, min_skill_level).await?;
         Ok(rows.into_iter().map(Technician).collect())
     }

@@ -6,6 +6,7 @@ use super::{ScheduleEntry, UpcomingJob, User};
 use crate::domain::{clock, money, schedules};
 use crate::entities::technician;
 use crate::graphql::context::ContextExt;
+use crate::graphql::lenient::Lenient;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -51,7 +52,13 @@ impl Technician {
         Ok(rows.unwrap_or_default().into_iter().map(UpcomingJob::from).collect())
     }
     /// Entries overlapping `[from, to)`, ordered by start.
-    async fn schedule(&self, ctx: &Context<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleEntry>> {
+    async fn schedule(
+        &self,
+        ctx: &Context<'_>,
+        from: Lenient<DateTime<Utc>>,
+        to: Lenient<DateTime<Utc>>,
+    ) -> Result<Vec<ScheduleEntry>> {
+        let (from, to) = (from.read("from")?, to.read("to")?);
         if !schedules::may_read(ctx.actor()?, self.0.id, Some((from, to)))? {
             return Ok(Vec::new());
         }
