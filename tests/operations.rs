@@ -583,6 +583,40 @@ async fn the_board_costs_the_same_statements_for_5_and_50_jobs() {
     }
 }
 
+/// `job(id)` asking for its customer and technician reads them in the
+/// job's own statement; what it shows and to whom stays the same.
+#[tokio::test]
+async fn one_job_with_its_parties_is_one_statement() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let query = "query($id: ID!) { job(id: $id) { id customer { name } technician { id name } assignment { startsAt endsAt } } }";
+        let assigned = create_job(&app, &office.dispatcher, &office.customer_id, "Assigned", 1).await;
+        assign_ok(&app, &office.dispatcher, &assigned, &office.tech_id, &at(1, 8), &at(1, 9)).await;
+        let waiting = create_job(&app, &office.dispatcher, &office.customer_id, "Waiting", 1).await;
+
+        let before = app.statements.get();
+        let body = app.gql(Some(&office.dispatcher), query, json!({ "id": assigned })).await;
+        let statements = app.statements.get() - before;
+        let job = &body["data"]["job"];
+        assert_eq!(job["customer"]["name"], "Carla Customer", "{body}");
+        assert_eq!(job["technician"], json!({ "id": office.tech_id, "name": "Tess" }), "{body}");
+        assert!(job["assignment"]["endsAt"].as_str().is_some_and(|t| t.starts_with(&at(1, 9)[..19])), "{body}");
+        assert_eq!(statements, 2, "{backend:?}: the account, then the job with its parties");
+
+        let body = app.gql(Some(&office.dispatcher), query, json!({ "id": waiting })).await;
+        assert!(body["data"]["job"]["technician"].is_null() && body["data"]["job"]["assignment"].is_null(), "{body}");
+        assert_eq!(body["data"]["job"]["customer"]["name"], "Carla Customer");
+
+        // A technician sees its own job whole, and another's not at all.
+        let own = app.gql(Some(&office.tech), query, json!({ "id": assigned })).await;
+        assert_eq!(own["data"]["job"]["technician"]["name"], "Tess", "{own}");
+        let other = app.gql(Some(&office.other_tech), query, json!({ "id": assigned })).await;
+        assert!(other["data"]["job"].is_null() && other["errors"].is_null(), "{other}");
+        app.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn technician_calendars_in_a_list_cost_the_same_statements_for_2_and_5() {
     for backend in backends() {

@@ -72,6 +72,23 @@ pub async fn get(
     if actor.can(Permission::ReadAllJobs) || owns(actor, assigned_to) { Ok(Some((job, assignment))) } else { Ok(None) }
 }
 
+/// `get` with the customer and the assigned technician in the same statement.
+pub async fn get_with_parties(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> DomainResult<Option<JobWithParties>> {
+    let found = job::Entity::find_by_id(id)
+        .find_also_related(job_assignment::Entity)
+        .find_also(job::Entity, customer::Entity)
+        .find_also(job_assignment::Entity, technician::Entity)
+        .one(db)
+        .await?;
+    let Some(row) = found else { return Ok(None) };
+    let assigned_to = row.1.as_ref().map(|a| a.technician_id);
+    if actor.can(Permission::ReadAllJobs) || owns(actor, assigned_to) { Ok(Some(row)) } else { Ok(None) }
+}
+
 /// Which jobs a caller's lists may show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobScope {

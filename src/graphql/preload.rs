@@ -24,6 +24,11 @@ pub fn wants_parties(look: Lookahead<'_>) -> bool {
     customers || technicians
 }
 
+/// Whether a single job's selection asks for its customer or technician.
+pub fn wants_parties_of_one(look: Lookahead<'_>) -> bool {
+    look.field("customer").exists() || look.field("technician").exists()
+}
+
 /// A job read together with its assignment, customer and technician.
 pub fn with_parties((job, assignment, customer, technician): JobWithParties) -> Job {
     let mut view = Job::with_assignment((job, assignment));
