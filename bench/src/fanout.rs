@@ -49,7 +49,7 @@ pub struct FanOut {
     pub p99_ms: f64,
     pub max_ms: f64,
     pub peak_rss_mib: f64,
-    /// CPU seconds used from the burst until the last delivery.
+    /// CPU time (ms) each process used from the burst until the last delivery.
     pub cpu: crate::cpu::Spent,
 }
 
@@ -186,6 +186,5 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
         "e: {}/{} subscribers got all {} events; delay p50 {:.1} ms, p99 {:.1} ms; server peak {:.0} MiB",
         result.complete_subscribers, subscribers, burst, result.p50_ms, result.p99_ms, result.peak_rss_mib
     );
-
     result
 }

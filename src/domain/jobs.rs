@@ -67,9 +67,12 @@ pub async fn get(
     id: Uuid,
 ) -> DomainResult<Option<(job::Model, Option<job_assignment::Model>)>> {
     let found = job::Entity::find_by_id(id).find_also_related(job_assignment::Entity).one(db).await?;
-    let Some((job, assignment)) = found else { return Ok(None) };
-    let assigned_to = assignment.as_ref().map(|a| a.technician_id);
-    if actor.can(Permission::ReadAllJobs) || owns(actor, assigned_to) { Ok(Some((job, assignment))) } else { Ok(None) }
+    Ok(found.filter(|(_, assignment)| sees_single(actor, assignment.as_ref())))
+}
+
+/// Staff see any job; a technician only one assigned to it now.
+fn sees_single(actor: &Actor, assignment: Option<&job_assignment::Model>) -> bool {
+    actor.can(Permission::ReadAllJobs) || owns(actor, assignment.map(|a| a.technician_id))
 }
 
 /// `get` with the customer and the assigned technician in the same statement.
@@ -84,9 +87,7 @@ pub async fn get_with_parties(
         .find_also(job_assignment::Entity, technician::Entity)
         .one(db)
         .await?;
-    let Some(row) = found else { return Ok(None) };
-    let assigned_to = row.1.as_ref().map(|a| a.technician_id);
-    if actor.can(Permission::ReadAllJobs) || owns(actor, assigned_to) { Ok(Some(row)) } else { Ok(None) }
+    Ok(found.filter(|(_, assignment, ..)| sees_single(actor, assignment.as_ref())))
 }
 
 /// Which jobs a caller's lists may show.

@@ -102,18 +102,17 @@ impl EventBus {
             }
         }
     }
-}
 
-impl EventBus {
     /// The jobs of a batch of job events in one statement, before they are
     /// broadcast: subscribers then resolve `JobEvent.job` without waiting
     /// for a lookup per event, and the events of a batch go out back to
     /// back. A failure here only means each event looks its job up itself.
     async fn preload_jobs(&self, rows: &[log::Model]) {
-        let ids: Vec<uuid::Uuid> = rows.iter().filter(|r| r.entity_type == "job").map(|r| r.entity_id).collect();
-        if ids.is_empty() {
+        let job_rows: Vec<&log::Model> = rows.iter().filter(|r| r.entity_type == "job").collect();
+        if job_rows.is_empty() {
             return;
         }
+        let ids = job_rows.iter().map(|r| r.entity_id);
         let jobs = match job::Entity::find().filter(job::Column::Id.is_in(ids)).all(&self.db).await {
             Ok(jobs) => jobs,
             Err(err) => {
@@ -122,7 +121,7 @@ impl EventBus {
             }
         };
         let by_id: std::collections::HashMap<_, _> = jobs.into_iter().map(|j| (j.id, j)).collect();
-        for row in rows.iter().filter(|r| r.entity_type == "job") {
+        for row in job_rows {
             self.jobs.fill(row.id, by_id.get(&row.entity_id).cloned());
         }
     }
