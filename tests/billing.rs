@@ -360,3 +360,39 @@ async fn technicians_never_see_billing() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn one_job_with_its_invoice_lines_and_payments_is_four_statements() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let job = started_job(&app, &office, "Detail", 1).await;
+        let materials = json!([{ "description": "Valve", "quantity": "1", "unitPrice": "19.99" }]);
+        let invoice = invoice_of(&app, &office, &job, materials).await;
+        let paid = pay(&app, &office.dispatcher, invoice["id"].as_str().unwrap(), "10", None).await;
+        assert!(paid["errors"].is_null(), "{paid}");
+        let waiting = create_job(&app, &office.dispatcher, &office.customer_id, "Not invoiced", 1).await;
+
+        let query = "query($id: ID!) { job(id: $id) { id customer { name } technician { name } invoice { number total amountPaid lines { description amount } payments { amount method } } } }";
+        let before = app.statements.get();
+        let body = app.gql(Some(&office.dispatcher), query, json!({ "id": job })).await;
+        let statements = app.statements.get() - before;
+        let shown = &body["data"]["job"];
+        assert_eq!(shown["customer"]["name"], "Carla Customer", "{backend:?}: {body}");
+        assert_eq!(shown["technician"]["name"], "Tess");
+        assert_eq!(shown["invoice"]["number"], invoice["number"]);
+        assert_eq!(shown["invoice"]["amountPaid"], "10.00");
+        assert_eq!(shown["invoice"]["lines"].as_array().map(Vec::len), Some(2), "labour and the valve: {body}");
+        assert_eq!(shown["invoice"]["payments"], json!([{ "amount": "10.00", "method": "CARD" }]));
+        assert_eq!(statements, 4, "{backend:?}: the account, the job with its parties and invoice, lines, payments");
+
+        let body = app.gql(Some(&office.dispatcher), query, json!({ "id": waiting })).await;
+        assert!(body["data"]["job"]["invoice"].is_null() && body["errors"].is_null(), "{body}");
+        assert_eq!(body["data"]["job"]["customer"]["name"], "Carla Customer");
+        // The technician's own job, read the same way, still shows no billing.
+        let own = app.gql(Some(&office.tech), query, json!({ "id": job })).await;
+        assert_eq!(own["data"]["job"]["technician"]["name"], "Tess", "{own}");
+        assert!(own["data"]["job"]["invoice"].is_null() && own["errors"].is_null(), "{own}");
+        app.stop().await;
+    }
+}

@@ -15,9 +15,9 @@ use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult, Violation, violation};
 use super::journal::{self, LogRow};
 use super::page::{self, Cursor, Page, PageRequest};
-use super::{clock, lifecycle, validate};
+use super::{billing, clock, lifecycle, validate};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
-use crate::entities::{customer, job, job_assignment, schedule, technician};
+use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
 
 pub const MAX_WINDOW: Duration = Duration::hours(24);
 
@@ -75,19 +75,29 @@ fn sees_single(actor: &Actor, assignment: Option<&job_assignment::Model>) -> boo
     actor.can(Permission::ReadAllJobs) || owns(actor, assignment.map(|a| a.technician_id))
 }
 
-/// `get` with the customer and the assigned technician in the same statement.
-pub async fn get_with_parties(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> DomainResult<Option<JobWithParties>> {
+/// One job with its assignment, customer, assigned technician and invoice.
+pub struct JobDetail {
+    pub parties: JobWithParties,
+    /// None for a caller who does not see billing, and for a job not invoiced.
+    pub invoice: Option<invoice::Model>,
+}
+
+/// `get` with the customer, the assigned technician and the invoice in the
+/// same statement (the job detail view).
+pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<JobDetail>> {
     let found = job::Entity::find_by_id(id)
         .find_also_related(job_assignment::Entity)
         .find_also(job::Entity, customer::Entity)
         .find_also(job_assignment::Entity, technician::Entity)
+        .find_also(job::Entity, invoice::Entity)
         .one(db)
         .await?;
-    Ok(found.filter(|(_, assignment, ..)| sees_single(actor, assignment.as_ref())))
+    let Some((job, assignment, customer, technician, invoice)) = found else { return Ok(None) };
+    if !sees_single(actor, assignment.as_ref()) {
+        return Ok(None);
+    }
+    let invoice = invoice.filter(|_| billing::sees_billing(actor));
+    Ok(Some(JobDetail { parties: (job, assignment, customer, technician), invoice }))
 }
 
 /// Which jobs a caller's lists may show.

@@ -27,6 +27,15 @@ pub enum Relation {
     Assignment,
     #[sea_orm(belongs_to = "super::customer::Entity", from = "Column::CustomerId", to = "super::customer::Column::Id")]
     Customer,
+    #[sea_orm(has_one = "super::invoice::Entity")]
+    Invoice,
+}
+
+/// One job's detail reads its invoice in the job's own statement.
+impl Related<super::invoice::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Invoice.def()
+    }
 }
 
 /// The board reads each job's customer in the page's own statement.

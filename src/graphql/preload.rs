@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::context::ContextExt;
 use super::types::Job;
 use crate::domain::DomainError;
-use crate::domain::jobs::{JobRow, JobWithParties};
+use crate::domain::jobs::{JobDetail, JobRow, JobWithParties};
 use crate::domain::page::Page;
 use crate::entities::{customer, technician};
 
@@ -24,9 +24,10 @@ pub fn wants_parties(look: Lookahead<'_>) -> bool {
     customers || technicians
 }
 
-/// Whether a single job's selection asks for its customer or technician.
-pub fn wants_parties_of_one(look: Lookahead<'_>) -> bool {
-    look.field("customer").exists() || look.field("technician").exists()
+/// Whether a single job's selection asks for its customer, technician or
+/// invoice: then they come in the job's own statement.
+pub fn wants_detail_of_one(look: Lookahead<'_>) -> bool {
+    ["customer", "technician", "invoice"].into_iter().any(|field| look.field(field).exists())
 }
 
 /// A job read together with its assignment, customer and technician.
@@ -34,6 +35,13 @@ pub fn with_parties((job, assignment, customer, technician): JobWithParties) -> 
     let mut view = Job::with_assignment((job, assignment));
     view.customer = customer;
     view.technician = Some(technician);
+    view
+}
+
+/// A single job read with its parties and invoice (`jobs::get_detail`).
+pub fn detail(detail: JobDetail) -> Job {
+    let mut view = with_parties(detail.parties);
+    view.invoice = Some(detail.invoice);
     view
 }
 

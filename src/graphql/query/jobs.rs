@@ -57,8 +57,8 @@ impl JobQuery {
     async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
         let actor = ctx.actor()?;
         let Some(id) = ids::parse(&id) else { return Ok(None) };
-        if preload::wants_parties_of_one(ctx.look_ahead()) {
-            return Ok(jobs::get_with_parties(ctx.db(), actor, id).await?.map(preload::with_parties));
+        if preload::wants_detail_of_one(ctx.look_ahead()) {
+            return Ok(jobs::get_detail(ctx.db(), actor, id).await?.map(preload::detail));
         }
         Ok(jobs::get(ctx.db(), actor, id).await?.map(Job::with_assignment))
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::{DomainError, billing};
 use crate::entities::enums::{JobPriority, JobStatus};
-use crate::entities::{customer, job, job_assignment, technician};
+use crate::entities::{customer, invoice, job, job_assignment, technician};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
 
@@ -17,15 +17,17 @@ pub struct Job {
     /// Preloaded for a whole page (`graphql/preload.rs`); else loaded on demand.
     pub customer: Option<customer::Model>,
     pub technician: Option<Option<technician::Model>>,
+    /// Read with the job (`jobs::get_detail`), already filtered for billing.
+    pub invoice: Option<Option<invoice::Model>>,
 }
 
 impl Job {
     pub fn new(model: job::Model) -> Self {
-        Job { model, assignment: None, customer: None, technician: None }
+        Job { model, assignment: None, customer: None, technician: None, invoice: None }
     }
 
     pub fn with_assignment((model, assignment): (job::Model, Option<job_assignment::Model>)) -> Self {
-        Job { model, assignment: Some(assignment), customer: None, technician: None }
+        Job { model, assignment: Some(assignment), customer: None, technician: None, invoice: None }
     }
 
     /// The technician of the preloaded assignment, if any.
@@ -84,6 +86,9 @@ impl Job {
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
         if !billing::sees_billing(ctx.actor()?) {
             return Ok(None);
+        }
+        if let Some(invoice) = &self.invoice {
+            return Ok(invoice.clone().map(Invoice));
         }
         Ok(ctx.loaders().invoice_by_job.load_one(self.model.id).await.map_err(shared)?.map(Invoice))
     }
