@@ -5,6 +5,7 @@
 //! less than FieldForge is required to do; it has no answer cache either, so
 //! compare it with both `a` and `a-fresh`.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,10 @@ pub struct ReferenceServer {
 
 impl Drop for ReferenceServer {
     fn drop(&mut self) {
+        // `npx` runs the server as its child: stop the whole process group,
+        // or a server would outlive the run and answer the next one's probe.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -33,7 +38,14 @@ impl Drop for ReferenceServer {
 pub async fn start(command: &str, database_url: &str, port: u16, like: &Env) -> Option<ReferenceServer> {
     let mut words = command.split_whitespace();
     let program = words.next()?;
+    let client = reqwest::Client::new();
+    let probe = Env { base: format!("http://127.0.0.1:{port}"), ..like.clone() };
+    if gql(&client, &probe, "{ __typename }", json!({})).await.is_some() {
+        eprintln!("reference server skipped: something already answers on port {port}");
+        return None;
+    }
     let child = Command::new(program)
+        .process_group(0)
         .args(words)
         .args(["-c", database_url, "--host", "127.0.0.1", "--port", &port.to_string(), "--schema", "public"])
         .args(["--disable-query-log", "--disable-default-mutations"])
@@ -49,7 +61,6 @@ pub async fn start(command: &str, database_url: &str, port: u16, like: &Env) -> 
     };
     let env = Env { base: format!("http://127.0.0.1:{port}"), token: String::new(), pid: child.id(), ..like.clone() };
     let server = ReferenceServer { child, env };
-    let client = reqwest::Client::new();
     for _ in 0..1200 {
         if gql(&client, &server.env, "{ __typename }", json!({})).await.is_some() {
             return Some(server);
