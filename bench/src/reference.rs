@@ -39,8 +39,8 @@ pub async fn start(command: &str, database_url: &str, port: u16, like: &Env) -> 
     let mut words = command.split_whitespace();
     let program = words.next()?;
     let client = reqwest::Client::new();
-    let probe = Env { base: format!("http://127.0.0.1:{port}"), ..like.clone() };
-    if gql(&client, &probe, "{ __typename }", json!({})).await.is_some() {
+    let mut env = Env { base: format!("http://127.0.0.1:{port}"), token: String::new(), ..like.clone() };
+    if gql(&client, &env, "{ __typename }", json!({})).await.is_some() {
         eprintln!("reference server skipped: something already answers on port {port}");
         return None;
     }
@@ -59,7 +59,7 @@ pub async fn start(command: &str, database_url: &str, port: u16, like: &Env) -> 
             return None;
         }
     };
-    let env = Env { base: format!("http://127.0.0.1:{port}"), token: String::new(), pid: child.id(), ..like.clone() };
+    env.pid = child.id();
     let server = ReferenceServer { child, env };
     for _ in 0..1200 {
         if gql(&client, &server.env, "{ __typename }", json!({})).await.is_some() {

@@ -27,7 +27,7 @@ impl Job {
     }
 
     pub fn with_assignment((model, assignment): (job::Model, Option<job_assignment::Model>)) -> Self {
-        Job { model, assignment: Some(assignment), customer: None, technician: None, invoice: None }
+        Job { assignment: Some(assignment), ..Job::new(model) }
     }
 
     /// The technician of the preloaded assignment, if any.
