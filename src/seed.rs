@@ -69,7 +69,7 @@ pub async fn seed(db: &DatabaseConnection, tokens: &TokenService) -> Result<Vec<
     let mut new_admin = account("admin@fieldforge.demo", Role::Admin);
     new_admin.name = "Alex Admin".into();
     let admin_session = users::register(db, tokens, None, new_admin).await?;
-    let admin = users::load_actor(db, admin_session.user.id).await?;
+    let admin = users::load_actor(db, admin_session.user.id, admin_session.user.session_epoch).await?;
 
     for (n, name) in ["Dana Dispatch", "Sol Scheduler"].iter().enumerate() {
         let mut new_user = account(&format!("dispatcher{}@fieldforge.demo", n + 1), Role::Dispatcher);

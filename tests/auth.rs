@@ -231,3 +231,175 @@ async fn account_administration_is_for_admins() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_reach_the_check_at_most_ten_times() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        app.bootstrap_admin().await;
+        let attempts = (0..50).map(|_| {
+            let app = &app;
+            async move { app.gql(None, LOGIN, json!({ "e": "admin@example.com", "p": "not the password" })).await }
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        let codes: Vec<&str> = results.iter().map(error_code).collect();
+        let checked = codes.iter().filter(|c| **c == "UNAUTHENTICATED").count();
+        assert_eq!(checked, 10, "{backend:?}: {codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == "RATE_LIMITED").count(), 40, "{backend:?}");
+        // Only the attempts that reached the password check are journalled.
+        let db = app.db.connect().await;
+        use fieldforge::entities::log;
+        let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
+        assert_eq!(failed, 10, "{backend:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_overlong_login_email_is_bad_input_and_not_journalled() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        app.bootstrap_admin().await;
+        let email = format!("{}@example.com", "a".repeat(243)); // 255 characters
+        let body = app.gql(None, LOGIN, json!({ "e": email, "p": "whatever it is" })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "email");
+        let at_limit = format!("{}@example.com", "a".repeat(242)); // 254: an ordinary failure
+        let body = app.gql(None, LOGIN, json!({ "e": at_limit, "p": "whatever it is" })).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: {body}");
+        let db = app.db.connect().await;
+        use fieldforge::entities::log;
+        let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
+        assert_eq!(failed, 1, "{backend:?}: only the 254-character email is journalled");
+        app.stop().await;
+    }
+}
+
+const CHANGE_PASSWORD: &str =
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token user { id } } }";
+const REVOKE: &str = "mutation($u: ID) { revokeSessions(userId: $u) }";
+
+async fn login_token(app: &TestApp, email: &str, password: &str) -> Value {
+    app.gql(None, LOGIN, json!({ "e": email, "p": password })).await
+}
+
+#[tokio::test]
+async fn changing_a_password_ends_every_earlier_session_of_that_user_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.bootstrap_admin().await;
+        let (first, dispatcher_id) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
+        let second = login_token(&app, "disp@example.com", PASSWORD).await["data"]["login"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let new_password = "an entirely new passphrase";
+
+        let body = app.gql(Some(&first), CHANGE_PASSWORD, json!({ "c": "wrong current one", "n": new_password })).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: wrong current password");
+        let body = app.gql(Some(&first), CHANGE_PASSWORD, json!({ "c": PASSWORD, "n": "short" })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "newPassword");
+        assert_eq!(app.gql(Some(&first), ME, json!({})).await["data"]["me"]["email"], "disp@example.com");
+
+        let body = app.gql(Some(&first), CHANGE_PASSWORD, json!({ "c": PASSWORD, "n": new_password })).await;
+        let fresh = body["data"]["changePassword"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+        for (label, token) in [("first", &first), ("second", &second)] {
+            let body = app.gql(Some(token), ME, json!({})).await;
+            assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: {label} token after the change");
+        }
+        assert_eq!(app.gql(Some(&fresh), ME, json!({})).await["data"]["me"]["id"], dispatcher_id.as_str());
+        assert_eq!(app.gql(Some(&admin), ME, json!({})).await["data"]["me"]["email"], "admin@example.com");
+        assert_eq!(error_code(&login_token(&app, "disp@example.com", PASSWORD).await), "UNAUTHENTICATED");
+        assert!(login_token(&app, "disp@example.com", new_password).await["data"]["login"]["token"].is_string());
+
+        // The journal says what happened, never the secret.
+        let log = app
+            .gql(Some(&admin), "{ auditLog(first: 100, entityType: \"user\") { nodes { event data } } }", json!({}))
+            .await;
+        let text = log.to_string();
+        assert!(text.contains("user.password_changed"), "{backend:?}: {text}");
+        assert!(!text.contains(new_password) && !text.contains(PASSWORD), "{backend:?}: a password in the journal");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_toward_the_login_limit() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.bootstrap_admin().await;
+        let (token, _) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
+        for _ in 0..10 {
+            let body = app
+                .gql(Some(&token), CHANGE_PASSWORD, json!({ "c": "wrong current one", "n": "whatever else it is" }))
+                .await;
+            assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}");
+        }
+        let body = login_token(&app, "disp@example.com", PASSWORD).await;
+        assert_eq!(error_code(&body), "RATE_LIMITED", "{backend:?}: {body}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn revocations_and_admin_resets_end_sessions() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.bootstrap_admin().await;
+        let (dispatcher, dispatcher_id) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
+        let (technician, tech_id) = app.register(&admin, "tech@example.com", "TECHNICIAN").await;
+
+        // Another user's sessions: ADMIN only; naming one's own id is one's own.
+        let body = app.gql(Some(&technician), REVOKE, json!({ "u": dispatcher_id })).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{backend:?}");
+        let body = app.gql(Some(&dispatcher), REVOKE, json!({ "u": dispatcher_id })).await;
+        assert_eq!(body["data"]["revokeSessions"], true, "{backend:?}: {body}");
+        assert_eq!(error_code(&app.gql(Some(&dispatcher), ME, json!({})).await), "UNAUTHENTICATED");
+        assert_eq!(app.gql(Some(&technician), ME, json!({})).await["data"]["me"]["id"], tech_id.as_str());
+
+        // Own sessions, no argument.
+        let body = app.gql(Some(&technician), REVOKE, json!({})).await;
+        assert_eq!(body["data"]["revokeSessions"], true, "{backend:?}: {body}");
+        assert_eq!(error_code(&app.gql(Some(&technician), ME, json!({})).await), "UNAUTHENTICATED");
+
+        // An admin revokes someone else's, and an unknown user is NOT_FOUND.
+        let technician = login_token(&app, "tech@example.com", PASSWORD).await["data"]["login"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let body = app.gql(Some(&admin), REVOKE, json!({ "u": tech_id })).await;
+        assert_eq!(body["data"]["revokeSessions"], true, "{backend:?}: {body}");
+        assert_eq!(error_code(&app.gql(Some(&technician), ME, json!({})).await), "UNAUTHENTICATED");
+        let body = app.gql(Some(&admin), REVOKE, json!({ "u": uuid::Uuid::new_v4().to_string() })).await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{backend:?}");
+
+        // An admin's password reset: the old password and tokens stop working.
+        let technician = login_token(&app, "tech@example.com", PASSWORD).await["data"]["login"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reset = "mutation($id: ID!, $p: String) { updateUser(id: $id, input: { password: $p }) { id } }";
+        let body = app.gql(Some(&admin), reset, json!({ "id": tech_id, "p": "short" })).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "password", "{backend:?}: {body}");
+        let body = app.gql(Some(&admin), reset, json!({ "id": tech_id, "p": "reset by the office 42" })).await;
+        assert_eq!(body["data"]["updateUser"]["id"], tech_id.as_str(), "{backend:?}: {body}");
+        assert_eq!(error_code(&app.gql(Some(&technician), ME, json!({})).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&login_token(&app, "tech@example.com", PASSWORD).await), "UNAUTHENTICATED");
+        assert!(
+            login_token(&app, "tech@example.com", "reset by the office 42").await["data"]["login"]["token"].is_string()
+        );
+        let body = app.gql(Some(&dispatcher), reset, json!({ "id": tech_id, "p": "not allowed here 42" })).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: the dispatcher's token was revoked");
+
+        let db = app.db.connect().await;
+        use fieldforge::entities::log;
+        let count = |event: &'static str| {
+            let db = &db;
+            async move { log::Entity::find().filter(log::Column::Event.eq(event)).count(db).await.unwrap() }
+        };
+        assert_eq!(count("user.sessions_revoked").await, 3, "{backend:?}");
+        assert_eq!(count("user.password_changed").await, 1, "{backend:?}");
+        app.stop().await;
+    }
+}

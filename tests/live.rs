@@ -352,7 +352,7 @@ async fn connection_rules_for_live_subscriptions() {
     assert_eq!(expiring.expect_close(Duration::from_secs(10)).await, Some(4401));
     app.stop().await;
 
-    // Deactivated while connected: 4403.
+    // Deactivated while connected: 4401.
     let app = TestApp::spawn(backend).await;
     let office = Office::open(&app).await;
     let mut watched = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
@@ -364,7 +364,17 @@ async fn connection_rules_for_live_subscriptions() {
         json!({ "id": me["data"]["me"]["id"] }),
     )
     .await;
-    assert_eq!(watched.expect_close(Duration::from_secs(10)).await, Some(4403));
+    assert_eq!(watched.expect_close(Duration::from_secs(10)).await, Some(4401));
+
+    // Sessions revoked while connected: 4401 within 10 s; others stay.
+    let mut revoked = WsClient::ready(&app.ws_url(), &office.tech).await;
+    revoked.subscribe("1", JOB_CHANGED, json!({})).await;
+    let mut bystander = WsClient::ready(&app.ws_url(), &office.admin).await;
+    bystander.subscribe("1", JOB_CHANGED, json!({})).await;
+    let body = app.gql(Some(&office.tech), "mutation { revokeSessions }", json!({})).await;
+    assert_eq!(body["data"]["revokeSessions"], true, "{body}");
+    assert_eq!(revoked.expect_close(Duration::from_secs(10)).await, Some(4401));
+    assert_eq!(bystander.recv(Duration::from_secs(1)).await, Received::Timeout, "the admin's socket stays open");
     app.stop().await;
 }
 

@@ -10,7 +10,48 @@ use async_graphql::parser::types::{ServiceDocument, TypeKind, TypeSystemDefiniti
 /// Contract items not served yet: `Type` or `Type.field`. Each issue shortens
 /// this list; the test fails both on a missing item not listed here and on a
 /// listed item that is in fact served (so the list never goes stale).
-const NOT_BUILT: &[&str] = &[];
+const NOT_BUILT: &[&str] = &[
+    // Locations and dispatch suggestions (the dispatch issue).
+    "Customer.latitude",
+    "Customer.longitude",
+    "Technician.baseLatitude",
+    "Technician.baseLongitude",
+    "CreateCustomerInput.latitude",
+    "CreateCustomerInput.longitude",
+    "UpdateCustomerInput.latitude",
+    "UpdateCustomerInput.longitude",
+    "CreateTechnicianInput.baseLatitude",
+    "CreateTechnicianInput.baseLongitude",
+    "UpdateTechnicianInput.baseLatitude",
+    "UpdateTechnicianInput.baseLongitude",
+    "ExclusionReason",
+    "ScoreComponent",
+    "TechnicianCandidate",
+    "ExcludedTechnician",
+    "TechnicianSuggestions",
+    "SuggestionWeights",
+    "Query.suggestTechnicians",
+    // Webhooks and the change feed (the integrations issue).
+    "WebhookDeliveryStatus",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookWithSecret",
+    "WebhookEdge",
+    "WebhookConnection",
+    "WebhookDeliveryEdge",
+    "WebhookDeliveryConnection",
+    "CreateWebhookInput",
+    "UpdateWebhookInput",
+    "Query.changes",
+    "Query.webhooks",
+    "Query.webhook",
+    "Mutation.createWebhook",
+    "Mutation.updateWebhook",
+    "Mutation.rotateWebhookSecret",
+    "Mutation.deleteWebhook",
+    "Mutation.pingWebhook",
+    "Mutation.redeliverWebhookDelivery",
+];
 
 #[test]
 fn schema_file_is_fresh() {
@@ -26,6 +67,19 @@ fn contract_copy_matches_shared_contract() {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/contract/fieldforge.graphql");
     if let Ok(shared) = std::fs::read_to_string(shared) {
         assert_eq!(shared, contract_text(), "tests/contract/fieldforge.graphql differs from the shared contract");
+    }
+}
+
+#[test]
+fn rules_copy_matches_shared_contract() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/contract/RULES.md");
+    let copy = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contract/RULES.md");
+    if let Ok(shared) = std::fs::read_to_string(shared) {
+        assert_eq!(
+            shared,
+            std::fs::read_to_string(copy).unwrap(),
+            "tests/contract/RULES.md differs from the shared contract"
+        );
     }
 }
 

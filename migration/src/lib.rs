@@ -7,13 +7,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_schema;
 mod m20261124_000002_create_views;
+mod m20261203_000003_add_session_epoch;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_schema::Migration), Box::new(m20261124_000002_create_views::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_schema::Migration),
+            Box::new(m20261124_000002_create_views::Migration),
+            Box::new(m20261203_000003_add_session_epoch::Migration),
+        ]
     }
 }
 

@@ -1,16 +1,24 @@
 //! argon2id with the OWASP minimum parameters (m = 19 MiB, t = 2, p = 1),
-//! hashed off the async runtime.
+//! hashed off the async runtime, at most one hash per core at a time: a
+//! flood of logins queues here instead of taking 19 MiB per attempt at once.
+
+use std::sync::LazyLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::domain::error::{DomainError, DomainResult};
+
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
 
 fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
 }
 
 pub async fn hash(password: String) -> DomainResult<String> {
+    let _permit = HASHING.acquire().await.map_err(DomainError::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
@@ -21,6 +29,7 @@ pub async fn hash(password: String) -> DomainResult<String> {
 }
 
 pub async fn verify(password: String, stored: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
     })

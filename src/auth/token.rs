@@ -1,4 +1,6 @@
-//! JWT issuing and checking: HS256 only, claims `sub`, `role`, `iat`, `exp`.
+//! JWT issuing and checking: HS256 only, claims `sub`, `role`, `iat`, `exp`,
+//! and `epoch`: the user's session epoch when the token was issued (a
+//! password change or a revocation raises it, ending older tokens).
 
 use std::time::Duration;
 
@@ -15,6 +17,10 @@ pub struct Claims {
     pub role: String,
     pub iat: i64,
     pub exp: i64,
+    /// Absent in a token made elsewhere with the secret: epoch 0, valid
+    /// until the user's first revocation.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,11 +52,21 @@ impl TokenService {
         Ok((service, generated))
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        epoch: i64,
+    ) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
         let now = Utc::now();
         let expires_at = now + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::hours(12));
-        let claims =
-            Claims { sub: user_id, role: role.as_str().to_owned(), iat: now.timestamp(), exp: expires_at.timestamp() };
+        let claims = Claims {
+            sub: user_id,
+            role: role.as_str().to_owned(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            epoch,
+        };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, expires_at))
     }

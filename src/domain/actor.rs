@@ -12,12 +12,14 @@ use crate::entities::enums::Role;
 
 /// The authenticated caller, as loaded from the database on this request
 /// (so deactivation and role changes apply at once).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: Uuid,
     pub role: Role,
     /// The technician profile linked to this login, if any.
     pub technician_id: Option<Uuid>,
+    /// The session epoch of the token in use (see `users::revoke_sessions`).
+    pub session_epoch: i64,
 }
 
 /// Everything a role may or may not do (the rows of the role table).

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
@@ -31,6 +31,8 @@ pub struct UserChanges {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// An admin's reset: ends every session of the user.
+    pub password: Option<String>,
 }
 
 pub struct Session {
@@ -41,37 +43,40 @@ pub struct Session {
 
 /// The caller behind a verified token, read fresh from the database so that a
 /// deactivation or role change applies to the very next request.
-pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<Actor> {
-    Ok(load_actor_at(db, user_id).await?.0)
+/// `session_epoch` is the token's: a token from before a password change or
+/// a revocation is UNAUTHENTICATED.
+pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid, session_epoch: i64) -> DomainResult<Actor> {
+    Ok(load_actor_at(db, user_id, session_epoch).await?.0)
 }
 
 /// As `load_actor`, with the journal's newest id read in the same statement.
 /// Every change writes a journal row in its own transaction, so this id is a
 /// version of all the data: while it stays the same, nothing has changed
 /// (the HTTP response cache relies on it).
-pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<(Actor, i64)> {
+pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid, session_epoch: i64) -> DomainResult<(Actor, i64)> {
     #[derive(FromQueryResult)]
     struct ActorRow {
         id: Uuid,
         role: Role,
         active: bool,
+        session_epoch: i64,
         technician_id: Option<Uuid>,
         journal_version: i64,
     }
     // One statement: the account, its technician profile and the version.
     let row = user::Entity::find_by_id(user_id)
         .select_only()
-        .columns([user::Column::Id, user::Column::Role, user::Column::Active])
+        .columns([user::Column::Id, user::Column::Role, user::Column::Active, user::Column::SessionEpoch])
         .column_as(technician::Column::Id, "technician_id")
         .column_as(Expr::cust("(SELECT COALESCE(MAX(id), 0) FROM logs)"), "journal_version")
         .left_join(technician::Entity)
         .into_model::<ActorRow>()
         .one(db)
         .await?
-        .filter(|row| row.active)
+        .filter(|row| row.active && row.session_epoch == session_epoch)
         .ok_or(DomainError::Unauthenticated)?;
     let technician_id = row.technician_id.filter(|_| row.role == Role::Technician);
-    Ok((Actor { user_id: row.id, role: row.role, technician_id }, row.journal_version))
+    Ok((Actor { user_id: row.id, role: row.role, technician_id, session_epoch }, row.journal_version))
 }
 
 /// `register`: anonymous only for the first account (which must be ADMIN);
@@ -89,7 +94,7 @@ pub async fn register(
     }
     let email = validate::email("email", &input.email)?;
     let name = validate::required_text("name", &input.name, validate::NAME_MAX)?;
-    validate::password(&input.password)?;
+    validate::password("password", &input.password)?;
     if actor.is_none() {
         if user::Entity::find().count(db).await? > 0 {
             return Err(DomainError::Unauthenticated);
@@ -107,6 +112,7 @@ pub async fn register(
         password_hash: Set(password_hash),
         role: Set(input.role),
         active: Set(true),
+        session_epoch: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -141,8 +147,9 @@ pub async fn register(
     session_for(tokens, created)
 }
 
-/// `login`: one answer for every failure; failures are counted per email and
-/// per client address, and past the limit every attempt is refused.
+/// `login`: one answer for every failure. Each attempt takes a slot of the
+/// limiter (per email and per client address) before the password check and
+/// keeps it unless it succeeds, so past the limit nothing reaches argon2.
 pub async fn login(
     db: &DatabaseConnection,
     tokens: &TokenService,
@@ -152,42 +159,130 @@ pub async fn login(
     password_text: String,
 ) -> DomainResult<Session> {
     let email = email.trim().to_lowercase();
-    limiter.check(&email, client).map_err(|retry_after_seconds| DomainError::RateLimited { retry_after_seconds })?;
+    if email.chars().count() > validate::LOGIN_EMAIL_MAX {
+        return Err(DomainError::bad_input(
+            "email",
+            format!("email is longer than {} characters", validate::LOGIN_EMAIL_MAX),
+        ));
+    }
+    let attempt = limiter
+        .begin(&email, client)
+        .map_err(|retry_after_seconds| DomainError::RateLimited { retry_after_seconds })?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
-    let stored_hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |u| u.password_hash.clone());
-    let password_ok = password::verify(password_text, stored_hash).await;
+    // An over-long password is wrong without hashing a megabyte.
+    let password_ok = password_text.chars().count() <= validate::PASSWORD_MAX && {
+        let stored_hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |u| u.password_hash.clone());
+        password::verify(password_text, stored_hash).await
+    };
     match found {
-        Some(user) if password_ok && user.active => session_for(tokens, user),
+        Some(user) if password_ok && user.active => {
+            attempt.succeeded();
+            session_for(tokens, user)
+        }
         found => {
-            limiter.record_failure(&email, client);
+            drop(attempt); // counted as a failure
             let reason = match &found {
                 None => "unknown_email",
                 Some(u) if !u.active => "inactive",
                 Some(_) => "wrong_password",
             };
-            let txn = db.begin().await?;
-            journal::append(
-                &txn,
-                LogRow {
-                    event: "auth.login_failed",
-                    entity_type: "user",
-                    // Unknown emails get a stable id of their own, so failures group.
-                    entity_id: found
-                        .as_ref()
-                        .map_or_else(|| Uuid::new_v5(&Uuid::NAMESPACE_OID, email.as_bytes()), |u| u.id),
-                    actor_id: None,
-                    data: json!({ "email": email, "reason": reason, "client": client.to_string() }),
-                },
+            // Unknown emails get a stable id of their own, so failures group.
+            let entity_id =
+                found.as_ref().map_or_else(|| Uuid::new_v5(&Uuid::NAMESPACE_OID, email.as_bytes()), |u| u.id);
+            journal_failed_login(
+                db,
+                entity_id,
+                json!({ "email": email, "reason": reason, "client": client.to_string() }),
             )
             .await?;
-            txn.commit().await?;
             Err(DomainError::BadCredentials)
         }
     }
 }
 
+async fn journal_failed_login(db: &DatabaseConnection, user_id: Uuid, data: serde_json::Value) -> DomainResult<()> {
+    let txn = db.begin().await?;
+    journal::append(
+        &txn,
+        LogRow { event: "auth.login_failed", entity_type: "user", entity_id: user_id, actor_id: None, data },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `changePassword`: the current password is checked like a login (a wrong
+/// one counts toward the login limit); the new one ends every earlier
+/// session of the caller, and the answer carries a fresh token.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    tokens: &TokenService,
+    limiter: &LoginLimiter,
+    client: IpAddr,
+    actor: &Actor,
+    current_password: String,
+    new_password: String,
+) -> DomainResult<Session> {
+    validate::password("newPassword", &new_password)?;
+    let account = me(db, actor).await?;
+    let attempt = limiter
+        .begin(&account.email, client)
+        .map_err(|retry_after_seconds| DomainError::RateLimited { retry_after_seconds })?;
+    let current_ok = current_password.chars().count() <= validate::PASSWORD_MAX
+        && password::verify(current_password, account.password_hash.clone()).await;
+    if !current_ok {
+        drop(attempt); // counted as a failure
+        let data = json!({ "email": account.email, "reason": "wrong_password", "operation": "changePassword", "client": client.to_string() });
+        journal_failed_login(db, account.id, data).await?;
+        return Err(DomainError::BadCredentials);
+    }
+    attempt.succeeded();
+    let password_hash = password::hash(new_password).await?;
+    let txn = db.begin().await?;
+    let updated = end_sessions(&txn, account.id, Some(password_hash)).await?;
+    journal::append(&txn, LogRow::by(actor, "user.password_changed", "user", account.id, json!({ "by": "self" })))
+        .await?;
+    txn.commit().await?;
+    session_for(tokens, updated)
+}
+
+/// `revokeSessions`: ends every session of a user (the caller's own when no
+/// user is named; another user's needs account administration).
+pub async fn revoke_sessions(db: &DatabaseConnection, actor: &Actor, user_id: Option<Uuid>) -> DomainResult<bool> {
+    let target = user_id.unwrap_or(actor.user_id);
+    if target != actor.user_id {
+        actor.require(Permission::ManageUsers)?;
+    }
+    let txn = db.begin().await?;
+    end_sessions(&txn, target, None).await?;
+    journal::append(&txn, LogRow::by(actor, "user.sessions_revoked", "user", target, json!({}))).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Raises the user's session epoch (every token issued before is refused
+/// from now on), optionally with a new password hash. NOT_FOUND for an
+/// unknown user.
+async fn end_sessions(
+    txn: &sea_orm::DatabaseTransaction,
+    user_id: Uuid,
+    password_hash: Option<String>,
+) -> DomainResult<user::Model> {
+    let mut update = user::Entity::update_many()
+        .col_expr(user::Column::SessionEpoch, Expr::col(user::Column::SessionEpoch).add(1))
+        .col_expr(user::Column::UpdatedAt, Expr::value(clock::now()))
+        .filter(user::Column::Id.eq(user_id));
+    if let Some(hash) = password_hash {
+        update = update.col_expr(user::Column::PasswordHash, Expr::value(hash));
+    }
+    if update.exec(txn).await?.rows_affected == 0 {
+        return Err(DomainError::NotFound("user"));
+    }
+    user::Entity::find_by_id(user_id).one(txn).await?.ok_or(DomainError::NotFound("user"))
+}
+
 fn session_for(tokens: &TokenService, user: user::Model) -> DomainResult<Session> {
-    let (token, expires_at) = tokens.issue(user.id, user.role).map_err(DomainError::internal)?;
+    let (token, expires_at) = tokens.issue(user.id, user.role, user.session_epoch).map_err(DomainError::internal)?;
     Ok(Session { token, expires_at, user })
 }
 
@@ -221,6 +316,9 @@ pub async fn update(
 ) -> DomainResult<user::Model> {
     actor.require(Permission::ManageUsers)?;
     let name = changes.name.as_deref().map(|n| validate::required_text("name", n, validate::NAME_MAX)).transpose()?;
+    if let Some(password) = &changes.password {
+        validate::password("password", password)?;
+    }
     if id == actor.user_id {
         // An admin cannot lock itself out; another admin must do it.
         if changes.active == Some(false) {
@@ -230,6 +328,10 @@ pub async fn update(
             return Err(DomainError::bad_input("role", "you cannot demote your own account"));
         }
     }
+    let password_hash = match changes.password {
+        Some(password) => Some(password::hash(password).await?),
+        None => None,
+    };
     let txn = db.begin().await?;
     let existing = user::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("user"))?;
     let mut model: user::ActiveModel = existing.clone().into();
@@ -243,7 +345,11 @@ pub async fn update(
         model.active = Set(active);
     }
     model.updated_at = Set(clock::now());
-    let updated = model.update(&txn).await?;
+    let mut updated = model.update(&txn).await?;
+    if let Some(hash) = password_hash {
+        updated = end_sessions(&txn, id, Some(hash)).await?;
+        journal::append(&txn, LogRow::by(actor, "user.password_changed", "user", id, json!({ "by": "admin" }))).await?;
+    }
     journal::append(
         &txn,
         LogRow {

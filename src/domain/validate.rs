@@ -41,12 +41,16 @@ pub fn email(field: &'static str, value: &str) -> DomainResult<String> {
     if well_formed { Ok(email) } else { Err(DomainError::bad_input(field, "not a valid email address")) }
 }
 
-pub fn password(value: &str) -> DomainResult<()> {
+/// The longest email a login looks up (RFC 5321's path limit); longer ones
+/// are refused before any lookup, count or journal row.
+pub const LOGIN_EMAIL_MAX: usize = 254;
+
+pub fn password(field: &'static str, value: &str) -> DomainResult<()> {
     let len = value.chars().count();
     if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
         return Err(DomainError::bad_input(
-            "password",
-            format!("password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+            field,
+            format!("{field} must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
         ));
     }
     Ok(())

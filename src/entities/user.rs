@@ -12,6 +12,9 @@ pub struct Model {
     pub password_hash: String,
     pub role: Role,
     pub active: bool,
+    /// Raised by a password change or a revocation: tokens issued under an
+    /// older epoch stop working.
+    pub session_epoch: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

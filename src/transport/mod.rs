@@ -56,7 +56,7 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> A
         return refused(Auth::Invalid);
     };
     let Some(claims) = services.tokens.verify(token.trim()) else { return refused(Auth::Invalid) };
-    match users::load_actor_at(&services.db, claims.sub).await {
+    match users::load_actor_at(&services.db, claims.sub, claims.epoch).await {
         Ok((actor, version)) => Authentication {
             auth: Auth::Authenticated(actor),
             expires_at: Some(claims.exp),

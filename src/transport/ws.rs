@@ -5,8 +5,8 @@
 //! malformed message; frames over 64 KiB are refused.
 //!
 //! The connection re-checks its account every few seconds and closes with
-//! 4403 when it was deactivated or changed role, and with 4401 when the
-//! token expires. A client that stops reading (its outgoing buffer stays
+//! 4401 when it was deactivated, changed role or technician profile, or its
+//! sessions were ended, and when the token expires. A client that stops reading (its outgoing buffer stays
 //! full) is disconnected with 1008; it can resume by cursor.
 //!
 //! `graphql-transport-ws` (the graphql-ws library, Apollo) is the default;
@@ -329,11 +329,13 @@ impl Connection {
             return None;
         }
         let Some(Auth::Authenticated(actor)) = self.info.as_ref().map(|i| &i.auth) else { return None };
-        match users::load_actor(&self.state.services.db, actor.user_id).await {
-            Ok(now) if now.role == actor.role => None,
-            Ok(_) => Some((4403, "Forbidden: role changed")),
+        // The whole actor: role, technician profile, and (through the epoch)
+        // that the session was not revoked and the account is still active.
+        match users::load_actor(&self.state.services.db, actor.user_id, actor.session_epoch).await {
+            Ok(now) if now == *actor => None,
+            Ok(_) => Some((4401, "Unauthorized: account changed")),
             Err(crate::domain::DomainError::Internal(_)) => None, // database hiccup: try again later
-            Err(_) => Some((4403, "Forbidden")),
+            Err(_) => Some((4401, "Unauthorized: session ended")),
         }
     }
 

@@ -20,6 +20,8 @@ pub struct UpdateUserInput {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// ADMIN reset: ends every session of that user.
+    pub password: Option<String>,
 }
 
 #[derive(Default)]
@@ -41,10 +43,41 @@ impl AccountMutation {
         Ok(users::login(&services.db, &services.tokens, &services.limiter, client, &email, password).await?.into())
     }
 
+    /// The caller's own password; every earlier token of the caller stops working.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<AuthPayload> {
+        let actor = ctx.actor()?;
+        let services = ctx.services();
+        let client = ctx.request().client_ip;
+        let session = users::change_password(
+            &services.db,
+            &services.tokens,
+            &services.limiter,
+            client,
+            actor,
+            current_password,
+            new_password,
+        )
+        .await?;
+        Ok(session.into())
+    }
+
+    /// Ends every session of a user (the caller's own when userId is omitted; others' ADMIN only).
+    async fn revoke_sessions(&self, ctx: &Context<'_>, user_id: Option<ID>) -> Result<bool> {
+        let actor = ctx.actor()?;
+        let user_id = user_id.map(|id| ids::require(&id, "user")).transpose()?;
+        Ok(users::revoke_sessions(ctx.db(), actor, user_id).await?)
+    }
+
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
         let actor = ctx.actor()?;
         let id = ids::require(&id, "user")?;
-        let changes = UserChanges { name: input.name, role: input.role, active: input.active };
+        let changes =
+            UserChanges { name: input.name, role: input.role, active: input.active, password: input.password };
         Ok(User(users::update(ctx.db(), actor, id, changes).await?))
     }
 }
