@@ -64,9 +64,10 @@ pub struct Limits {
     /// Maximum query depth (GraphiQL's introspection query needs 13).
     #[arg(long, env = "FIELDFORGE_MAX_DEPTH", default_value_t = 16, global = true)]
     pub max_depth: usize,
-    /// Maximum query complexity (one point per field).
-    #[arg(long, env = "FIELDFORGE_MAX_COMPLEXITY", default_value_t = 2000, global = true)]
-    pub max_complexity: usize,
+    /// Maximum cost of an operation: what its answer can hold at most
+    /// (RULES.md, "Cost"; `first` and list bounds multiply).
+    #[arg(long, env = "FIELDFORGE_MAX_COST", default_value_t = 25_000, global = true)]
+    pub max_cost: u64,
     /// Maximum number of aliased fields in one operation.
     #[arg(long, env = "FIELDFORGE_MAX_ALIASES", default_value_t = 30, global = true)]
     pub max_aliases: usize,
@@ -77,7 +78,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 16, max_complexity: 2000, max_aliases: 30, max_batch: 10 }
+        Limits { max_depth: 16, max_cost: 25_000, max_aliases: 30, max_batch: 10 }
     }
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::fixtures::*;
-use common::{TestApp, backends};
+use common::{TestApp, backends, error_code};
 use fieldforge::entities::{enums::InvoiceStatus, invoice, log};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -393,6 +393,69 @@ async fn one_job_with_its_invoice_lines_and_payments_is_four_statements() {
         let own = app.gql(Some(&office.tech), query, json!({ "id": job })).await;
         assert_eq!(own["data"]["job"]["technician"]["name"], "Tess", "{own}");
         assert!(own["data"]["job"]["invoice"].is_null() && own["errors"].is_null(), "{own}");
+        app.stop().await;
+    }
+}
+
+/// Decimals at the edge of what a Decimal holds, as text and as JSON numbers:
+/// BAD_USER_INPUT naming the field, and the job is left as it was.
+#[tokio::test]
+async fn huge_decimals_are_bad_input_naming_their_field() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let job = started_job(&app, &office, "Huge numbers", 1).await;
+        let huge = ["1000000000000000000000000000", "79228162514264337593543950335", "-79228162514264337593543950335"];
+        for value in huge {
+            for (materials, labor, field) in [
+                (json!([{ "description": "Pipe", "quantity": "1", "unitPrice": value }]), json!(null), "unitPrice"),
+                (json!([{ "description": "Pipe", "quantity": value, "unitPrice": "1" }]), json!(null), "quantity"),
+                (json!([]), json!(value), "laborHours"),
+            ] {
+                let body = app
+                    .gql(
+                        Some(&office.tech),
+                        COMPLETE,
+                        json!({ "id": job, "i": { "laborHours": labor, "materials": materials } }),
+                    )
+                    .await;
+                assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {field} = {value}: {body}");
+                assert_eq!(body["errors"][0]["extensions"]["field"], field, "{backend:?}: {body}");
+            }
+        }
+        // As a JSON number in the raw body, too (not a string).
+        let raw = format!(
+            r#"{{"query":"mutation($id: ID!) {{ completeJob(jobId: $id, input: {{ materials: [{{ description: \"Pipe\", quantity: 1, unitPrice: 1000000000000000000000000000 }}] }}) {{ status }} }}","variables":{{"id":"{job}"}}}}"#
+        );
+        let response = app
+            .http
+            .post(app.url("/graphql"))
+            .bearer_auth(&office.tech)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{backend:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {body}");
+
+        let status = app
+            .gql(Some(&office.dispatcher), "query($id: ID!) { job(id: $id) { status } }", json!({ "id": job }))
+            .await;
+        assert_eq!(status["data"]["job"]["status"], "IN_PROGRESS", "{backend:?}: nothing was stored");
+
+        // Payments and rates refuse them the same way.
+        let technician = app
+            .gql(
+                Some(&office.dispatcher),
+                "mutation($r: Decimal!) { createTechnician(input: { name: \"Rich\", skillLevel: 1, hourlyRate: $r }) { id } }",
+                json!({ "r": huge[1] }),
+            )
+            .await;
+        assert_eq!(technician["errors"][0]["extensions"]["field"], "hourlyRate", "{backend:?}: {technician}");
+        let body = pay(&app, &office.dispatcher, &uuid::Uuid::new_v4().to_string(), huge[0], None).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "amount", "{backend:?}: {body}");
         app.stop().await;
     }
 }

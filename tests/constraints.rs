@@ -163,6 +163,7 @@ async fn emails_are_unique_regardless_of_case() {
             password_hash: Set("x".into()),
             role: Set(Role::Admin),
             active: Set(true),
+            session_epoch: Set(0),
             created_at: Set(Utc::now()),
             updated_at: Set(Utc::now() + Duration::zero()),
         };

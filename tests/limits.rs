@@ -20,11 +20,11 @@ async fn graphiql_introspection_passes_the_caps() {
 }
 
 #[tokio::test]
-async fn depth_complexity_and_aliases_are_capped() {
+async fn depth_cost_and_aliases_are_capped() {
     for backend in backends() {
         let app = TestApp::spawn_with(backend, |s| {
             s.limits.max_depth = 5;
-            s.limits.max_complexity = 50;
+            s.limits.max_cost = 50;
             s.limits.max_aliases = 3;
         })
         .await;
@@ -249,6 +249,45 @@ async fn unreadable_scalars_in_inputs_name_their_field() {
             .await;
         // A nested field's error leaves the rest of the answer standing.
         assert_eq!(nested["errors"][0]["extensions"], json!({ "code": "BAD_USER_INPUT", "field": "to" }), "{nested}");
+        app.stop().await;
+    }
+}
+
+const AMPLIFIER: &str = "{ jobs(first: 100) { nodes { customer { jobs(first: 100) { nodes { customer { jobs(first: 100) { nodes { customer { jobs(first: 100) { nodes { id title } } } } } } } } } } } }";
+
+#[tokio::test]
+async fn cost_is_counted_before_anything_runs_and_reported_on_every_answer() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.bootstrap_admin().await;
+
+        let before = app.statements.get();
+        let body = app.gql(Some(&admin), AMPLIFIER, json!({})).await;
+        assert!(body["data"].is_null(), "{backend:?}: {body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        let requested = body["extensions"]["cost"]["requested"].as_u64().unwrap();
+        assert!(requested > 100_000_000, "{backend:?}: {body}");
+        assert_eq!(body["extensions"]["cost"]["maximum"], 25_000);
+        // Only the caller's account was read: no resolver ran.
+        assert_eq!(app.statements.get() - before, 1, "{backend:?}");
+
+        // `first` from a variable multiplies too.
+        let paged = "query($n: Int) { jobs(first: $n) { totalCount nodes { id customer { name } } } }";
+        let body = app.gql(Some(&admin), paged, json!({ "n": 100 })).await;
+        assert_eq!(body["extensions"]["cost"]["requested"], 1 + 100 * (1 + 1 + 2) + 1, "{backend:?}: {body}");
+        assert!(body["errors"].is_null());
+
+        // Fragments count as written out.
+        let spread = "query { jobs(first: 100) { nodes { ...J } } } fragment J on Job { customer { jobs(first: 100) { nodes { customer { jobs(first: 100) { nodes { id } } } } } } }";
+        let body = app.gql(Some(&admin), spread, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {body}");
+
+        // A mutation and a refused request carry the report as well.
+        let body =
+            app.gql(Some(&admin), "mutation { createCustomer(input: { name: \"Cost Co\" }) { id } }", json!({})).await;
+        assert_eq!(body["extensions"]["cost"]["requested"], 2, "{backend:?}: {body}");
+        let body = app.gql(Some(&admin), "{ me { id ", json!({})).await;
+        assert_eq!(body["extensions"]["cost"]["maximum"], 25_000, "{backend:?}: {body}");
         app.stop().await;
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod error;
 pub mod ids;
 pub mod lenient;
@@ -29,7 +30,7 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
 
 /// The served schema, with its limits and the process-wide services.
 pub fn build(services: Arc<Services>, limits: &Limits) -> AppSchema {
-    builder().data(services).limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).finish()
+    builder().data(services).limit_depth(limits.max_depth).finish()
 }
 
 /// The SDL that `schema.graphql` must equal.

@@ -1,5 +1,5 @@
 //! Checks made on the parsed document before anything runs: the alias cap,
-//! and whether the operation to run is a mutation (GET refuses those; after
+//! the cost cap (`cost.rs`), and whether the operation to run is a mutation (GET refuses those; after
 //! one, the event bus is woken). The parse is cached in the request, so
 //! execution does not parse again.
 //!
@@ -10,11 +10,15 @@
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Request, Response, ServerError};
 
+use super::cost::CostModel;
 use super::error::coded;
+use crate::config::Limits;
 
 pub struct Prepared {
     pub is_mutation: bool,
     pub is_subscription: bool,
+    /// What the answer can hold at most (RULES.md, "Cost").
+    pub cost: u64,
     /// A query whose answer depends only on the data and the caller, so
     /// that its response may be reused while the data is unchanged.
     pub cacheable: bool,
@@ -23,22 +27,54 @@ pub struct Prepared {
 /// Fields whose answer also depends on the clock.
 const CLOCK_DEPENDENT_FIELDS: &[&str] = &["upcomingJobs"];
 
-/// Parses the request (once) and applies the alias cap.
-pub fn prepare(request: &mut Request, max_aliases: usize) -> Result<Prepared, ServerError> {
+/// A request refused before it ran, and its cost (0 when it could not be
+/// read far enough to count).
+#[derive(Debug)]
+pub struct Refused {
+    pub error: ServerError,
+    pub cost: u64,
+}
+
+/// Parses the request (once), applies the alias cap, counts the cost and
+/// applies the cost cap.
+pub fn prepare(request: &mut Request, limits: &Limits) -> Result<Prepared, Refused> {
     let operation_name = request.operation_name.clone();
-    let document = request.parsed_query().map_err(|mut err| {
-        with_code(&mut err);
-        err
+    // The document borrows the request: count with the variables set aside.
+    let variables = std::mem::take(&mut request.variables);
+    let checked = check(request, operation_name.as_deref(), &variables, limits);
+    request.variables = variables;
+    checked
+}
+
+fn check(
+    request: &mut Request,
+    operation_name: Option<&str>,
+    variables: &async_graphql::Variables,
+    limits: &Limits,
+) -> Result<Prepared, Refused> {
+    let document = request.parsed_query().map_err(|mut error| {
+        with_code(&mut error);
+        Refused { error, cost: 0 }
     })?;
+    let cost = CostModel::served().cost(document, operation_name, variables);
     let aliases = count_aliases(document);
+    let max_aliases = limits.max_aliases;
     if aliases > max_aliases {
-        return Err(coded(format!("too many aliases: {aliases} (at most {max_aliases})"), "BAD_USER_INPUT"));
+        let error = coded(format!("too many aliases: {aliases} (at most {max_aliases})"), "BAD_USER_INPUT");
+        return Err(Refused { error, cost });
+    }
+    if cost > limits.max_cost {
+        let message = format!(
+            "the query could return too much: cost {cost} (at most {}); ask for fewer items with `first`",
+            limits.max_cost
+        );
+        return Err(Refused { error: coded(message, "BAD_USER_INPUT"), cost });
     }
     let selected: Vec<OperationType> = document
         .operations
         .iter()
-        .filter(|(name, _)| match (&operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+        .filter(|(name, _)| match (operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
         })
@@ -47,7 +83,16 @@ pub fn prepare(request: &mut Request, max_aliases: usize) -> Result<Prepared, Se
     let is_mutation = selected.contains(&OperationType::Mutation);
     let cacheable = selected == [OperationType::Query] && !names_any_field(document, CLOCK_DEPENDENT_FIELDS);
     let is_subscription = selected == [OperationType::Subscription];
-    Ok(Prepared { is_mutation, is_subscription, cacheable })
+    Ok(Prepared { is_mutation, is_subscription, cacheable, cost })
+}
+
+/// Every answer to a query or mutation says what it cost and what it may.
+pub fn with_cost(mut response: Response, cost: u64, limits: &Limits) -> Response {
+    let mut report = async_graphql::indexmap::IndexMap::new();
+    report.insert(async_graphql::Name::new("requested"), async_graphql::Value::from(cost));
+    report.insert(async_graphql::Name::new("maximum"), async_graphql::Value::from(limits.max_cost));
+    response.extensions.insert("cost".to_owned(), async_graphql::Value::Object(report));
+    response
 }
 
 /// Every error leaves with a contract code. Errors raised before resolvers

@@ -18,7 +18,7 @@ use super::response_cache::CacheKey;
 use super::{AppState, authenticate, authorization_header, client_ip};
 use crate::graphql::error::coded;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::prepare::{prepare, with_codes};
+use crate::graphql::prepare::{prepare, with_codes, with_cost};
 use crate::graphql::{Auth, RequestInfo};
 
 pub async fn post(
@@ -56,7 +56,7 @@ pub async fn get(
         Ok(request) => request,
         Err(_) => return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_USER_INPUT"),
     };
-    if prepare(&mut request, state.settings.limits.max_aliases).is_ok_and(|p| p.is_mutation) {
+    if prepare(&mut request, &state.settings.limits).is_ok_and(|p| p.is_mutation) {
         let mut response =
             refusal(StatusCode::METHOD_NOT_ALLOWED, "mutations are served over POST only", "BAD_USER_INPUT");
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
@@ -109,14 +109,15 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
     let mut mutated = false;
     let mut cacheable = true;
     let runs = requests.into_iter().map(|mut request| {
-        let prepared = prepare(&mut request, state.settings.limits.max_aliases);
+        let prepared = prepare(&mut request, &state.settings.limits);
         mutated |= prepared.as_ref().is_ok_and(|p| p.is_mutation);
         cacheable &= prepared.as_ref().is_ok_and(|p| p.cacheable);
         let request = request.data(info.clone()).data(loaders.clone());
         async move {
+            let limits = &state.settings.limits;
             match prepared {
-                Ok(_) => with_codes(state.schema.execute(request).await),
-                Err(error) => Response::from_errors(vec![error]),
+                Ok(prepared) => with_cost(with_codes(state.schema.execute(request).await), prepared.cost, limits),
+                Err(refused) => with_cost(Response::from_errors(vec![refused.error]), refused.cost, limits),
             }
         }
     });

@@ -408,7 +408,7 @@ impl Connection {
         if self.operations.get(&id).is_some_and(|op| !op.is_finished()) {
             return Outcome::Close(4409, "Subscriber for this id already exists");
         }
-        let prepared = prepare(&mut request, self.state.settings.limits.max_aliases);
+        let prepared = prepare(&mut request, &self.state.settings.limits).map_err(|refused| refused.error);
         let outbox = self.outbox.clone();
         let protocol = self.protocol;
         let operation_id = id.clone();
