@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -23,7 +24,7 @@ use crate::db;
 use crate::events::EventBus;
 use crate::graphql::{self, Services};
 use crate::transport::response_cache::ResponseCache;
-use crate::transport::{AppState, Metrics, http, pages, ws};
+use crate::transport::{self, AppState, Metrics, http, pages, ws};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -46,6 +47,8 @@ pub struct Server {
     statements: db::StatementCounter,
     router: Router,
     shutdown: watch::Sender<bool>,
+    /// How long in-flight requests may finish after the stop signal.
+    grace: Duration,
 }
 
 impl Server {
@@ -55,23 +58,28 @@ impl Server {
         if generated {
             tracing::warn!("JWT_SECRET is not set: using a random secret; tokens end with this process");
         }
-        let (db, statements) = db::connect_counted(&settings.database_url, settings.db_pool_size).await?;
-        db::migrate(&db).await?;
+        let (db, statements) =
+            db::connect_counted(&settings.database_url, settings.db_pool_size, settings.statement_timeout).await?;
+        db::migrate(&settings.database_url, &db).await?;
         // An in-memory SQLite database exists once per connection: share it.
         let in_memory =
             settings.database_url.starts_with("sqlite::memory:") || settings.database_url.contains("mode=memory");
-        let events_db = if in_memory { db.clone() } else { db::connect_for_events(&settings.database_url).await? };
+        let events_db = if in_memory {
+            db.clone()
+        } else {
+            db::connect_for_events(&settings.database_url, settings.statement_timeout).await?
+        };
         let bus = EventBus::start(events_db).await.map_err(|e| StartError::Events(e.to_string()))?;
         let services = Arc::new(Services { db, bus, tokens, limiter: LoginLimiter::default() });
-        let schema = graphql::build(services.clone(), &settings.limits);
+        let schema = graphql::build(services.clone(), &settings.limits, settings.introspection);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;
-        let metrics = Arc::new(Metrics {
-            statements: statements.clone(),
-            graphql_requests: Default::default(),
-            websocket_connections: Default::default(),
-        });
-        let cache = Arc::new(ResponseCache::new(settings.response_cache_mb << 20));
+        let metrics = Arc::new(Metrics::new(statements.clone()));
+        let cache = Arc::new(ResponseCache::new(
+            settings.response_cache_mb << 20,
+            metrics.cache_hits.clone(),
+            metrics.cache_misses.clone(),
+        ));
         let state = AppState {
             schema,
             services,
@@ -81,7 +89,8 @@ impl Server {
             cache,
             subscriptions: Default::default(),
         };
-        Ok(Server { listener, statements, router: router(state), shutdown })
+        let grace = state.settings.shutdown_grace;
+        Ok(Server { listener, statements, router: router(state), shutdown, grace })
     }
 
     /// SQL statements run so far by this server's pool.
@@ -93,15 +102,19 @@ impl Server {
         self.listener.local_addr().expect("bound listener has an address")
     }
 
-    /// Serves until `stop` resolves, then lets in-flight requests finish and
-    /// closes websockets with a close frame.
+    /// Serves until `stop` resolves. Then `/readyz` answers 503 at once,
+    /// websockets get a close frame (1001), no new connection is taken, and
+    /// in-flight requests get the grace period (`--shutdown-grace`) to
+    /// finish before the rest are dropped.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Server { listener, router, shutdown, .. } = self;
-        tracing::info!(address = %listener.local_addr()?, "serving GraphQL on /graphql, GraphiQL on /graphiql");
+        let Server { listener, router, shutdown, grace, .. } = self;
+        tracing::info!(address = %listener.local_addr()?, "serving GraphQL on /graphql");
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             stop.await;
-            tracing::info!("shutting down");
+            tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down");
             let _ = shutdown.send(true);
+            let _ = stopping.send(());
         };
         // Without TCP_NODELAY a small websocket frame that follows another
         // waits for the client's (delayed, up to 40 ms) acknowledgement.
@@ -110,27 +123,62 @@ impl Server {
                 tracing::debug!(%err, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(signal)
-            .await
+            .into_future();
+        let deadline = async move {
+            if stopped.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serve => served,
+            () = deadline => {
+                tracing::warn!("grace period over: dropping the connections still open");
+                Ok(())
+            }
+        }
     }
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/graphql", get(graphql_get).post(http::post))
-        .route("/graphiql", get(pages::graphiql))
+    let mut routes = Router::new().route("/graphql", get(graphql_get).post(http::post));
+    if state.settings.graphiql {
+        routes = routes.route("/graphiql", get(pages::graphiql));
+    }
+    routes
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/metrics", get(pages::metrics))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(answer_panic))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
             let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The last guard: a panic in a request is logged and answered as a
+/// GraphQL error, never a dropped connection. The panic's text stays in
+/// the log.
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = %detail, "a request panicked");
+    let body = serde_json::json!({
+        "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }]
+    });
+    // 200 like every other GraphQL error over application/json (an internal
+    // error of a resolver is answered the same way).
+    (axum::http::StatusCode::OK, axum::Json(body)).into_response()
 }
 
 /// GET `/graphql`: a websocket upgrade, or a query in the URL.
@@ -145,8 +193,9 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if wants_websocket {
+        let client = transport::client_ip(&state, addr, request.headers());
         return match WebSocketUpgrade::from_request(request, &state).await {
-            Ok(upgrade) => ws::upgrade(upgrade, state, addr),
+            Ok(upgrade) => ws::upgrade(upgrade, state, client),
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -172,6 +221,27 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    // Give load balancers a moment to notice before connections close.
-    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_answers() {
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let app = axum::Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(super::CatchPanicLayer::custom(super::answer_panic));
+        let response = app.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+        assert!(!String::from_utf8_lossy(&body).contains("boom"), "the panic's text is not sent");
+    }
 }

@@ -54,6 +54,36 @@ pub struct Settings {
     #[arg(long, env = "FIELDFORGE_RESPONSE_CACHE_MB", default_value_t = 16, global = true)]
     pub response_cache_mb: usize,
 
+    /// Longest a GraphQL request over HTTP may run; past it the request is
+    /// answered with an error and what it started is rolled back.
+    #[arg(long, env = "FIELDFORGE_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub request_timeout: Duration,
+
+    /// PostgreSQL `statement_timeout` of the server's connections (0 turns it off).
+    #[arg(long, env = "FIELDFORGE_STATEMENT_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
+    pub statement_timeout: Duration,
+
+    /// How long in-flight requests may finish after SIGTERM/SIGINT.
+    #[arg(long, env = "FIELDFORGE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub shutdown_grace: Duration,
+
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR
+    /// ranges, comma-separated). Other peers are the client themselves.
+    #[arg(long, env = "FIELDFORGE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Serve GraphiQL on `/graphiql`.
+    #[arg(long, env = "FIELDFORGE_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub graphiql: bool,
+
+    /// Answer introspection queries (schema tools, GraphiQL's docs).
+    #[arg(long, env = "FIELDFORGE_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub introspection: bool,
+
+    /// When set, `/metrics` requires `Authorization: Bearer <this token>`.
+    #[arg(long, env = "FIELDFORGE_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -74,11 +104,14 @@ pub struct Limits {
     /// Maximum number of operations in one batched request.
     #[arg(long, env = "FIELDFORGE_MAX_BATCH", default_value_t = 10, global = true)]
     pub max_batch: usize,
+    /// Largest serialised answer, in bytes; a bigger one is refused.
+    #[arg(long, env = "FIELDFORGE_MAX_RESPONSE_BYTES", default_value_t = 16 << 20, global = true)]
+    pub max_response_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 16, max_cost: 25_000, max_aliases: 30, max_batch: 10 }
+        Limits { max_depth: 16, max_cost: 25_000, max_aliases: 30, max_batch: 10, max_response_bytes: 16 << 20 }
     }
 }
 
@@ -92,7 +125,35 @@ impl Settings {
             token_ttl: Duration::from_secs(12 * 3600),
             db_pool_size: 8,
             response_cache_mb: 16,
+            request_timeout: Duration::from_secs(30),
+            statement_timeout: Duration::from_secs(20),
+            shutdown_grace: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
+            graphiql: true,
+            introspection: true,
+            metrics_token: None,
             limits: Limits::default(),
         }
+    }
+}
+
+/// An address (`10.0.0.1`, `::1`) or a CIDR range (`10.0.0.0/8`).
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_are_addresses_or_ranges() {
+        assert_eq!(parse_network("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
+        assert_eq!(parse_network(" 10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_network("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_network("proxy.local").is_err());
     }
 }

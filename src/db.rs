@@ -1,7 +1,5 @@
 //! Opening the database and applying migrations, for both backends.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -10,41 +8,63 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Databa
 /// How many SQL statements a connection pool has run (for tests and the
 /// benchmark: statements per request).
 #[derive(Clone, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
+pub struct StatementCounter(prometheus_client::metrics::counter::Counter);
 
 impl StatementCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
+    }
+
+    /// The same count, as a metric to register.
+    pub fn counter(&self) -> prometheus_client::metrics::counter::Counter {
+        self.0.clone()
     }
 }
 
-/// Like `connect`, counting every statement the pool runs.
-pub async fn connect_counted(url: &str, pool_size: u32) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+/// Like `connect`, counting every statement the pool runs, with a
+/// PostgreSQL `statement_timeout` on every connection (zero: none).
+pub async fn connect_counted(
+    url: &str,
+    pool_size: u32,
+    statement_timeout: Duration,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     // Every connection is opened up front, not during the first burst of
     // traffic (PostgreSQL starts a backend per connection).
-    let mut db = connect_sized(url, pool_size, pool_size).await?;
+    let mut db = connect_sized(url, pool_size, pool_size, statement_timeout).await?;
     let counter = StatementCounter::default();
     let inner = counter.0.clone();
     db.set_metric_callback(move |_| {
-        inner.fetch_add(1, Ordering::Relaxed);
+        inner.inc();
     });
     Ok((db, counter))
 }
 
+/// A plain pool for the command-line tools (no statement timeout).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_sized(url, 10, 1).await
+    connect_sized(url, 10, 1, Duration::ZERO).await
 }
 
 /// A small pool of its own for the event bus (the journal tailer, LISTEN,
 /// replays, event snapshots), so requests' statement counts are theirs
 /// alone. Opened in full up front: opening these connections during a burst
 /// of changes tripled the fan-out delay of a freshly started server.
-pub async fn connect_for_events(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_sized(url, 4, 4).await
+pub async fn connect_for_events(url: &str, statement_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(url, 4, 4, statement_timeout).await
 }
 
-async fn connect_sized(url: &str, max_connections: u32, min_connections: u32) -> Result<DatabaseConnection, DbErr> {
+async fn connect_sized(
+    url: &str,
+    max_connections: u32,
+    min_connections: u32,
+    statement_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
+    if !statement_timeout.is_zero() {
+        // A runaway statement is cancelled by PostgreSQL itself, whatever
+        // the client does (the request timeout only drops the client side).
+        let millis = statement_timeout.as_millis().to_string();
+        options.map_sqlx_postgres_opts(move |opts| opts.options([("statement_timeout", millis.as_str())]));
+    }
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // SQLite allows one writer at a time; a single connection serialises
@@ -61,6 +81,28 @@ async fn connect_sized(url: &str, max_connections: u32, min_connections: u32) ->
     Ok(db)
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// The advisory lock key migrations run under ("FFMIGR" in ASCII).
+const MIGRATION_LOCK: i64 = 0x4646_4D49_4752;
+
+/// Applies pending migrations. On PostgreSQL they run under a session
+/// advisory lock held on a connection of its own: processes started
+/// together on an empty database take turns, and the later ones find the
+/// work done. (SQLite has one writer, and its migrations are transactions.)
+pub async fn migrate(url: &str, db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    use sea_orm::sqlx::Connection;
+    let to_db_err = |err: sea_orm::sqlx::Error| DbErr::Custom(format!("migration lock: {err}"));
+    let mut lock = sea_orm::sqlx::postgres::PgConnection::connect(url).await.map_err(to_db_err)?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut lock)
+        .await
+        .map_err(to_db_err)?;
+    let migrated = Migrator::up(db, None).await;
+    // Closing the connection releases the lock even if the unlock fails.
+    let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut lock).await;
+    let _ = lock.close().await;
+    migrated
 }

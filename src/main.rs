@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
 
 async fn migrate(url: &str) -> Result<(), String> {
     let db = db::connect(url).await.map_err(|e| format!("database: {e}"))?;
-    db::migrate(&db).await.map_err(|e| format!("migration: {e}"))?;
+    db::migrate(url, &db).await.map_err(|e| format!("migration: {e}"))?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -45,7 +45,7 @@ async fn serve(settings: fieldforge::config::Settings) -> Result<(), String> {
 
 async fn seed_demo(settings: &fieldforge::config::Settings) -> Result<(), String> {
     let db = db::connect(&settings.database_url).await.map_err(|e| format!("database: {e}"))?;
-    db::migrate(&db).await.map_err(|e| format!("migration: {e}"))?;
+    db::migrate(&settings.database_url, &db).await.map_err(|e| format!("migration: {e}"))?;
     let (tokens, _) = fieldforge::auth::token::TokenService::new(settings.jwt_secret.as_deref(), settings.token_ttl)
         .map_err(|e| e.to_string())?;
     let logins = fieldforge::seed::seed(&db, &tokens).await.map_err(|e| e.to_string())?;

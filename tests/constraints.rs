@@ -18,7 +18,7 @@ fn at(hour: u32) -> DateTime<Utc> {
 async fn migrated(backend: Backend) -> (TestDatabase, DatabaseConnection) {
     let database = TestDatabase::create(backend).await;
     let db = database.connect().await;
-    fieldforge::db::migrate(&db).await.expect("migrations apply");
+    fieldforge::db::migrate(&database.url, &db).await.expect("migrations apply");
     (database, db)
 }
 

@@ -92,7 +92,7 @@ async fn seed(args: &Args, url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     admin.execute_unprepared(&format!("CREATE DATABASE {}", args.database)).await.map_err(|e| e.to_string())?;
     let db = fieldforge::db::connect(url).await.map_err(|e| e.to_string())?;
-    fieldforge::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    fieldforge::db::migrate(url, &db).await.map_err(|e| e.to_string())?;
     let hash = fieldforge::auth::password::hash(PASSWORD.to_owned()).await.map_err(|e| e.to_string())?;
     let script = include_str!("../sql/seed.sql").replace(":admin_hash", &hash);
     db.execute_unprepared(&script).await.map_err(|e| e.to_string())?;

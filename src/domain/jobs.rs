@@ -318,7 +318,10 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
     let txn = db.begin().await?;
     let (job, previous) = lock_for_move(&txn, actor, input.job_id).await?;
     lifecycle::check(job.status, JobStatus::Scheduled)?;
+    // Locked: `createScheduleEntry` takes the same lock, so an UNAVAILABLE
+    // entry and this booking cannot both pass their checks.
     let technician = technician::Entity::find_by_id(input.technician_id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound("technician"))?;

@@ -2,10 +2,10 @@
 //! JOB entries that follow assignments, availability and upcoming work.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -34,8 +34,32 @@ fn require_calendar(actor: &Actor, technician_id: Uuid) -> DomainResult<()> {
     if actor.technician_id == Some(technician_id) { Ok(()) } else { Err(DomainError::Forbidden) }
 }
 
-fn check_window(from: DateTime<Utc>, to: DateTime<Utc>, field: &'static str) -> DomainResult<()> {
-    if from < to { Ok(()) } else { Err(DomainError::bad_input(field, format!("{field} must be after the start"))) }
+/// The longest calendar window one `schedule` read may span.
+pub const MAX_CALENDAR_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(92);
+/// The longest window `availableTechnicians` looks at (an assignment's limit).
+pub const MAX_AVAILABILITY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// The most rows `upcomingJobs` answers, per technician.
+pub const MAX_UPCOMING: u64 = 100;
+
+/// `from < to`, at most `longest` apart; else BAD_USER_INPUT naming `field`.
+fn check_window(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    field: &'static str,
+    longest: chrono::TimeDelta,
+) -> DomainResult<()> {
+    if from >= to {
+        return Err(DomainError::bad_input(field, format!("{field} must be after the start")));
+    }
+    if to - from > longest {
+        let span = if longest.num_hours() <= 24 {
+            format!("{} hours", longest.num_hours())
+        } else {
+            format!("{} days", longest.num_days())
+        };
+        return Err(DomainError::bad_input(field, format!("the window may span at most {span}")));
+    }
+    Ok(())
 }
 
 /// Whether the caller may read this technician's calendar over `[from, to)`
@@ -47,7 +71,7 @@ pub fn may_read(
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> DomainResult<bool> {
     if let Some((from, to)) = window {
-        check_window(from, to, "to")?;
+        check_window(from, to, "to", MAX_CALENDAR_WINDOW)?;
     }
     Ok(technicians::visible(actor, technician_id))
 }
@@ -68,7 +92,7 @@ pub async fn list(
     if !technicians::visible(actor, technician_id) {
         return Err(DomainError::Forbidden);
     }
-    check_window(from, to, "to")?;
+    check_window(from, to, "to", MAX_CALENDAR_WINDOW)?;
     entries_of(db, &[technician_id], from, to).await
 }
 
@@ -98,18 +122,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewEntry) -> 
     }
     let starts_at = clock::truncate(input.starts_at);
     let ends_at = clock::truncate(input.ends_at);
-    check_window(starts_at, ends_at, "endsAt")?;
+    check_window(starts_at, ends_at, "endsAt", chrono::TimeDelta::MAX)?;
     let note = validate::optional_text("note", input.note.as_deref(), validate::TEXT_MAX)?;
-    technician::Entity::find_by_id(input.technician_id).one(db).await?.ok_or(DomainError::NotFound("technician"))?;
-    if input.kind == ScheduleKind::Unavailable {
-        // Booked work must be moved first: an UNAVAILABLE entry never hides a job.
-        if let Some(booked) = jobs::overlapping_assignment(db, input.technician_id, starts_at, ends_at, None).await? {
-            return Err(DomainError::Conflict {
-                message: "the technician has a job in that window".into(),
-                extensions: vec![("conflictingJobId", booked.job_id.to_string())],
-            });
-        }
-    }
     let entry = schedule::ActiveModel {
         id: Set(Uuid::new_v4()),
         technician_id: Set(input.technician_id),
@@ -121,6 +135,22 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewEntry) -> 
         created_at: Set(clock::now()),
     };
     let txn = db.begin().await?;
+    // The technician's row is the calendar's lock: `assignJob` takes it too,
+    // so the check below and the insert cannot interleave with a booking.
+    technician::Entity::find_by_id(input.technician_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("technician"))?;
+    if input.kind == ScheduleKind::Unavailable {
+        // Booked work must be moved first: an UNAVAILABLE entry never hides a job.
+        if let Some(booked) = jobs::overlapping_assignment(&txn, input.technician_id, starts_at, ends_at, None).await? {
+            return Err(DomainError::Conflict {
+                message: "the technician has a job in that window".into(),
+                extensions: vec![("conflictingJobId", booked.job_id.to_string())],
+            });
+        }
+    }
     let created = entry.insert(&txn).await?;
     record(&txn, actor, "schedule.created", &created).await?;
     txn.commit().await?;
@@ -163,7 +193,7 @@ pub async fn available_technicians(
     min_skill_level: Option<i32>,
 ) -> DomainResult<Vec<technician::Model>> {
     actor.require(Permission::ManageTechnicians)?;
-    check_window(starts_at, ends_at, "endsAt")?;
+    check_window(starts_at, ends_at, "endsAt", MAX_AVAILABILITY_WINDOW)?;
     let busy = Query::select()
         .column(job_assignment::Column::TechnicianId)
         .from(job_assignment::Entity)
@@ -205,14 +235,34 @@ pub async fn upcoming_jobs(
 }
 
 /// Upcoming work of these technicians (all when None), soonest first, each
-/// row with its job (one statement; the caller has checked access).
+/// row with its job (one statement; the caller has checked access): the
+/// next `MAX_UPCOMING` per technician, or in all when None.
 pub async fn upcoming_of(
     db: &impl ConnectionTrait,
     technician_ids: Option<&[Uuid]>,
 ) -> DomainResult<Vec<UpcomingWithJob>> {
     let mut select = technician_upcoming_job::Entity::find().find_also_related(job::Entity);
-    if let Some(ids) = technician_ids {
-        select = select.filter(technician_upcoming_job::Column::TechnicianId.is_in(ids.iter().copied()));
+    match technician_ids {
+        Some(ids) => {
+            let numbered = Query::select()
+                .column(technician_upcoming_job::Column::JobId)
+                .expr_as(
+                    Expr::cust("ROW_NUMBER() OVER (PARTITION BY technician_id ORDER BY starts_at, job_id)"),
+                    Alias::new("soonest_rank"),
+                )
+                .from(technician_upcoming_job::Entity)
+                .and_where(technician_upcoming_job::Column::TechnicianId.is_in(ids.iter().copied()))
+                .to_owned();
+            let next = Query::select()
+                .column(Alias::new("job_id"))
+                .from_subquery(numbered, Alias::new("numbered"))
+                .and_where(Expr::col(Alias::new("soonest_rank")).lte(MAX_UPCOMING as i64))
+                .to_owned();
+            select = select
+                .filter(technician_upcoming_job::Column::TechnicianId.is_in(ids.iter().copied()))
+                .filter(technician_upcoming_job::Column::JobId.in_subquery(next));
+        }
+        None => select = select.limit(MAX_UPCOMING),
     }
     Ok(select
         .order_by_asc(technician_upcoming_job::Column::StartsAt)

@@ -29,8 +29,11 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
 }
 
 /// The served schema, with its limits and the process-wide services.
-pub fn build(services: Arc<Services>, limits: &Limits) -> AppSchema {
-    builder().data(services).limit_depth(limits.max_depth).finish()
+/// `introspection: false` answers `__schema`/`__type` with an error (for
+/// deployments that do not publish their schema).
+pub fn build(services: Arc<Services>, limits: &Limits, introspection: bool) -> AppSchema {
+    let builder = builder().data(services).limit_depth(limits.max_depth);
+    if introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
 
 /// The SDL that `schema.graphql` must equal.

@@ -33,6 +33,8 @@ const CLOCK_DEPENDENT_FIELDS: &[&str] = &["upcomingJobs"];
 pub struct Refused {
     pub error: ServerError,
     pub cost: u64,
+    /// For the refusals metric: `invalid` (unreadable), `aliases` or `cost`.
+    pub cause: &'static str,
 }
 
 /// Parses the request (once), applies the alias cap, counts the cost and
@@ -54,21 +56,21 @@ fn check(
 ) -> Result<Prepared, Refused> {
     let document = request.parsed_query().map_err(|mut error| {
         with_code(&mut error);
-        Refused { error, cost: 0 }
+        Refused { error, cost: 0, cause: "invalid" }
     })?;
     let cost = CostModel::served().cost(document, operation_name, variables);
     let aliases = count_aliases(document);
     let max_aliases = limits.max_aliases;
     if aliases > max_aliases {
         let error = coded(format!("too many aliases: {aliases} (at most {max_aliases})"), "BAD_USER_INPUT");
-        return Err(Refused { error, cost });
+        return Err(Refused { error, cost, cause: "aliases" });
     }
     if cost > limits.max_cost {
         let message = format!(
             "the query could return too much: cost {cost} (at most {}); ask for fewer items with `first`",
             limits.max_cost
         );
-        return Err(Refused { error: coded(message, "BAD_USER_INPUT"), cost });
+        return Err(Refused { error: coded(message, "BAD_USER_INPUT"), cost, cause: "cost" });
     }
     let selected: Vec<OperationType> = document
         .operations

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use async_graphql::{BatchRequest, BatchResponse, Request, Response};
 use axum::Json;
@@ -39,11 +38,15 @@ pub async fn post(
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.settings.limits.max_batch;
         if requests.is_empty() || requests.len() > max {
+            state.metrics.refused("batch");
             return refusal(StatusCode::BAD_REQUEST, &format!("a batch holds 1 to {max} operations"), "BAD_USER_INPUT");
         }
     }
-    let (info, version) = request_info(&state, &headers, addr).await;
-    execute(&state, batch, info, cache_version(&headers, version)).await
+    within_deadline(&state, async {
+        let (info, version) = request_info(&state, &headers, addr).await;
+        execute(&state, batch, info, cache_version(&headers, version)).await
+    })
+    .await
 }
 
 pub async fn get(
@@ -62,14 +65,40 @@ pub async fn get(
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    let (info, version) = request_info(&state, &headers, addr).await;
-    execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version)).await
+    within_deadline(&state, async {
+        let (info, version) = request_info(&state, &headers, addr).await;
+        execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version)).await
+    })
+    .await
+}
+
+/// Runs a request under `--request-timeout`. Past it the request's future is
+/// dropped: a transaction it had open is rolled back, nothing half-written
+/// stays, and the client is told.
+async fn within_deadline(state: &AppState, request: impl Future<Output = HttpResponse>) -> HttpResponse {
+    let limit = state.settings.request_timeout;
+    match tokio::time::timeout(limit, request).await {
+        Ok(response) => response,
+        Err(_) => {
+            state.metrics.refused("timeout");
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out and was cancelled");
+            refusal(
+                StatusCode::OK,
+                &format!(
+                    "the request took longer than {} s and was cancelled; nothing it started was kept",
+                    limit.as_secs()
+                ),
+                "INTERNAL_SERVER_ERROR",
+            )
+        }
+    }
 }
 
 /// The caller, and the data version read with its account.
 async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -> (RequestInfo, Option<i64>) {
     let authentication = authenticate(&state.services, authorization_header(headers)).await;
-    (RequestInfo { auth: authentication.auth, client_ip: client_ip(addr) }, authentication.journal_version)
+    let client_ip = client_ip(state, addr, headers);
+    (RequestInfo { auth: authentication.auth, client_ip }, authentication.journal_version)
 }
 
 /// The version to serve cached responses at, unless the client asked for a
@@ -90,9 +119,8 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
         BatchRequest::Single(request) => (vec![request], true),
         BatchRequest::Batch(requests) => (requests, false),
     };
-    state.metrics.graphql_requests.fetch_add(requests.len() as u64, Ordering::Relaxed);
     let operations: Vec<String> =
-        requests.iter().map(|r| r.operation_name.clone().unwrap_or_else(|| "anonymous".into())).collect();
+        requests.iter().map(|r| loggable_operation_name(r.operation_name.as_deref())).collect();
     let cache_key = match (&requests[..], version, &info.auth) {
         ([request], Some(version), Auth::Authenticated(actor)) if state.cache.enabled() && single => {
             cache_key(request, actor.user_id).map(|key| (version, key))
@@ -103,6 +131,7 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
         && let Some(body) = state.cache.get(*version, key)
     {
         log(&operations, authenticated, true, true, started);
+        operations.iter().for_each(|operation| state.metrics.observe(operation, started.elapsed()));
         return json_body(body);
     }
     let loaders = Arc::new(Loaders::new(&state.services.db));
@@ -117,7 +146,12 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
             let limits = &state.settings.limits;
             match prepared {
                 Ok(prepared) => with_cost(with_codes(state.schema.execute(request).await), prepared.cost, limits),
-                Err(refused) => with_cost(Response::from_errors(vec![refused.error]), refused.cost, limits),
+                Err(refused) => {
+                    if refused.cause != "invalid" {
+                        state.metrics.refused(refused.cause);
+                    }
+                    with_cost(Response::from_errors(vec![refused.error]), refused.cost, limits)
+                }
             }
         }
     });
@@ -127,17 +161,28 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
     }
     let ok = responses.iter().all(|r| r.is_ok());
     log(&operations, authenticated, ok, false, started);
+    record(state, &operations, &responses, started);
     let response = if single {
         BatchResponse::Single(responses.pop().unwrap_or_default())
     } else {
         BatchResponse::Batch(responses)
     };
-    let Ok(body) = serde_json::to_vec(&response).map(Bytes::from) else {
-        return refusal(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the response could not be encoded",
-            "INTERNAL_SERVER_ERROR",
-        );
+    let body = match encode_capped(&response, state.settings.limits.max_response_bytes) {
+        Ok(body) => body,
+        Err(Encoding::TooLarge) => {
+            state.metrics.refused("response_size");
+            return refusal(
+                StatusCode::OK,
+                &format!(
+                    "the answer is larger than {} bytes; ask for fewer items or fewer fields",
+                    state.settings.limits.max_response_bytes
+                ),
+                "BAD_USER_INPUT",
+            );
+        }
+        Err(Encoding::Failed) => {
+            return refusal(StatusCode::OK, "the response could not be encoded", "INTERNAL_SERVER_ERROR");
+        }
     };
     if let Some((version, key)) = cache_key
         && cacheable
@@ -162,6 +207,74 @@ fn cache_key(request: &Request, user_id: uuid::Uuid) -> Option<CacheKey> {
         variables: serde_json::to_string(&request.variables).ok()?,
     })
 }
+
+/// Durations by operation, errors by code, refusals the errors tell of.
+fn record(state: &AppState, operations: &[String], responses: &[Response], started: Instant) {
+    let metrics = &state.metrics;
+    for (operation, response) in operations.iter().zip(responses) {
+        metrics.observe(operation, started.elapsed());
+        for error in &response.errors {
+            let code = error.extensions.as_ref().and_then(|e| e.get("code")).and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            });
+            let code = code.unwrap_or("OTHER");
+            metrics.error(code);
+            if code == "RATE_LIMITED" {
+                metrics.refused("rate_limit");
+            } else if error.message.contains("nested too deep") {
+                metrics.refused("depth");
+            }
+        }
+    }
+}
+
+enum Encoding {
+    TooLarge,
+    Failed,
+}
+
+/// Serialises into a buffer that refuses to grow past `cap`: an oversized
+/// answer stops being written at the cap instead of being built whole.
+fn encode_capped(response: &impl serde::Serialize, cap: usize) -> Result<Bytes, Encoding> {
+    struct Capped {
+        buffer: Vec<u8>,
+        cap: usize,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.buffer.len() + bytes.len() > self.cap {
+                return Err(std::io::Error::other("response too large"));
+            }
+            self.buffer.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = Capped { buffer: Vec::with_capacity(1024), cap };
+    match serde_json::to_writer(&mut writer, response) {
+        Ok(()) => Ok(Bytes::from(writer.buffer)),
+        Err(err) if err.is_io() => Err(Encoding::TooLarge),
+        Err(_) => Err(Encoding::Failed),
+    }
+}
+
+/// An operation name as it may appear in a log line or a metric label: the
+/// characters of a GraphQL name, at most 64 of them.
+pub fn loggable_operation_name(name: Option<&str>) -> String {
+    match name {
+        None => "anonymous".to_owned(),
+        Some(name) => {
+            let clean: String =
+                name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(MAX_LOGGED_NAME).collect();
+            if clean.is_empty() { "unnamed".to_owned() } else { clean }
+        }
+    }
+}
+
+const MAX_LOGGED_NAME: usize = 64;
 
 fn log(operations: &[String], authenticated: bool, ok: bool, cached: bool, started: Instant) {
     tracing::info!(
@@ -189,4 +302,25 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn refusal(status: StatusCode, message: &str, code: &'static str) -> HttpResponse {
     let response = BatchResponse::Single(Response::from_errors(vec![coded(message, code)]));
     (status, Json(response)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_logged_clean_and_short() {
+        assert_eq!(loggable_operation_name(None), "anonymous");
+        assert_eq!(loggable_operation_name(Some("Board")), "Board");
+        assert_eq!(loggable_operation_name(Some("a\nb\u{1b}[31m c")), "ab31mc");
+        assert_eq!(loggable_operation_name(Some(&"x".repeat(10_000))).len(), 64);
+        assert_eq!(loggable_operation_name(Some("\n\n")), "unnamed");
+    }
+
+    #[test]
+    fn answers_past_the_cap_are_refused_while_encoding() {
+        let big = vec!["x".repeat(100); 100];
+        assert!(matches!(encode_capped(&big, 1_000), Err(Encoding::TooLarge)));
+        assert_eq!(encode_capped(&big, 20_000).ok().map(|b| b.len()), Some(100 * 103 + 1));
+    }
 }

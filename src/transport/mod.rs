@@ -1,7 +1,9 @@
 //! Transport: the axum routes. HTTP GraphQL, the websocket protocols,
 //! GraphiQL, health checks, and the shared request plumbing.
 
+pub mod client_address;
 pub mod http;
+pub mod metrics;
 pub mod pages;
 pub mod response_cache;
 pub mod shared_subscriptions;
@@ -32,12 +34,7 @@ pub struct AppState {
     pub subscriptions: Arc<shared_subscriptions::SharedSubscriptions>,
 }
 
-/// Counters served on `/metrics` (Prometheus text format).
-pub struct Metrics {
-    pub statements: crate::db::StatementCounter,
-    pub graphql_requests: std::sync::atomic::AtomicU64,
-    pub websocket_connections: std::sync::atomic::AtomicI64,
-}
+pub use metrics::Metrics;
 
 /// The caller behind `Authorization: Bearer <jwt>` (or a websocket's
 /// `connection_init` payload), as of this request.
@@ -70,6 +67,6 @@ pub fn authorization_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
-pub fn client_ip(addr: SocketAddr) -> std::net::IpAddr {
-    addr.ip()
+pub fn client_ip(state: &AppState, addr: SocketAddr, headers: &HeaderMap) -> std::net::IpAddr {
+    client_address::client_address(addr, headers, &state.settings.trusted_proxies)
 }

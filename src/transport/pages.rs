@@ -1,8 +1,7 @@
 //! GraphiQL and the health endpoints.
 
-use async_graphql::http::GraphiQLSource;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
@@ -14,29 +13,32 @@ pub struct GraphiqlParams {
     token: Option<String>,
 }
 
-/// GraphiQL on `/graphql` for HTTP and websockets. `/graphiql?token=<jwt>`
-/// pre-fills the Authorization header and the websocket `connection_init`;
-/// the Headers tab works for HTTP too.
+/// GraphiQL on `/graphql` for HTTP and websockets, loading pinned
+/// production builds with Subresource Integrity (`assets/graphiql.html`).
+/// `/graphiql?token=<jwt>` pre-fills the Authorization header and the
+/// websocket `connection_init` (the page then drops the token from the
+/// address bar); the Headers tab works for HTTP too.
 pub async fn graphiql(Query(params): Query<GraphiqlParams>) -> Html<String> {
+    const PAGE: &str = include_str!("assets/graphiql.html");
+    // A JWT is base64url segments and dots: anything else is not put in the page.
     let bearer = params
         .token
         .filter(|t| {
             !t.is_empty() && t.len() < 4096 && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         })
-        .map(|t| format!("Bearer {t}"));
-    let mut source =
-        GraphiQLSource::build().title("FieldForge GraphiQL").endpoint("/graphql").subscription_endpoint("/graphql");
-    if let Some(bearer) = &bearer {
-        source = source.header("Authorization", bearer).ws_connection_param("authorization", bearer);
-    }
-    Html(source.finish())
+        .map(|t| format!("'Bearer {t}'"));
+    Html(PAGE.replace("/*BEARER*/null", bearer.as_deref().unwrap_or("null")))
 }
 
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// 503 from the moment shutdown starts, so load balancers stop sending.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if *state.shutdown.borrow() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
     match state.services.db.execute_unprepared("SELECT 1").await {
         Ok(_) => (StatusCode::OK, "ready"),
         Err(err) => {
@@ -46,23 +48,15 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Counters for operators and the benchmark: SQL statements run, GraphQL
-/// operations served over HTTP, open websockets.
-pub async fn metrics(State(state): State<AppState>) -> String {
-    use std::sync::atomic::Ordering::Relaxed;
-    let m = &state.metrics;
-    format!(
-        "# TYPE fieldforge_sql_statements_total counter\nfieldforge_sql_statements_total {}\n\
-         # TYPE fieldforge_graphql_requests_total counter\nfieldforge_graphql_requests_total {}\n\
-         # TYPE fieldforge_websocket_connections gauge\nfieldforge_websocket_connections {}\n\
-         # TYPE fieldforge_response_cache_hits_total counter\nfieldforge_response_cache_hits_total {}\n\
-         # TYPE fieldforge_response_cache_misses_total counter\nfieldforge_response_cache_misses_total {}\n\
-         # TYPE fieldforge_shared_subscriptions gauge\nfieldforge_shared_subscriptions {}\n",
-        m.statements.get(),
-        m.graphql_requests.load(Relaxed),
-        m.websocket_connections.load(Relaxed),
-        state.cache.hits.load(Relaxed),
-        state.cache.misses.load(Relaxed),
-        state.subscriptions.running(),
-    )
+/// Metrics for operators and the benchmark (`transport/metrics.rs`);
+/// behind a bearer token when `--metrics-token` is set.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> axum::response::Response {
+    if let Some(expected) = &state.settings.metrics_token
+        && !super::metrics::token_matches(expected, super::authorization_header(&headers))
+    {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "metrics need a token")
+            .into_response();
+    }
+    let text = state.metrics.render(&state.services.db, state.subscriptions.running());
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }

@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
 use uuid::Uuid;
@@ -34,8 +33,8 @@ pub struct CacheKey {
 pub struct ResponseCache {
     max_bytes: usize,
     inner: Mutex<Entries>,
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
+    hits: prometheus_client::metrics::counter::Counter,
+    misses: prometheus_client::metrics::counter::Counter,
 }
 
 #[derive(Default)]
@@ -60,8 +59,13 @@ impl Entries {
 
 impl ResponseCache {
     /// A cache of at most `max_bytes` of response bodies; 0 stores nothing.
-    pub fn new(max_bytes: usize) -> Self {
-        ResponseCache { max_bytes, inner: Mutex::default(), hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+    /// Lookups are counted on the given metrics.
+    pub fn new(
+        max_bytes: usize,
+        hits: prometheus_client::metrics::counter::Counter,
+        misses: prometheus_client::metrics::counter::Counter,
+    ) -> Self {
+        ResponseCache { max_bytes, inner: Mutex::default(), hits, misses }
     }
 
     pub fn enabled(&self) -> bool {
@@ -75,7 +79,7 @@ impl ResponseCache {
             if entries.advance_to(version) { entries.map.get(key).cloned() } else { None }
         };
         let counter = if found.is_some() { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.inc();
         found
     }
 
@@ -103,7 +107,7 @@ mod tests {
 
     #[test]
     fn an_entry_lives_only_as_long_as_its_version() {
-        let cache = ResponseCache::new(1 << 20);
+        let cache = ResponseCache::new(1 << 20, Default::default(), Default::default());
         cache.put(7, key("{ a }"), Bytes::from_static(b"A"));
         assert_eq!(cache.get(7, &key("{ a }")), Some(Bytes::from_static(b"A")));
         assert_eq!(cache.get(7, &key("{ b }")), None);
@@ -116,11 +120,11 @@ mod tests {
 
     #[test]
     fn stores_nothing_past_its_size() {
-        let cache = ResponseCache::new(40);
+        let cache = ResponseCache::new(40, Default::default(), Default::default());
         cache.put(1, key("{ a }"), Bytes::from(vec![b'x'; 30]));
         cache.put(1, key("{ b }"), Bytes::from(vec![b'y'; 30]));
         assert!(cache.get(1, &key("{ a }")).is_some());
         assert!(cache.get(1, &key("{ b }")).is_none());
-        assert!(!ResponseCache::new(0).enabled());
+        assert!(!ResponseCache::new(0, Default::default(), Default::default()).enabled());
     }
 }

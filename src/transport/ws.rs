@@ -14,14 +14,14 @@
 //! by `Sec-WebSocket-Protocol`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{Request, Response, Value};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::{broadcast, mpsc};
@@ -43,6 +43,10 @@ const CHECK_EVERY: Duration = Duration::from_secs(1);
 const REVALIDATE_EVERY_N_CHECKS: u32 = 5;
 /// How long a full outgoing buffer is tolerated before the client is dropped.
 const SLOW_CLIENT: Duration = Duration::from_secs(5);
+/// Operations running at once on one socket; the next gets an `error`.
+pub const MAX_OPERATIONS: usize = 100;
+/// Longest operation id accepted (4400 beyond).
+pub const MAX_OPERATION_ID: usize = 128;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
@@ -52,7 +56,8 @@ enum Protocol {
     Legacy,
 }
 
-pub fn upgrade(ws: WebSocketUpgrade, state: AppState, addr: SocketAddr) -> HttpResponse {
+/// `client`: the caller's address (`transport::client_ip`), for the login limiter.
+pub fn upgrade(ws: WebSocketUpgrade, state: AppState, client: IpAddr) -> HttpResponse {
     let ws = ws
         .protocols(["graphql-transport-ws", "graphql-ws"])
         .max_message_size(MAX_MESSAGE_BYTES)
@@ -64,7 +69,7 @@ pub fn upgrade(ws: WebSocketUpgrade, state: AppState, addr: SocketAddr) -> HttpR
         Some("graphql-ws") => Protocol::Legacy,
         _ => Protocol::Transport,
     };
-    ws.on_upgrade(move |socket| Connection::run(socket, state, protocol, addr))
+    ws.on_upgrade(move |socket| Connection::run(socket, state, protocol, client))
 }
 
 /// How the connection ends: a close frame, after the queued messages or not.
@@ -147,7 +152,7 @@ async fn deliver(outbox: &mpsc::Sender<Message>, message: String, too_slow: &tok
 
 async fn complete(outbox: &mpsc::Sender<Message>, id: &str) {
     let done = json!({ "type": "complete", "id": id });
-    let _ = outbox.send(Message::Text(done.to_string().into())).await;
+    let _ = outbox.send_timeout(Message::Text(done.to_string().into()), SLOW_CLIENT).await;
 }
 
 /// After an `error` message: the legacy protocol also expects `complete`.
@@ -216,6 +221,23 @@ struct ClientMessage {
     payload: Option<Json>,
 }
 
+/// An operation on the `websocket_operations` gauge until dropped (also
+/// when its task is aborted).
+struct Running(prometheus_client::metrics::gauge::Gauge);
+
+impl Running {
+    fn start(gauge: &prometheus_client::metrics::gauge::Gauge) -> Running {
+        gauge.inc();
+        Running(gauge.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 enum Outcome {
     Continue,
     Close(u16, &'static str),
@@ -224,7 +246,7 @@ enum Outcome {
 struct Connection {
     state: AppState,
     protocol: Protocol,
-    addr: SocketAddr,
+    client: IpAddr,
     outbox: mpsc::Sender<Message>,
     init_seen: bool,
     info: Option<RequestInfo>,
@@ -235,8 +257,8 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(socket: WebSocket, state: AppState, protocol: Protocol, addr: SocketAddr) {
-        state.metrics.websocket_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    async fn run(socket: WebSocket, state: AppState, protocol: Protocol, client: IpAddr) {
+        state.metrics.websocket_connections.inc();
         let metrics = state.metrics.clone();
         let (sink, mut stream) = socket.split();
         let (outbox, outgoing) = mpsc::channel::<Message>(OUTBOX);
@@ -248,7 +270,7 @@ impl Connection {
         let mut connection = Connection {
             state,
             protocol,
-            addr,
+            client,
             outbox,
             init_seen: false,
             info: None,
@@ -286,7 +308,9 @@ impl Connection {
                         Protocol::Transport => json!({ "type": "ping" }),
                         Protocol::Legacy => json!({ "type": "ka" }),
                     };
-                    connection.send(ping).await;
+                    if let Outcome::Close(code, reason) = connection.send(ping) {
+                        break Some((code, reason));
+                    }
                 }
                 incoming = stream.next() => match incoming {
                     None | Some(Err(_)) => break None,
@@ -312,7 +336,7 @@ impl Connection {
             drop(closer);
         }
         drop(connection);
-        metrics.websocket_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        metrics.websocket_connections.dec();
         let abort = writer.abort_handle();
         if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
             abort.abort(); // the peer stopped reading: drop the socket
@@ -339,8 +363,14 @@ impl Connection {
         }
     }
 
-    async fn send(&self, message: Json) {
-        let _ = self.outbox.send(Message::Text(message.to_string().into())).await;
+    /// Queues a message of the connection's own (ack, pong, keep-alive)
+    /// without waiting: the loop never blocks on a client that does not
+    /// read. A full queue means the client has stopped reading: 1008.
+    fn send(&self, message: Json) -> Outcome {
+        match self.outbox.try_send(Message::Text(message.to_string().into())) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => Outcome::Continue,
+            Err(mpsc::error::TrySendError::Full(_)) => Outcome::Close(1008, "client too slow; resume by cursor"),
+        }
     }
 
     async fn handle(&mut self, text: &str) -> Outcome {
@@ -349,10 +379,7 @@ impl Connection {
         };
         match (self.protocol, message.kind.as_str()) {
             (_, "connection_init") => self.init(message.payload).await,
-            (Protocol::Transport, "ping") => {
-                self.send(json!({ "type": "pong" })).await;
-                Outcome::Continue
-            }
+            (Protocol::Transport, "ping") => self.send(json!({ "type": "pong" })),
             (Protocol::Transport, "pong") => Outcome::Continue,
             (Protocol::Transport, "subscribe") | (Protocol::Legacy, "start") => {
                 self.subscribe(message.id, message.payload).await
@@ -379,16 +406,15 @@ impl Connection {
         match authenticate(&self.state.services, authorization).await {
             Authentication { auth: auth @ Auth::Authenticated(_), expires_at, .. } => {
                 self.token_expires_at = expires_at;
-                self.info = Some(RequestInfo { auth, client_ip: super::client_ip(self.addr) });
-                self.send(json!({ "type": "connection_ack" })).await;
-                if self.protocol == Protocol::Legacy {
-                    self.send(json!({ "type": "ka" })).await;
+                self.info = Some(RequestInfo { auth, client_ip: self.client });
+                match self.send(json!({ "type": "connection_ack" })) {
+                    Outcome::Continue if self.protocol == Protocol::Legacy => self.send(json!({ "type": "ka" })),
+                    outcome => outcome,
                 }
-                Outcome::Continue
             }
             _ => {
                 if self.protocol == Protocol::Legacy {
-                    self.send(json!({ "type": "connection_error", "payload": { "message": "Forbidden" } })).await;
+                    let _ = self.send(json!({ "type": "connection_error", "payload": { "message": "Forbidden" } }));
                 }
                 Outcome::Close(4403, "Forbidden")
             }
@@ -402,11 +428,31 @@ impl Connection {
         let Some(id) = id.filter(|id| !id.is_empty()) else {
             return Outcome::Close(4400, "Invalid message received");
         };
+        if id.chars().count() > MAX_OPERATION_ID {
+            return Outcome::Close(4400, "Operation id too long");
+        }
         let Some(mut request) = payload.and_then(|p| serde_json::from_value::<Request>(p).ok()) else {
             return Outcome::Close(4400, "Invalid message received");
         };
         if self.operations.get(&id).is_some_and(|op| !op.is_finished()) {
             return Outcome::Close(4409, "Subscriber for this id already exists");
+        }
+        // Finished operations leave the map; what is left is running.
+        self.operations.retain(|_, operation| !operation.is_finished());
+        if self.operations.len() >= MAX_OPERATIONS {
+            let errors = [json!({
+                "message": format!("at most {MAX_OPERATIONS} operations at once on one connection"),
+                "extensions": { "code": "BAD_USER_INPUT" },
+            })];
+            let refused = self.outbox.try_send(Message::Text(envelope("error", &id, &errors).into()));
+            if matches!(refused, Err(mpsc::error::TrySendError::Full(_))) {
+                return Outcome::Close(1008, "client too slow; resume by cursor");
+            }
+            if self.protocol == Protocol::Legacy {
+                let done = json!({ "type": "complete", "id": id });
+                let _ = self.send(done);
+            }
+            return Outcome::Continue;
         }
         let prepared = prepare(&mut request, &self.state.settings.limits).map_err(|refused| refused.error);
         let outbox = self.outbox.clone();
@@ -417,19 +463,19 @@ impl Connection {
             (Ok(p), Auth::Authenticated(actor)) if p.is_subscription => GroupKey::of(actor, &request),
             _ => None,
         };
-        let task = if let Some(key) = group {
+        let operation = if let Some(key) = group {
             let schema = self.state.schema.clone();
             let loaders = Arc::new(Loaders::new(&self.state.services.db));
             let membership = self
                 .state
                 .subscriptions
                 .join(key, move || schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed());
-            tokio::spawn(forward_shared(membership, outbox, protocol, operation_id, too_slow))
+            forward_shared(membership, outbox, protocol, operation_id, too_slow).boxed()
         } else {
             let bus = self.state.services.bus.clone();
             let schema = self.state.schema.clone();
             let loaders = Arc::new(Loaders::new(&self.state.services.db));
-            tokio::spawn(async move {
+            async move {
                 let (next, error) = match protocol {
                     Protocol::Transport => ("next", "error"),
                     Protocol::Legacy => ("data", "error"),
@@ -461,8 +507,14 @@ impl Connection {
                     }
                 }
                 complete(&outbox, &operation_id).await;
-            })
+            }
+            .boxed()
         };
+        let running = Running::start(&self.state.metrics.websocket_operations);
+        let task = tokio::spawn(async move {
+            let _running = running;
+            operation.await
+        });
         self.operations.insert(id, task);
         Outcome::Continue
     }

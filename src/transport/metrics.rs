@@ -1,0 +1,228 @@
+//! What an operator watches, served on `/metrics` in the OpenMetrics text
+//! format by `prometheus-client`: request durations by operation name,
+//! errors by code, refusals by cause, SQL statements, pool connections in
+//! use, websockets and their operations, the response cache and shared
+//! subscriptions. One registry per server (tests run several in a process).
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use sea_orm::DatabaseConnection;
+
+use crate::db::StatementCounter;
+
+/// Distinct operation names kept as labels; later names count as "other",
+/// so a client inventing names cannot grow the registry without bound.
+const MAX_OPERATION_LABELS: usize = 100;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabel {
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CauseLabel {
+    cause: &'static str,
+}
+
+fn duration_histogram() -> Histogram {
+    // 0.25 ms to about 8 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub statements: StatementCounter,
+    graphql_requests: Counter,
+    durations: Family<OperationLabel, Histogram, fn() -> Histogram>,
+    errors: Family<CodeLabel, Counter>,
+    refusals: Family<CauseLabel, Counter>,
+    pub websocket_connections: Gauge,
+    pub websocket_operations: Gauge,
+    pool_in_use: Gauge,
+    pool_size: Gauge,
+    pub cache_hits: Counter,
+    pub cache_misses: Counter,
+    shared_subscriptions: Gauge,
+    operation_labels: Mutex<HashSet<String>>,
+}
+
+impl Metrics {
+    pub fn new(statements: StatementCounter) -> Metrics {
+        let mut registry = Registry::default();
+        let metrics = Metrics {
+            statements,
+            graphql_requests: Counter::default(),
+            durations: Family::new_with_constructor(duration_histogram as fn() -> Histogram),
+            errors: Family::default(),
+            refusals: Family::default(),
+            websocket_connections: Gauge::default(),
+            websocket_operations: Gauge::default(),
+            pool_in_use: Gauge::default(),
+            pool_size: Gauge::default(),
+            cache_hits: Counter::default(),
+            cache_misses: Counter::default(),
+            shared_subscriptions: Gauge::default(),
+            operation_labels: Mutex::new(HashSet::new()),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "fieldforge_sql_statements",
+            "SQL statements run by the request pool",
+            metrics.statements.counter(),
+        );
+        registry.register(
+            "fieldforge_graphql_requests",
+            "GraphQL operations served over HTTP",
+            metrics.graphql_requests.clone(),
+        );
+        registry.register(
+            "fieldforge_graphql_request_duration_seconds",
+            "Time to answer a GraphQL operation over HTTP, by operation name",
+            metrics.durations.clone(),
+        );
+        registry.register("fieldforge_graphql_errors", "GraphQL errors by extensions.code", metrics.errors.clone());
+        registry.register(
+            "fieldforge_refusals",
+            "Requests refused before or instead of running, by cause",
+            metrics.refusals.clone(),
+        );
+        registry.register("fieldforge_websocket_connections", "Open websockets", metrics.websocket_connections.clone());
+        registry.register(
+            "fieldforge_websocket_operations",
+            "Subscriptions running on websockets",
+            metrics.websocket_operations.clone(),
+        );
+        registry.register(
+            "fieldforge_db_pool_connections_in_use",
+            "Request pool connections in use",
+            metrics.pool_in_use.clone(),
+        );
+        registry.register("fieldforge_db_pool_connections", "Request pool connections open", metrics.pool_size.clone());
+        registry.register(
+            "fieldforge_response_cache_hits",
+            "Answers reused from the response cache",
+            metrics.cache_hits.clone(),
+        );
+        registry.register(
+            "fieldforge_response_cache_misses",
+            "Response cache lookups that missed",
+            metrics.cache_misses.clone(),
+        );
+        registry.register(
+            "fieldforge_shared_subscriptions",
+            "Shared subscription executions running",
+            metrics.shared_subscriptions.clone(),
+        );
+        Metrics { registry, ..metrics }
+    }
+
+    /// One GraphQL operation answered over HTTP.
+    pub fn observe(&self, operation: &str, elapsed: Duration) {
+        self.graphql_requests.inc();
+        let operation = self.operation_label(operation);
+        self.durations.get_or_create(&OperationLabel { operation }).observe(elapsed.as_secs_f64());
+    }
+
+    pub fn error(&self, code: &str) {
+        let code = match code {
+            "UNAUTHENTICATED"
+            | "FORBIDDEN"
+            | "NOT_FOUND"
+            | "BAD_USER_INPUT"
+            | "CONFLICT"
+            | "INVALID_TRANSITION"
+            | "RATE_LIMITED"
+            | "INTERNAL_SERVER_ERROR" => code,
+            _ => "OTHER",
+        };
+        self.errors.get_or_create(&CodeLabel { code: code.to_owned() }).inc();
+    }
+
+    /// `cause`: cost, depth, aliases, batch, rate_limit, timeout, response_size, body_size.
+    pub fn refused(&self, cause: &'static str) {
+        self.refusals.get_or_create(&CauseLabel { cause }).inc();
+    }
+
+    fn operation_label(&self, operation: &str) -> String {
+        let mut known = self.operation_labels.lock().unwrap_or_else(|p| p.into_inner());
+        if known.contains(operation) {
+            return operation.to_owned();
+        }
+        if known.len() < MAX_OPERATION_LABELS {
+            known.insert(operation.to_owned());
+            return operation.to_owned();
+        }
+        "other".to_owned()
+    }
+
+    /// The text served on `/metrics`, with the point-in-time gauges read now.
+    pub fn render(&self, db: &DatabaseConnection, shared_subscriptions: usize) -> String {
+        let (size, idle) = pool_state(db);
+        self.pool_size.set(size);
+        self.pool_in_use.set(size - idle);
+        self.shared_subscriptions.set(shared_subscriptions as i64);
+        let mut text = String::new();
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            tracing::warn!(%err, "metrics could not be encoded");
+        }
+        text
+    }
+}
+
+fn pool_state(db: &DatabaseConnection) -> (i64, i64) {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (i64::from(pool.size()), pool.num_idle() as i64)
+        }
+        sea_orm::DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (i64::from(pool.size()), pool.num_idle() as i64)
+        }
+        _ => (0, 0),
+    }
+}
+
+/// The bearer token `/metrics` asks for, compared in constant time.
+pub fn token_matches(expected: &str, authorization: Option<&str>) -> bool {
+    let Some(given) = authorization.and_then(|v| v.strip_prefix("Bearer ")) else { return false };
+    let (a, b) = (expected.as_bytes(), given.trim().as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded() {
+        let metrics = Metrics::new(StatementCounter::default());
+        for n in 0..1_000 {
+            metrics.observe(&format!("Op{n}"), Duration::from_millis(1));
+        }
+        assert_eq!(metrics.operation_labels.lock().unwrap().len(), MAX_OPERATION_LABELS);
+        assert_eq!(metrics.operation_label("Op5"), "Op5");
+        assert_eq!(metrics.operation_label("Op999"), "other");
+    }
+
+    #[test]
+    fn metrics_tokens_must_match_exactly() {
+        assert!(token_matches("s3cret", Some("Bearer s3cret")));
+        assert!(!token_matches("s3cret", Some("Bearer s3cre")));
+        assert!(!token_matches("s3cret", Some("s3cret")));
+        assert!(!token_matches("s3cret", None));
+    }
+}
