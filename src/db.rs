@@ -87,10 +87,18 @@ const MIGRATION_LOCK: i64 = 0x4646_4D49_4752;
 /// Applies pending migrations. On PostgreSQL they run under a session
 /// advisory lock held on a connection of its own: processes started
 /// together on an empty database take turns, and the later ones find the
-/// work done. (SQLite has one writer, and its migrations are transactions.)
+/// work done. On SQLite they run in one IMMEDIATE transaction, which takes
+/// the database's write lock first (the other process waits its turn).
 pub async fn migrate(url: &str, db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
-        return Migrator::up(db, None).await;
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = db.begin_with_options(options).await?;
+        Migrator::up(&txn, None).await?;
+        return txn.commit().await;
     }
     use sea_orm::sqlx::Connection;
     let to_db_err = |err: sea_orm::sqlx::Error| DbErr::Custom(format!("migration lock: {err}"));

@@ -64,3 +64,52 @@ async fn migrate_then_seed_demo_once() {
         assert_eq!(user::Entity::find().count(&db).await.unwrap(), 11);
     }
 }
+
+#[tokio::test]
+async fn two_processes_migrating_an_empty_database_at_once_both_succeed() {
+    for backend in backends() {
+        for _ in 0..3 {
+            let database = TestDatabase::create(backend).await;
+            let start = || fieldforge().arg("migrate").env("DATABASE_URL", &database.url).spawn().unwrap();
+            let (first, second) = (start(), start());
+            for child in [first, second] {
+                let output = child.wait_with_output().unwrap();
+                assert!(output.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&output.stderr));
+            }
+            let db = database.connect().await;
+            assert_eq!(user::Entity::find().count(&db).await.unwrap(), 0, "{backend:?}: the schema is there");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let database = TestDatabase::create(backends()[0]).await;
+    let mut server = common::ServerProcess::start(&database.url).await;
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    // Password checks take a while (argon2, queued behind a semaphore).
+    let logins: Vec<_> = (0..4)
+        .map(|n| {
+            let request = client.post(format!("{base}/graphql")).json(&serde_json::json!({
+                "query": format!("mutation {{ login(email: \"u{n}@example.com\", password: \"not the password\") {{ token }} }}")
+            }));
+            tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    server.terminate();
+    for login in logins {
+        let status = login.await.unwrap().expect("answered, not dropped");
+        assert_eq!(status, 200);
+    }
+    let exit = server.wait_exit(std::time::Duration::from_secs(15)).expect("exits after the grace period");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn compose_requires_a_secret_of_the_operators_own() {
+    let compose = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/compose.yaml")).unwrap();
+    let line = compose.lines().find(|l| l.trim_start().starts_with("JWT_SECRET:")).expect("JWT_SECRET is set");
+    assert!(line.contains("${JWT_SECRET:?"), "JWT_SECRET must be required, not defaulted: {line}");
+}

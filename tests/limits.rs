@@ -291,3 +291,130 @@ async fn cost_is_counted_before_anything_runs_and_reported_on_every_answer() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn plain_lists_are_bounded() {
+    use common::fixtures::*;
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let schedule =
+            "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { id } }";
+        let window = |days: i64| json!({ "t": office.tech_id, "f": at(0, 0), "to": at(days, 0) });
+        let body = app.gql(Some(&office.dispatcher), schedule, window(92)).await;
+        assert!(body["errors"].is_null(), "{backend:?}: 92 days is fine: {body}");
+        let body = app.gql(Some(&office.dispatcher), schedule, window(93)).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "to");
+
+        let nested =
+            "query($f: DateTime!, $to: DateTime!) { technicians { nodes { schedule(from: $f, to: $to) { id } } } }";
+        let body = app.gql(Some(&office.dispatcher), nested, json!({ "f": at(0, 0), "to": at(93, 0) })).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "to", "{backend:?}: {body}");
+
+        let available = "query($s: DateTime!, $e: DateTime!) { availableTechnicians(startsAt: $s, endsAt: $e) { id } }";
+        let body = app.gql(Some(&office.dispatcher), available, json!({ "s": at(1, 0), "e": at(2, 0) })).await;
+        assert!(body["errors"].is_null(), "{backend:?}: 24 h is fine: {body}");
+        let body = app.gql(Some(&office.dispatcher), available, json!({ "s": at(1, 0), "e": at(2, 1) })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "endsAt");
+
+        // 101 upcoming jobs: the next 100 are listed, at the top level and nested.
+        for day in 1..=101 {
+            let job = create_job(&app, &office.dispatcher, &office.customer_id, &format!("Visit {day}"), 1).await;
+            assign_ok(&app, &office.dispatcher, &job, &office.tech_id, &at(day, 9), &at(day, 10)).await;
+        }
+        let body = app
+            .gql(
+                Some(&office.dispatcher),
+                "query($t: ID) { upcomingJobs(technicianId: $t) { startsAt } }",
+                json!({ "t": office.tech_id }),
+            )
+            .await;
+        let rows = body["data"]["upcomingJobs"].as_array().unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(rows.len(), 100, "{backend:?}");
+        assert_eq!(rows[0]["startsAt"].as_str().unwrap()[..10], at(1, 9)[..10], "{backend:?}: soonest first");
+        let body = app.gql(Some(&office.dispatcher), "{ upcomingJobs { startsAt } }", json!({})).await;
+        assert_eq!(body["data"]["upcomingJobs"].as_array().unwrap().len(), 100, "{backend:?}: everyone's");
+        let body = app.gql(Some(&office.tech), "{ upcomingJobs { startsAt } }", json!({})).await;
+        assert_eq!(body["data"]["upcomingJobs"].as_array().unwrap().len(), 100, "{backend:?}: the technician's own");
+        let body = app
+            .gql(Some(&office.dispatcher), "{ technicians { nodes { name upcomingJobs { startsAt } } } }", json!({}))
+            .await;
+        let tess = body["data"]["technicians"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Tess")
+            .unwrap_or_else(|| panic!("{body}"))
+            .clone();
+        assert_eq!(tess["upcomingJobs"].as_array().unwrap().len(), 100, "{backend:?}: nested");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_answered_and_rolled_back() {
+    use common::fixtures::*;
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        // A second server on the same database whose requests may take 1 ns.
+        let hasty = TestApp::spawn_on(app.db.clone(), |s| s.request_timeout = std::time::Duration::from_nanos(1)).await;
+        let body = hasty
+            .gql(
+                Some(&office.dispatcher),
+                "mutation { createCustomer(input: { name: \"Never Stored\" }) { id } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{backend:?}: {body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("cancelled"), "{body}");
+        let search = "{ customers(search: \"Never Stored\") { totalCount } }";
+        let body = app.gql(Some(&office.dispatcher), search, json!({})).await;
+        assert_eq!(body["data"]["customers"]["totalCount"], 0, "{backend:?}: nothing was kept: {body}");
+        // The server goes on serving.
+        let body = app.gql(Some(&office.dispatcher), "{ me { email } }", json!({})).await;
+        assert_eq!(body["data"]["me"]["email"], "dispatch@example.com");
+        hasty.stop().await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_answer_over_the_size_cap_is_refused() {
+    use common::fixtures::*;
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |s| s.limits.max_response_bytes = 3_000).await;
+        let office = Office::open(&app).await;
+        for n in 0..40 {
+            create_customer(&app, &office.dispatcher, &format!("Customer with a long enough name {n:03}")).await;
+        }
+        let body =
+            app.gql(Some(&office.dispatcher), "{ customers(first: 100) { nodes { id name } } }", json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: {body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("larger than 3000 bytes"), "{body}");
+        let body = app.gql(Some(&office.dispatcher), "{ customers(first: 5) { nodes { id name } } }", json!({})).await;
+        assert!(body["errors"].is_null(), "{backend:?}: a small page passes: {body}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn postgres_connections_carry_a_statement_timeout() {
+    for backend in backends() {
+        if backend != common::Backend::Postgres {
+            continue;
+        }
+        let database = common::TestDatabase::create(backend).await;
+        let (db, _) = fieldforge::db::connect_counted(&database.url, 1, std::time::Duration::from_millis(200))
+            .await
+            .expect("connects");
+        use sea_orm::ConnectionTrait;
+        let started = std::time::Instant::now();
+        let err = db.execute_unprepared("SELECT pg_sleep(5)").await.expect_err("cancelled by the server");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{err}");
+        assert!(err.to_string().contains("statement timeout"), "{err}");
+        db.execute_unprepared("SELECT 1").await.expect("the connection is still usable");
+    }
+}

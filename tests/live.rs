@@ -485,3 +485,84 @@ async fn identical_subscriptions_share_one_execution_per_visibility() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn operations_per_socket_are_capped_and_finished_ones_leave() {
+    let app = TestApp::spawn(backends()[0]).await;
+    let office = Office::open(&app).await;
+    let mut client = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+    // Finished operations (queries that complete, and subscriptions the
+    // client stops) do not count toward the cap.
+    for n in 0..150 {
+        client.subscribe(&format!("q{n}"), "{ me { email } }", json!({})).await;
+        assert_eq!(client.recv_json().await["type"], "next");
+        assert_eq!(client.recv_json().await["type"], "complete");
+    }
+    for n in 0..120 {
+        client.subscribe(&format!("done{n}"), JOB_CHANGED, json!({})).await;
+        client.send(json!({ "id": format!("done{n}"), "type": "complete" })).await;
+    }
+    for n in 0..100 {
+        client.subscribe(&format!("s{n}"), JOB_CHANGED, json!({})).await;
+    }
+    assert!(client.quiet_for(Duration::from_millis(500)).await, "100 running operations are fine");
+    client.subscribe("one-too-many", JOB_CHANGED, json!({})).await;
+    let refused = client.recv_json().await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "one-too-many");
+    // The connection stays; stopping one makes room for another.
+    client.send(json!({ "id": "s0", "type": "complete" })).await;
+    client.subscribe("room-again", JOB_CHANGED, json!({})).await;
+    assert!(client.quiet_for(Duration::from_millis(500)).await, "accepted once there is room");
+    create_job(&app, &office.dispatcher, &office.customer_id, "Seen by all", 1).await;
+    let mut seen = BTreeSet::new();
+    while seen.len() < 100 {
+        let message = client.recv_json().await;
+        assert_eq!(message["type"], "next", "{message}");
+        seen.insert(message["id"].as_str().unwrap().to_owned());
+    }
+    assert!(seen.contains("room-again") && !seen.contains("s0"), "{seen:?}");
+
+    // An operation id over 128 characters: 4400.
+    client.subscribe(&"x".repeat(129), JOB_CHANGED, json!({})).await;
+    assert_eq!(client.expect_close(Duration::from_secs(5)).await, Some(4400));
+    let mut other = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+    other.subscribe(&"y".repeat(128), "{ me { email } }", json!({})).await;
+    assert_eq!(other.recv_json().await["type"], "next", "128 characters are fine");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_its_pongs_is_closed_without_holding_up_others() {
+    let app = TestApp::spawn(backends()[0]).await;
+    let office = Office::open(&app).await;
+    let mut watcher = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
+    watcher.subscribe("1", JOB_CHANGED, json!({})).await;
+
+    let mut flooder = WsClient::ready(&app.ws_url(), &office.admin).await;
+    // Pings whose pongs are never read: far more than the socket buffers hold.
+    let ping = tokio_tungstenite::tungstenite::Message::Text(json!({ "type": "ping" }).to_string().into());
+    let flood = async {
+        for _ in 0..400_000 {
+            flooder.send_raw(ping.clone()).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), flood).await.expect("the server keeps reading");
+
+    // Meanwhile everyone else is served.
+    let job = create_job(&app, &office.dispatcher, &office.customer_id, "Still live", 1).await;
+    let data = watcher.next_data().await;
+    assert_eq!(data["jobChanged"]["job"]["id"], job.as_str());
+    // The flooder was closed (1008, or dropped when it would not take the frame).
+    let mut drained = 0u64;
+    let close = loop {
+        match flooder.recv(Duration::from_secs(20)).await {
+            Received::Json(_) => drained += 1,
+            Received::Closed(code) => break code,
+            Received::Timeout => panic!("still open after {drained} pongs"),
+        }
+    };
+    assert!(matches!(close, Some(1008) | None), "closed with {close:?}");
+    assert!(drained < 400_000, "the server gave up on the flooder");
+    app.stop().await;
+}

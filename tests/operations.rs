@@ -774,3 +774,29 @@ async fn address_book_and_calendar_changes_are_journaled() {
         app.stop().await;
     }
 }
+
+/// An UNAVAILABLE entry and a booking of the same window, sent at once, many
+/// times over: never both stored.
+#[tokio::test]
+async fn unavailability_and_a_booking_racing_for_one_window_never_both_win() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let create = "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id } }";
+        for round in 0..15 {
+            let job = create_job(&app, &office.dispatcher, &office.customer_id, &format!("Race {round}"), 1).await;
+            let (starts, ends) = (at(round + 1, 9), at(round + 1, 12));
+            let block = json!({ "i": { "technicianId": office.tech_id, "kind": "UNAVAILABLE", "startsAt": starts, "endsAt": ends } });
+            let (booked, blocked) = tokio::join!(
+                assign(&app, &office.dispatcher, &job, &office.tech_id, &starts, &ends),
+                app.gql(Some(&office.dispatcher), create, block),
+            );
+            let booked_ok = booked["data"]["assignJob"]["status"] == "SCHEDULED";
+            let blocked_ok = blocked["data"]["createScheduleEntry"]["id"].is_string();
+            assert!(booked_ok != blocked_ok, "{backend:?} round {round}: exactly one wins: {booked} {blocked}");
+            let loser = if booked_ok { &blocked } else { &booked };
+            assert_eq!(loser["errors"][0]["extensions"]["code"], "CONFLICT", "{backend:?}: {loser}");
+        }
+        app.stop().await;
+    }
+}

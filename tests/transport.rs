@@ -152,3 +152,86 @@ async fn serves_from_an_in_memory_sqlite_database() {
     let _ = stop.send(());
     let _ = running.await;
 }
+
+async fn login_from(app: &TestApp, forwarded_for: &str, email: &str) -> serde_json::Value {
+    let query = "mutation($e: String!) { login(email: $e, password: \"not the password\") { token } }";
+    app.http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "query": query, "variables": { "e": email } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_client_address_comes_from_trusted_proxies_only() {
+    for backend in backends() {
+        // Behind a trusted proxy: each forwarded client is counted on its own.
+        let app = TestApp::spawn_with(backend, |s| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+        app.bootstrap_admin().await;
+        for n in 0..10 {
+            let body = login_from(&app, "198.51.100.1, 203.0.113.5", &format!("u{n}@example.com")).await;
+            assert_eq!(common::error_code(&body), "UNAUTHENTICATED", "{backend:?}: {body}");
+        }
+        let body = login_from(&app, "203.0.113.5", "u10@example.com").await;
+        assert_eq!(common::error_code(&body), "RATE_LIMITED", "{backend:?}: the address of 203.0.113.5 is spent");
+        let body = login_from(&app, "203.0.113.6", "u11@example.com").await;
+        assert_eq!(common::error_code(&body), "UNAUTHENTICATED", "{backend:?}: another client is not: {body}");
+        app.stop().await;
+
+        // Without trust, X-Forwarded-For is the client's own claim: ignored.
+        let app = TestApp::spawn(backend).await;
+        app.bootstrap_admin().await;
+        for n in 0..10 {
+            login_from(&app, &format!("203.0.113.{n}"), &format!("u{n}@example.com")).await;
+        }
+        let body = login_from(&app, "203.0.113.99", "u10@example.com").await;
+        assert_eq!(common::error_code(&body), "RATE_LIMITED", "{backend:?}: one peer, whatever it claims");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn operators_switches_graphiql_introspection_and_metrics() {
+    let backend = backends()[0];
+    let app = TestApp::spawn(backend).await;
+    let admin = app.bootstrap_admin().await;
+    let page = app.http.get(app.url("/graphiql")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("integrity=\"sha384-") && page.contains("react.production.min.js"), "pinned builds with SRI");
+    assert!(!page.contains("development"), "no development builds");
+    app.gql(Some(&admin), "{ jobs(first: 100) { nodes { customer { jobs(first: 100) { nodes { customer { jobs(first: 100) { nodes { id } } } } } } } } }", json!({})).await;
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        "fieldforge_graphql_request_duration_seconds_bucket{",
+        "fieldforge_graphql_errors_total{code=\"BAD_USER_INPUT\"} 1",
+        "fieldforge_refusals_total{cause=\"cost\"} 1",
+        "fieldforge_db_pool_connections_in_use ",
+        "fieldforge_websocket_operations ",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
+    app.stop().await;
+
+    let app = TestApp::spawn_with(backend, |s| {
+        s.graphiql = false;
+        s.introspection = false;
+        s.metrics_token = Some("scrape-me-please".into());
+    })
+    .await;
+    let admin = app.bootstrap_admin().await;
+    assert_eq!(app.http.get(app.url("/graphiql")).send().await.unwrap().status(), 404);
+    let body = app.gql(Some(&admin), "{ __schema { types { name } } }", json!({})).await;
+    assert!(body["errors"].is_array() && body["data"].is_null() || body["data"]["__schema"].is_null(), "{body}");
+    assert_eq!(app.gql(Some(&admin), "{ me { email } }", json!({})).await["data"]["me"]["email"], "admin@example.com");
+    assert_eq!(app.http.get(app.url("/metrics")).send().await.unwrap().status(), 401);
+    let wrong = app.http.get(app.url("/metrics")).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = app.http.get(app.url("/metrics")).bearer_auth("scrape-me-please").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("fieldforge_sql_statements_total"));
+    app.stop().await;
+}

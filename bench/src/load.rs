@@ -210,6 +210,12 @@ pub async fn board(env: &Env) -> ScenarioResult {
     )
 }
 
+/// The board under another name (for scenario `h`).
+pub async fn board_named(env: &Env, key: &'static str, name: &'static str) -> ScenarioResult {
+    let (measured, per) = read_scenario(env, BOARD, Arc::new(|_, _| json!({}))).await;
+    result(env, key, name, "requests/s", "p99 under attack < 3 x quiet; peak < 200 MB", measured, false, Some(per))
+}
+
 /// Ids of invoiced jobs, for (b) here and on the reference server.
 pub async fn invoiced_jobs(env: &Env) -> Vec<String> {
     ids(env, "{ jobs(first: 100, filter: { status: [INVOICED] }) { nodes { id } } }", "jobs").await

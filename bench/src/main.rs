@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cpu;
 mod fanout;
+mod hostile;
 mod load;
 mod reference;
 mod report;
@@ -62,7 +63,7 @@ pub struct Args {
     #[arg(long, default_value = "npx --yes postgraphile@4.14.1")]
     reference_server: String,
     /// Run only these scenarios (e.g. `--only a,e`; `r` is the reference
-    /// GraphQL server); all by default.
+    /// GraphQL server, `h` the hostile clients); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -107,6 +108,8 @@ fn start_server(args: &Args, url: &str) -> Result<ServerProcess, String> {
         .env("RUST_LOG", "warn")
         .env_remove("TOKIO_WORKER_THREADS")
         .env("FIELDFORGE_DB_POOL_SIZE", args.pool.to_string())
+        // Scenario `h` sends each login from its own X-Forwarded-For address.
+        .env("FIELDFORGE_TRUSTED_PROXIES", "127.0.0.1")
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e} (build it with `cargo build --release`)", args.server.display()))?;
@@ -202,10 +205,11 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let fan =
         if wanted("e") { fanout::run(&env, args.subscribers, args.burst).await } else { fanout::FanOut::default() };
+    let hostile = if wanted("h") { Some(hostile::run(&env).await) } else { None };
     let (peak, rss) = memory_mib(pid);
     drop(server);
 
-    let report = report::Report::new(&args, results, fan, peak, rss);
+    let report = report::Report::new(&args, results, fan, hostile, peak, rss);
     report.print();
     std::fs::create_dir_all(&args.out).map_err(|e| e.to_string())?;
     std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&report.json()).unwrap())

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::Args;
 use crate::fanout::FanOut;
+use crate::hostile::Hostile;
 use crate::load::ScenarioResult;
 
 pub struct Report {
@@ -11,17 +12,29 @@ pub struct Report {
     pub seconds: u64,
     pub scenarios: Vec<ScenarioResult>,
     pub fanout: FanOut,
+    pub hostile: Option<Hostile>,
     pub peak_rss_mib: f64,
     pub final_rss_mib: f64,
 }
 
 impl Report {
-    pub fn new(args: &Args, scenarios: Vec<ScenarioResult>, fanout: FanOut, peak: f64, rss: f64) -> Report {
+    pub fn new(
+        args: &Args,
+        mut scenarios: Vec<ScenarioResult>,
+        fanout: FanOut,
+        hostile: Option<Hostile>,
+        peak: f64,
+        rss: f64,
+    ) -> Report {
+        if let Some(h) = &hostile {
+            scenarios.extend(h.quiet.iter().chain(h.attacked.iter()).cloned());
+        }
         Report {
             clients: args.clients,
             seconds: args.seconds,
             scenarios,
             fanout,
+            hostile,
             peak_rss_mib: peak,
             final_rss_mib: rss,
         }
@@ -53,6 +66,17 @@ impl Report {
             "e         CPU from the burst to the last delivery ({:.0} ms): server {:.0} ms, load generator {:.0} ms, PostgreSQL {:.0} ms",
             f.cpu.wall_ms, f.cpu.server_ms, f.cpu.generator_ms, f.cpu.postgres_ms
         );
+        if let Some(h) = &self.hostile {
+            eprintln!(
+                "h         board p99 under attack {:.1}x quiet; server peak RSS during the attack {:.0} MiB; {} logins answered ({} rate limited), {} amplifications refused, {} answered",
+                h.p99_ratio().unwrap_or(0.0),
+                h.peak_rss_mib,
+                h.logins_answered,
+                h.logins_rate_limited,
+                h.amplifications_refused,
+                h.amplifications_answered
+            );
+        }
         eprintln!("server peak memory {:.0} MiB (final {:.0} MiB)", self.peak_rss_mib, self.final_rss_mib);
     }
 
@@ -78,6 +102,17 @@ impl Report {
                     "loadGenerator": self.fanout.cpu.generator_ms, "postgres": self.fanout.cpu.postgres_ms,
                 },
             },
+            "hostile": self.hostile.as_ref().map(|h| json!({
+                "boardP99QuietMs": h.quiet.as_ref().map(|q| q.p99_ms),
+                "boardP99AttackedMs": h.attacked.as_ref().map(|a| a.p99_ms),
+                "p99Ratio": h.p99_ratio(),
+                "serverPeakRssMib": h.peak_rss_mib,
+                "loginsAnswered": h.logins_answered,
+                "loginsRateLimited": h.logins_rate_limited,
+                "loginTransportErrors": h.logins_failed_transport,
+                "amplificationsRefused": h.amplifications_refused,
+                "amplificationsAnswered": h.amplifications_answered,
+            })),
             "serverPeakRssMib": self.peak_rss_mib,
         })
     }

@@ -382,6 +382,13 @@ mod tests {
     }
 
     #[test]
+    fn the_board_in_the_readme_costs_551() {
+        let board = "{ jobs(first: 50) { nodes { id title status customer { name } technician { name } assignment { startsAt endsAt } } } }";
+        assert_eq!(cost_of(board, serde_json::json!({})), 1 + 50 * (1 + 3 + 2 + 2 + 3));
+        assert_eq!(cost_of(board, serde_json::json!({})), 551);
+    }
+
+    #[test]
     fn the_board_is_far_below_the_default_cap() {
         let board = "{ jobs(first: 50) { totalCount nodes { id title status customer { id name } technician { id name } assignment { startsAt endsAt } } pageInfo { hasNextPage endCursor } } }";
         let cost = cost_of(board, serde_json::json!({}));
