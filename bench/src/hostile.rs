@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::load::{self, BOARD, Env, ScenarioResult};
+use crate::load::{self, Env, ScenarioResult};
 
 const BOARD_CLIENTS: usize = 8;
 const LOGINS_IN_FLIGHT: usize = 500;

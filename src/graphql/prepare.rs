@@ -39,7 +39,7 @@ pub struct Refused {
 
 /// Parses the request (once), applies the alias cap, counts the cost and
 /// applies the cost cap.
-pub fn prepare(request: &mut Request, limits: &Limits) -> Result<Prepared, Refused> {
+pub fn prepare(request: &mut Request, limits: &Limits) -> Result<Prepared, Box<Refused>> {
     let operation_name = request.operation_name.clone();
     // The document borrows the request: count with the variables set aside.
     let variables = std::mem::take(&mut request.variables);
@@ -53,24 +53,24 @@ fn check(
     operation_name: Option<&str>,
     variables: &async_graphql::Variables,
     limits: &Limits,
-) -> Result<Prepared, Refused> {
+) -> Result<Prepared, Box<Refused>> {
     let document = request.parsed_query().map_err(|mut error| {
         with_code(&mut error);
-        Refused { error, cost: 0, cause: "invalid" }
+        Box::new(Refused { error, cost: 0, cause: "invalid" })
     })?;
     let cost = CostModel::served().cost(document, operation_name, variables);
     let aliases = count_aliases(document);
     let max_aliases = limits.max_aliases;
     if aliases > max_aliases {
         let error = coded(format!("too many aliases: {aliases} (at most {max_aliases})"), "BAD_USER_INPUT");
-        return Err(Refused { error, cost, cause: "aliases" });
+        return Err(Box::new(Refused { error, cost, cause: "aliases" }));
     }
     if cost > limits.max_cost {
         let message = format!(
             "the query could return too much: cost {cost} (at most {}); ask for fewer items with `first`",
             limits.max_cost
         );
-        return Err(Refused { error: coded(message, "BAD_USER_INPUT"), cost, cause: "cost" });
+        return Err(Box::new(Refused { error: coded(message, "BAD_USER_INPUT"), cost, cause: "cost" }));
     }
     let selected: Vec<OperationType> = document
         .operations
