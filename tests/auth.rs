@@ -247,10 +247,7 @@ async fn concurrent_wrong_passwords_reach_the_check_at_most_ten_times() {
         assert_eq!(checked, 10, "{backend:?}: {codes:?}");
         assert_eq!(codes.iter().filter(|c| **c == "RATE_LIMITED").count(), 40, "{backend:?}");
         // Only the attempts that reached the password check are journalled.
-        let db = app.db.connect().await;
-        use fieldforge::entities::log;
-        let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
-        assert_eq!(failed, 10, "{backend:?}");
+        assert_eq!(app.journal_count("auth.login_failed").await, 10, "{backend:?}");
         app.stop().await;
     }
 }
@@ -267,9 +264,7 @@ async fn an_overlong_login_email_is_bad_input_and_not_journalled() {
         let at_limit = format!("{}@example.com", "a".repeat(242)); // 254: an ordinary failure
         let body = app.gql(None, LOGIN, json!({ "e": at_limit, "p": "whatever it is" })).await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: {body}");
-        let db = app.db.connect().await;
-        use fieldforge::entities::log;
-        let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
+        let failed = app.journal_count("auth.login_failed").await;
         assert_eq!(failed, 1, "{backend:?}: only the 254-character email is journalled");
         app.stop().await;
     }
@@ -392,14 +387,8 @@ async fn revocations_and_admin_resets_end_sessions() {
         let body = app.gql(Some(&dispatcher), reset, json!({ "id": tech_id, "p": "not allowed here 42" })).await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{backend:?}: the dispatcher's token was revoked");
 
-        let db = app.db.connect().await;
-        use fieldforge::entities::log;
-        let count = |event: &'static str| {
-            let db = &db;
-            async move { log::Entity::find().filter(log::Column::Event.eq(event)).count(db).await.unwrap() }
-        };
-        assert_eq!(count("user.sessions_revoked").await, 3, "{backend:?}");
-        assert_eq!(count("user.password_changed").await, 1, "{backend:?}");
+        assert_eq!(app.journal_count("user.sessions_revoked").await, 3, "{backend:?}");
+        assert_eq!(app.journal_count("user.password_changed").await, 1, "{backend:?}");
         app.stop().await;
     }
 }

@@ -356,11 +356,23 @@ async fn plain_lists_are_bounded() {
 #[tokio::test]
 async fn a_request_past_its_deadline_is_answered_and_rolled_back() {
     use common::fixtures::*;
+    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
-        // A second server on the same database whose requests may take 1 ns.
-        let hasty = TestApp::spawn_on(app.db.clone(), |s| s.request_timeout = std::time::Duration::from_nanos(1)).await;
+        // A second server on the same database, whose requests may take 1 s.
+        let hasty = TestApp::spawn_on(app.db.clone(), |s| s.request_timeout = std::time::Duration::from_secs(1)).await;
+        // Someone else holds the customers table: the insert has to wait.
+        let db = app.db.connect().await;
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let holder = db.begin_with_options(options).await.unwrap();
+        if backend == common::Backend::Postgres {
+            holder.execute_unprepared("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE").await.unwrap();
+        }
+        let started = std::time::Instant::now();
         let body = hasty
             .gql(
                 Some(&office.dispatcher),
@@ -370,12 +382,19 @@ async fn a_request_past_its_deadline_is_answered_and_rolled_back() {
             .await;
         assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{backend:?}: {body}");
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("cancelled"), "{body}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(4), "{backend:?}: answered at the deadline");
+        holder.rollback().await.unwrap();
+        // The cancelled insert, once it gets the lock, is rolled back with its transaction.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let search = "{ customers(search: \"Never Stored\") { totalCount } }";
         let body = app.gql(Some(&office.dispatcher), search, json!({})).await;
         assert_eq!(body["data"]["customers"]["totalCount"], 0, "{backend:?}: nothing was kept: {body}");
-        // The server goes on serving.
-        let body = app.gql(Some(&office.dispatcher), "{ me { email } }", json!({})).await;
-        assert_eq!(body["data"]["me"]["email"], "dispatch@example.com");
+        assert_eq!(app.journal_count("customer.created").await, 1, "{backend:?}: only Office's customer");
+        // Both servers go on serving.
+        for server in [&app, &hasty] {
+            let body = server.gql(Some(&office.dispatcher), "{ me { email } }", json!({})).await;
+            assert_eq!(body["data"]["me"]["email"], "dispatch@example.com", "{backend:?}: {body}");
+        }
         hasty.stop().await;
         app.stop().await;
     }

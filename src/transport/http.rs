@@ -73,8 +73,9 @@ pub async fn get(
 }
 
 /// Runs a request under `--request-timeout`. Past it the request's future is
-/// dropped: a transaction it had open is rolled back, nothing half-written
-/// stays, and the client is told.
+/// dropped: a transaction it had open is rolled back (nothing half-written
+/// stays; a change that had already committed stays committed), and the
+/// client is told.
 async fn within_deadline(state: &AppState, request: impl Future<Output = HttpResponse>) -> HttpResponse {
     let limit = state.settings.request_timeout;
     match tokio::time::timeout(limit, request).await {

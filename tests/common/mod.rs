@@ -151,6 +151,14 @@ impl TestApp {
         TestApp { addr, statements, db, http: reqwest::Client::new(), stop: Some(stop), handle: Some(handle) }
     }
 
+    /// How many journal rows with this event the database holds.
+    pub async fn journal_count(&self, event: &str) -> u64 {
+        use fieldforge::entities::log;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let db = self.db.connect().await;
+        log::Entity::find().filter(log::Column::Event.eq(event)).count(&db).await.expect("journal count")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
