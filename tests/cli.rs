@@ -113,3 +113,45 @@ fn compose_requires_a_secret_of_the_operators_own() {
     let line = compose.lines().find(|l| l.trim_start().starts_with("JWT_SECRET:")).expect("JWT_SECRET is set");
     assert!(line.contains("${JWT_SECRET:?"), "JWT_SECRET must be required, not defaulted: {line}");
 }
+
+/// The server's own log, at its default level, carries neither tokens nor
+/// passwords nor raw operation names, whichever way a client sends them.
+#[tokio::test]
+async fn logs_carry_no_secrets_and_clean_operation_names() {
+    let database = TestDatabase::create(backends()[0]).await;
+    let log_path = std::env::temp_dir().join(format!("fieldforge-log-{}.txt", uuid::Uuid::new_v4().simple()));
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let server = common::ServerProcess::start_with(&database.url, |command| {
+        command.env_remove("RUST_LOG").stderr(log_file);
+    })
+    .await;
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let password = "a very secret passphrase 42";
+    let register = serde_json::json!({
+        "query": "mutation($p: String!) { register(input: { email: \"boss@example.com\", password: $p, name: \"Boss\", role: ADMIN }) { token } }",
+        "variables": { "p": password },
+    });
+    let body: serde_json::Value =
+        http.post(format!("{base}/graphql")).json(&register).send().await.unwrap().json().await.unwrap();
+    let token = body["data"]["register"]["token"].as_str().unwrap().to_owned();
+    let evil_name = "Evil\nname\u{1b}[31m";
+    let query = serde_json::json!({ "query": format!("query {} {{ me {{ id }} }}", "Q"), "operationName": evil_name });
+    http.post(format!("{base}/graphql")).bearer_auth(&token).json(&query).send().await.unwrap();
+    http.get(format!("{base}/graphiql?token={token}")).send().await.unwrap();
+    let wrong = serde_json::json!({ "query": "mutation($p: String!) { login(email: \"boss@example.com\", password: $p) { token } }", "variables": { "p": "wrong guess of the passphrase" } });
+    http.post(format!("{base}/graphql")).json(&wrong).send().await.unwrap();
+    let mut socket = common::ws::WsClient::ready(&server.ws_url(), &token).await;
+    socket.subscribe("1", "{ me { id } }", serde_json::json!({})).await;
+    socket.recv_json().await;
+    server.terminate();
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(log.contains("graphql"), "the requests were logged: {log}");
+    let signature = token.rsplit('.').next().unwrap();
+    for secret in [signature, password, "wrong guess of the passphrase", "token="] {
+        assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+    }
+    assert!(!log.contains('\u{1b}') && !log.contains("Evil\n"), "a raw operation name in the log:\n{log}");
+}

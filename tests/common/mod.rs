@@ -232,16 +232,24 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database_url: &str) -> ServerProcess {
+        Self::start_with(database_url, |command| {
+            command.env("RUST_LOG", "warn");
+        })
+        .await
+    }
+
+    /// As `start`, with the command adjusted first (environment, output).
+    pub async fn start_with(database_url: &str, configure: impl FnOnce(&mut std::process::Command)) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldforge"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fieldforge"));
+        command
             .args(["serve", "--listen", &addr.to_string()])
             .env("DATABASE_URL", database_url)
             .env("JWT_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("fieldforge starts");
+            .stdout(std::process::Stdio::null());
+        configure(&mut command);
+        let mut child = command.spawn().expect("fieldforge starts");
         let client = reqwest::Client::new();
         for _ in 0..100 {
             if client.get(format!("http://{addr}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
