@@ -62,71 +62,72 @@ pub struct Metrics {
 impl Metrics {
     pub fn new(statements: StatementCounter) -> Metrics {
         let mut registry = Registry::default();
-        let metrics = Metrics {
-            statements,
-            graphql_requests: Counter::default(),
-            durations: Family::new_with_constructor(duration_histogram as fn() -> Histogram),
-            errors: Family::default(),
-            refusals: Family::default(),
-            websocket_connections: Gauge::default(),
-            websocket_operations: Gauge::default(),
-            pool_in_use: Gauge::default(),
-            pool_size: Gauge::default(),
-            cache_hits: Counter::default(),
-            cache_misses: Counter::default(),
-            shared_subscriptions: Gauge::default(),
-            operation_labels: Mutex::new(HashSet::new()),
-            registry: Registry::default(),
-        };
-        registry.register(
-            "fieldforge_sql_statements",
-            "SQL statements run by the request pool",
-            metrics.statements.counter(),
-        );
+        let graphql_requests = Counter::default();
+        let durations = Family::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let (errors, refusals) = (Family::default(), Family::default());
+        let (websocket_connections, websocket_operations) = (Gauge::default(), Gauge::default());
+        let (pool_in_use, pool_size, shared_subscriptions) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let (cache_hits, cache_misses) = (Counter::default(), Counter::default());
+        registry.register("fieldforge_sql_statements", "SQL statements run by the request pool", statements.counter());
         registry.register(
             "fieldforge_graphql_requests",
             "GraphQL operations served over HTTP",
-            metrics.graphql_requests.clone(),
+            graphql_requests.clone(),
         );
         registry.register(
             "fieldforge_graphql_request_duration_seconds",
             "Time to answer a GraphQL operation over HTTP, by operation name",
-            metrics.durations.clone(),
+            durations.clone(),
         );
-        registry.register("fieldforge_graphql_errors", "GraphQL errors by extensions.code", metrics.errors.clone());
+        registry.register("fieldforge_graphql_errors", "GraphQL errors by extensions.code", errors.clone());
         registry.register(
             "fieldforge_refusals",
             "Requests refused before or instead of running, by cause",
-            metrics.refusals.clone(),
+            refusals.clone(),
         );
-        registry.register("fieldforge_websocket_connections", "Open websockets", metrics.websocket_connections.clone());
+        registry.register("fieldforge_websocket_connections", "Open websockets", websocket_connections.clone());
         registry.register(
             "fieldforge_websocket_operations",
             "Subscriptions running on websockets",
-            metrics.websocket_operations.clone(),
+            websocket_operations.clone(),
         );
         registry.register(
             "fieldforge_db_pool_connections_in_use",
             "Request pool connections in use",
-            metrics.pool_in_use.clone(),
+            pool_in_use.clone(),
         );
-        registry.register("fieldforge_db_pool_connections", "Request pool connections open", metrics.pool_size.clone());
+        registry.register("fieldforge_db_pool_connections", "Request pool connections open", pool_size.clone());
         registry.register(
             "fieldforge_response_cache_hits",
             "Answers reused from the response cache",
-            metrics.cache_hits.clone(),
+            cache_hits.clone(),
         );
         registry.register(
             "fieldforge_response_cache_misses",
             "Response cache lookups that missed",
-            metrics.cache_misses.clone(),
+            cache_misses.clone(),
         );
         registry.register(
             "fieldforge_shared_subscriptions",
             "Shared subscription executions running",
-            metrics.shared_subscriptions.clone(),
+            shared_subscriptions.clone(),
         );
-        Metrics { registry, ..metrics }
+        Metrics {
+            registry,
+            statements,
+            graphql_requests,
+            durations,
+            errors,
+            refusals,
+            websocket_connections,
+            websocket_operations,
+            pool_in_use,
+            pool_size,
+            cache_hits,
+            cache_misses,
+            shared_subscriptions,
+            operation_labels: Mutex::new(HashSet::new()),
+        }
     }
 
     /// One GraphQL operation answered over HTTP.

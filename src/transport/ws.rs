@@ -6,8 +6,9 @@
 //!
 //! The connection re-checks its account every few seconds and closes with
 //! 4401 when it was deactivated, changed role or technician profile, or its
-//! sessions were ended, and when the token expires. A client that stops reading (its outgoing buffer stays
-//! full) is disconnected with 1008; it can resume by cursor.
+//! sessions were ended, and when the token expires. A client that stops
+//! reading (its outgoing buffer stays full) is disconnected with 1008; it can
+//! resume by cursor.
 //!
 //! `graphql-transport-ws` (the graphql-ws library, Apollo) is the default;
 //! the legacy `graphql-ws` subprotocol (subscriptions-transport-ws) is chosen
