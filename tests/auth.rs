@@ -348,6 +348,10 @@ async fn revocations_and_admin_resets_end_sessions() {
         // Another user's sessions: ADMIN only; naming one's own id is one's own.
         let body = app.gql(Some(&technician), REVOKE, json!({ "u": dispatcher_id })).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{backend:?}");
+        let body = app.gql(Some(&technician), REVOKE, json!({ "u": "not-an-id" })).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{backend:?}: a malformed id is still someone else's");
+        let body = app.gql(Some(&admin), REVOKE, json!({ "u": "not-an-id" })).await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{backend:?}");
         let body = app.gql(Some(&dispatcher), REVOKE, json!({ "u": dispatcher_id })).await;
         assert_eq!(body["data"]["revokeSessions"], true, "{backend:?}: {body}");
         assert_eq!(error_code(&app.gql(Some(&dispatcher), ME, json!({})).await), "UNAUTHENTICATED");

@@ -87,22 +87,32 @@ async fn sigterm_lets_in_flight_requests_finish() {
     let database = TestDatabase::create(backends()[0]).await;
     let mut server = common::ServerProcess::start(&database.url).await;
     let base = format!("http://{}", server.addr);
-    let client = reqwest::Client::new();
-    // Password checks take a while (argon2, queued behind a semaphore).
-    let logins: Vec<_> = (0..4)
-        .map(|n| {
-            let request = client.post(format!("{base}/graphql")).json(&serde_json::json!({
-                "query": format!("mutation {{ login(email: \"u{n}@example.com\", password: \"not the password\") {{ token }} }}")
-            }));
-            tokio::spawn(async move { request.send().await.map(|r| r.status()) })
-        })
-        .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    server.terminate();
-    for login in logins {
-        let status = login.await.unwrap().expect("answered, not dropped");
-        assert_eq!(status, 200);
+    // Password checks take a while (argon2, queued behind a semaphore). Each
+    // login goes over a connection the server has already accepted (a
+    // connection still in the listen queue at SIGTERM is not in flight).
+    let mut logins = Vec::new();
+    for n in 0..12 {
+        let client = reqwest::Client::new();
+        client.get(format!("{base}/healthz")).send().await.expect("connected");
+        let request = client.post(format!("{base}/graphql")).json(&serde_json::json!({
+            "query": format!("mutation {{ login(email: \"u{n}@example.com\", password: \"not the password\") {{ token }} }}")
+        }));
+        logins.push(tokio::spawn(async move {
+            let answered = request.send().await.map(|r| r.status());
+            (answered, std::time::Instant::now())
+        }));
     }
+    // Let the server read the requests before the signal.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.terminate();
+    let signalled = std::time::Instant::now();
+    let mut after_the_signal = 0;
+    for login in logins {
+        let (answered, at) = login.await.unwrap();
+        assert_eq!(answered.expect("answered, not dropped"), 200);
+        after_the_signal += usize::from(at > signalled);
+    }
+    assert!(after_the_signal > 0, "some logins were still in flight at the signal");
     let exit = server.wait_exit(std::time::Duration::from_secs(15)).expect("exits after the grace period");
     assert!(exit.success(), "{exit:?}");
 }
