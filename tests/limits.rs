@@ -381,7 +381,7 @@ async fn a_request_past_its_deadline_is_answered_and_rolled_back() {
             )
             .await;
         assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{backend:?}: {body}");
-        assert!(body["errors"][0]["message"].as_str().unwrap().contains("cancelled"), "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("had not committed was rolled back"), "{body}");
         assert!(started.elapsed() < std::time::Duration::from_secs(4), "{backend:?}: answered at the deadline");
         holder.rollback().await.unwrap();
         // The cancelled insert, once it gets the lock, is rolled back with its transaction.

@@ -121,8 +121,9 @@ impl LoginLimiter {
         Ok(Attempt { limiter: self, keys, at: now })
     }
 
-    /// How many keys are held (for tests and metrics).
-    pub fn keys(&self) -> usize {
+    /// How many keys are held.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
         self.lock().len()
     }
 }

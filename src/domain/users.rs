@@ -165,15 +165,10 @@ pub async fn login(
             format!("email is longer than {} characters", validate::LOGIN_EMAIL_MAX),
         ));
     }
-    let attempt = limiter
-        .begin(&email, client)
-        .map_err(|retry_after_seconds| DomainError::RateLimited { retry_after_seconds })?;
+    let attempt = limiter.begin(&email, client).map_err(rate_limited)?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
-    // An over-long password is wrong without hashing a megabyte.
-    let password_ok = password_text.chars().count() <= validate::PASSWORD_MAX && {
-        let stored_hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |u| u.password_hash.clone());
-        password::verify(password_text, stored_hash).await
-    };
+    let stored_hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |u| u.password_hash.clone());
+    let password_ok = password_matches(password_text, stored_hash).await;
     match found {
         Some(user) if password_ok && user.active => {
             attempt.succeeded();
@@ -198,6 +193,16 @@ pub async fn login(
             Err(DomainError::BadCredentials)
         }
     }
+}
+
+fn rate_limited(retry_after_seconds: u64) -> DomainError {
+    DomainError::RateLimited { retry_after_seconds }
+}
+
+/// Whether a password given at login (or as the current one) is right. An
+/// over-long one is wrong without hashing a megabyte.
+async fn password_matches(given: String, stored_hash: String) -> bool {
+    given.chars().count() <= validate::PASSWORD_MAX && password::verify(given, stored_hash).await
 }
 
 async fn journal_failed_login(db: &DatabaseConnection, user_id: Uuid, data: serde_json::Value) -> DomainResult<()> {
@@ -225,12 +230,8 @@ pub async fn change_password(
 ) -> DomainResult<Session> {
     validate::password("newPassword", &new_password)?;
     let account = me(db, actor).await?;
-    let attempt = limiter
-        .begin(&account.email, client)
-        .map_err(|retry_after_seconds| DomainError::RateLimited { retry_after_seconds })?;
-    let current_ok = current_password.chars().count() <= validate::PASSWORD_MAX
-        && password::verify(current_password, account.password_hash.clone()).await;
-    if !current_ok {
+    let attempt = limiter.begin(&account.email, client).map_err(rate_limited)?;
+    if !password_matches(current_password, account.password_hash.clone()).await {
         drop(attempt); // counted as a failure
         let data = json!({ "email": account.email, "reason": "wrong_password", "operation": "changePassword", "client": client.to_string() });
         journal_failed_login(db, account.id, data).await?;

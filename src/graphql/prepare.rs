@@ -1,6 +1,6 @@
 //! Checks made on the parsed document before anything runs: the alias cap,
-//! the cost cap (`cost.rs`), and whether the operation to run is a mutation (GET refuses those; after
-//! one, the event bus is woken). The parse is cached in the request, so
+//! the cost cap (`cost.rs`), and whether the operation to run is a mutation
+//! (GET refuses those; after one, the event bus is woken). The parse is cached in the request, so
 //! execution does not parse again.
 //!
 //! These live here rather than in async-graphql extensions on purpose: any
@@ -98,7 +98,7 @@ pub fn with_cost(mut response: Response, cost: u64, limits: &Limits) -> Response
 }
 
 /// Every error leaves with a contract code. Errors raised before resolvers
-/// run (syntax, validation, variable coercion, depth and complexity caps)
+/// run (syntax, validation, variable coercion, the depth cap)
 /// have none of their own: they are the client's bad input.
 pub fn with_codes(mut response: Response) -> Response {
     response.errors.iter_mut().for_each(with_code);

@@ -86,7 +86,7 @@ async fn within_deadline(state: &AppState, request: impl Future<Output = HttpRes
             refusal(
                 StatusCode::OK,
                 &format!(
-                    "the request took longer than {} s and was cancelled; nothing it started was kept",
+                    "the request took longer than {} s and was cancelled; a change it had not committed was rolled back",
                     limit.as_secs()
                 ),
                 "INTERNAL_SERVER_ERROR",
