@@ -366,6 +366,20 @@ async fn connection_rules_for_live_subscriptions() {
     .await;
     assert_eq!(watched.expect_close(Duration::from_secs(10)).await, Some(4401));
 
+    // A role change while connected: 4401 as well.
+    let (second, second_id) = app.register(&office.admin, "second@example.com", "DISPATCHER").await;
+    let mut promoted = WsClient::ready(&app.ws_url(), &second).await;
+    promoted.subscribe("1", JOB_CHANGED, json!({})).await;
+    let body = app
+        .gql(
+            Some(&office.admin),
+            "mutation($id: ID!) { updateUser(id: $id, input: { role: ADMIN }) { role } }",
+            json!({ "id": second_id }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateUser"]["role"], "ADMIN", "{body}");
+    assert_eq!(promoted.expect_close(Duration::from_secs(10)).await, Some(4401));
+
     // Sessions revoked while connected: 4401 within 10 s; others stay.
     let mut revoked = WsClient::ready(&app.ws_url(), &office.tech).await;
     revoked.subscribe("1", JOB_CHANGED, json!({})).await;
