@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr};
 
 /// How many SQL statements a connection pool has run (for tests and the
 /// benchmark: statements per request).
@@ -70,15 +70,33 @@ async fn connect_sized(
         // SQLite allows one writer at a time; a single connection serialises
         // transactions instead of failing them with SQLITE_BUSY.
         options.max_connections(1).min_connections(1);
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        });
+        return connect_sqlite(options).await;
     } else {
         options.max_connections(max_connections).min_connections(min_connections.min(max_connections));
     }
-    let db = Database::connect(options).await?;
-    if db.get_database_backend() == DatabaseBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
-            .await?;
+    Database::connect(options).await
+}
+
+/// Opening a new SQLite file switches it to WAL, which needs the file to
+/// itself: when another process opens it at the same moment, SQLite answers
+/// "database is locked" at once, without waiting. Such an open is retried
+/// for up to 5 s.
+async fn connect_sqlite(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    let mut attempts = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(err) if attempts < 50 && err.to_string().contains("database is locked") => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            connected => return connected,
+        }
     }
-    Ok(db)
 }
 
 /// The advisory lock key migrations run under ("FFMIGR" in ASCII).
