@@ -21,8 +21,8 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::config::Settings;
 use crate::db;
-use crate::events::EventBus;
 use crate::graphql::{self, Services};
+use crate::journal::EventBus;
 use crate::transport::response_cache::ResponseCache;
 use crate::transport::{self, AppState, Metrics, http, pages, ws};
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
 
 /// How many SQL statements a connection pool has run (for tests and the
 /// benchmark: statements per request).
@@ -131,4 +131,24 @@ pub async fn migrate(url: &str, db: &DatabaseConnection) -> Result<(), DbErr> {
     let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut lock).await;
     let _ = lock.close().await;
     migrated
+}
+
+/// Whether the database answers (`/readyz`).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(drop)
+}
+
+/// The pool's connections: (open, idle), for `/metrics`.
+pub fn pool_state(db: &DatabaseConnection) -> (i64, i64) {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (i64::from(pool.size()), pool.num_idle() as i64)
+        }
+        sea_orm::DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (i64::from(pool.size()), pool.num_idle() as i64)
+        }
+        _ => (0, 0),
+    }
 }

@@ -106,7 +106,7 @@ async fn login_fails_the_same_way_and_logs_it() {
         assert!(ok["data"]["login"]["token"].is_string(), "{backend:?}: {ok}");
 
         let db = app.db.connect().await;
-        use fieldforge::entities::log;
+        use fieldforge::entities::journal_entry as log;
         let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
         assert_eq!(failed, 3, "{backend:?}");
         let registered = log::Entity::find().filter(log::Column::Event.eq("user.registered")).count(&db).await.unwrap();

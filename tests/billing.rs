@@ -6,7 +6,7 @@ mod common;
 
 use common::fixtures::*;
 use common::{TestApp, backends, error_code};
-use fieldforge::entities::{enums::InvoiceStatus, invoice, log};
+use fieldforge::entities::{enums::InvoiceStatus, invoice, journal_entry as log};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 

@@ -52,7 +52,7 @@ async fn depth_cost_and_aliases_are_capped() {
         let body = app.gql(None, &format!("mutation {{ {logins} }}"), json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
         let db = app.db.connect().await;
-        use fieldforge::entities::log;
+        use fieldforge::entities::journal_entry as log;
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         let failed = log::Entity::find().filter(log::Column::Event.eq("auth.login_failed")).count(&db).await.unwrap();
         assert_eq!(failed, 0, "{backend:?}: refused before running");

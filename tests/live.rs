@@ -202,12 +202,17 @@ async fn resume_by_cursor_replays_exactly_what_was_missed() {
 
         // Filtered to one job, resumed from the start of the journal.
         let mut one = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
-        one.subscribe("1", JOB_CHANGED, json!({ "job": a, "after": fieldforge::events::cursor::encode(0) })).await;
+        one.subscribe(
+            "1",
+            JOB_CHANGED,
+            json!({ "job": a, "after": fieldforge::domain::cursor::Cursor::Journal(0).encode() }),
+        )
+        .await;
         assert_eq!(kind(&one.next_data().await), "CREATED");
         assert_eq!(kind(&one.next_data().await), "ASSIGNED");
 
         // An unknown cursor is BAD_USER_INPUT.
-        for bogus in ["garbage", &fieldforge::events::cursor::encode(999_999)] {
+        for bogus in ["garbage", &fieldforge::domain::cursor::Cursor::Journal(999_999).encode()] {
             one.subscribe("bad", JOB_CHANGED, json!({ "after": bogus })).await;
             let error = one.recv_json().await;
             assert_eq!(error["type"], "error", "{error}");
@@ -255,7 +260,7 @@ async fn resume_loses_nothing_under_concurrent_writers() {
                 }
                 let data = subscriber.next_data().await;
                 let text = data["jobChanged"]["cursor"].as_str().unwrap().to_owned();
-                let position = fieldforge::events::cursor::decode(&text).unwrap();
+                let position = fieldforge::domain::cursor::Cursor::decode(&text).and_then(|c| c.as_journal()).unwrap();
                 received.push((position, data["jobChanged"]["job"]["id"].as_str().unwrap().to_owned()));
                 cursor = Some(text);
             }
@@ -410,7 +415,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
     db.execute_unprepared(&format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000) \
          INSERT INTO logs (event, entity_type, entity_id, actor_id, data, created_at) \
-         SELECT 'job.updated', 'job', X'{blob}', NULL, '{{}}', '2026-01-01T00:00:00+00:00' FROM n"
+         SELECT 'job.unassigned', 'job', X'{blob}', NULL, '{{\"technicianId\": null}}', '2026-01-01T00:00:00+00:00' FROM n"
     ))
     .await
     .unwrap();

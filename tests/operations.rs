@@ -5,7 +5,7 @@ mod common;
 
 use common::fixtures::*;
 use common::{TestApp, backends};
-use fieldforge::entities::log;
+use fieldforge::entities::journal_entry as log;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 

@@ -8,7 +8,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::domain::error::{DomainError, DomainResult};
+/// Hashing failed (the worker panicked, or argon2 refused its input).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
 
 static HASHING: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
@@ -17,15 +20,15 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
 }
 
-pub async fn hash(password: String) -> DomainResult<String> {
-    let _permit = HASHING.acquire().await.map_err(DomainError::internal)?;
+pub async fn hash(password: String) -> Result<String, HashError> {
+    let _permit = HASHING.acquire().await.map_err(|e| HashError(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
-    .map_err(DomainError::internal)?
-    .map_err(DomainError::internal)
+    .map_err(|e| HashError(e.to_string()))?
+    .map_err(|e| HashError(e.to_string()))
 }
 
 pub async fn verify(password: String, stored: String) -> bool {

@@ -11,20 +11,21 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect,
 };
-use serde_json::json;
+
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult, Violation, violation};
-use super::jobs::{lock_for_move, record, require_work, set_status};
-use super::journal::{self, LogRow};
+use super::jobs::{lock_for_move, require_work, set_status};
 use super::money::{self, MAX_AMOUNT_CENTS};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, lifecycle, validate};
 use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, JobStatus, PaymentMethod};
 use crate::entities::{counter, invoice, invoice_line, job, job_assignment, job_financials, payment, technician};
+use crate::journal::change::{InvoiceCreated, InvoicePaid, JobCompleted, JobInvoiced, PaymentRecorded};
+use crate::journal::{Change, Journaled};
 
 pub const MAX_MATERIALS: usize = 100;
 /// Labour hours on one invoice: at most 1,000 (in hundredths).
@@ -97,6 +98,7 @@ fn material_lines(materials: Vec<Material>) -> DomainResult<Vec<Line>> {
 
 /// `completeJob`: IN_PROGRESS → COMPLETED → INVOICED with its invoice, all
 /// in one transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -118,12 +120,12 @@ pub async fn complete(
         .transpose()?;
     let materials = material_lines(completion.materials)?;
 
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
     lifecycle::check(job.status, JobStatus::Completed)?;
     let assignment = assignment.ok_or_else(|| DomainError::internal("in-progress job without assignment"))?;
     let technician = technician::Entity::find_by_id(assignment.technician_id)
-        .one(&txn)
+        .one(&*txn)
         .await?
         .ok_or_else(|| DomainError::internal("assignment without technician"))?;
     let completed_at = clock::now();
@@ -142,18 +144,17 @@ pub async fn complete(
         }
     })
     .await?;
-    record(&txn, actor, "job.completed", &completed, json!({ "completedAt": completed_at, "notes": notes })).await?;
+    txn.record(completed.id, Change::JobCompleted(JobCompleted { completed_at, notes })).await?;
     // Done: the window stops blocking the technician's calendar.
     let mut released: job_assignment::ActiveModel = assignment.into();
     released.live = Set(false);
-    released.update(&txn).await?;
+    released.update(&*txn).await?;
 
-    let issued = issue_invoice(&txn, actor, &completed, std::iter::once(labor).chain(materials).collect()).await?;
+    let issued = issue_invoice(&txn, &completed, std::iter::once(labor).chain(materials).collect()).await?;
 
     lifecycle::check(completed.status, JobStatus::Invoiced)?;
     let invoiced = set_status(&txn, completed, JobStatus::Invoiced, |_| {}).await?;
-    record(&txn, actor, "job.invoiced", &invoiced, json!({ "invoiceId": issued.id, "number": issued.number })).await?;
-    txn.commit().await?;
+    txn.commit(invoiced.id, Change::JobInvoiced(JobInvoiced { invoice_id: issued.id, number: issued.number })).await?;
     Ok(invoiced)
 }
 
@@ -174,12 +175,7 @@ async fn next_invoice_number(txn: &DatabaseTransaction) -> DomainResult<String> 
     Ok(format!("INV-{value:06}"))
 }
 
-async fn issue_invoice(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    job: &job::Model,
-    lines: Vec<Line>,
-) -> DomainResult<invoice::Model> {
+async fn issue_invoice(txn: &Journaled, job: &job::Model, lines: Vec<Line>) -> DomainResult<invoice::Model> {
     let mut total_cents: i64 = 0;
     let mut amounts = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -202,7 +198,7 @@ async fn issue_invoice(
         issued_at: Set(clock::now()),
         paid_at: Set(None),
     }
-    .insert(txn)
+    .insert(&**txn)
     .await?;
     let rows = lines.into_iter().zip(amounts).enumerate().map(|(position, (line, amount))| invoice_line::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -214,22 +210,21 @@ async fn issue_invoice(
         unit_price_cents: Set(line.unit_price_cents),
         amount_cents: Set(amount),
     });
-    invoice_line::Entity::insert_many(rows).exec_without_returning(txn).await?;
-    journal::append(
-        txn,
-        LogRow {
-            event: "invoice.created",
-            entity_type: "invoice",
-            entity_id: issued.id,
-            actor_id: Some(actor.user_id),
-            data: json!({ "number": issued.number, "jobId": job.id, "total": money::from_cents(total_cents).to_string() }),
-        },
-    )
-    .await?;
+    invoice_line::Entity::insert_many(rows).exec_without_returning(&**txn).await?;
+    let change =
+        InvoiceCreated { number: issued.number.clone(), job_id: job.id, total: money::from_cents(total_cents) };
+    txn.record(issued.id, Change::InvoiceCreated(change)).await?;
     Ok(issued)
 }
 
+/// An invoice by id, unchecked: for callers that have decided access
+/// already (a live event the caller may see).
+pub async fn find(db: &impl ConnectionTrait, invoice_id: Uuid) -> DomainResult<Option<invoice::Model>> {
+    Ok(invoice::Entity::find_by_id(invoice_id).one(db).await?)
+}
+
 /// `recordPayment`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_payment(db: &DatabaseConnection, actor: &Actor, input: NewPayment) -> DomainResult<payment::Model> {
     actor.require(Permission::Billing)?;
     let amount_cents = money::to_cents_in("amount", input.amount, 1, MAX_AMOUNT_CENTS)?;
@@ -242,10 +237,10 @@ pub async fn record_payment(db: &DatabaseConnection, actor: &Actor, input: NewPa
         return Ok(earlier);
     }
 
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let invoice = invoice::Entity::find_by_id(input.invoice_id)
         .lock_exclusive()
-        .one(&txn)
+        .one(&*txn)
         .await?
         .ok_or(DomainError::NotFound("invoice"))?;
     let balance = invoice.total_cents - invoice.amount_paid_cents;
@@ -266,7 +261,7 @@ pub async fn record_payment(db: &DatabaseConnection, actor: &Actor, input: NewPa
         received_at: Set(now),
         recorded_by: Set(Some(actor.user_id)),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await;
     let recorded = match inserted {
         Ok(recorded) => recorded,
@@ -289,22 +284,22 @@ pub async fn record_payment(db: &DatabaseConnection, actor: &Actor, input: NewPa
     if paid {
         update.paid_at = Set(Some(now));
     }
-    let invoice = update.update(&txn).await.map_err(|err| match violation(&err) {
+    let invoice = update.update(&*txn).await.map_err(|err| match violation(&err) {
         Some(Violation::Check) => DomainError::bad_input("amount", "amount exceeds the balance due"),
         _ => err.into(),
     })?;
-    let data = json!({
-        "paymentId": recorded.id,
-        "amount": money::from_cents(amount_cents).to_string(),
-        "method": recorded.method,
-        "amountPaid": money::from_cents(invoice.amount_paid_cents).to_string(),
+    let change = Change::PaymentRecorded(PaymentRecorded {
+        payment_id: recorded.id,
+        amount: money::from_cents(amount_cents),
+        method: recorded.method,
+        amount_paid: money::from_cents(invoice.amount_paid_cents),
     });
-    invoice_log(&txn, actor, "payment.recorded", invoice.id, data).await?;
     if paid {
-        invoice_log(&txn, actor, "invoice.paid", invoice.id, json!({ "paymentId": recorded.id, "paidAt": now }))
-            .await?;
+        txn.record(invoice.id, change).await?;
+        txn.commit(invoice.id, Change::InvoicePaid(InvoicePaid { payment_id: recorded.id, paid_at: now })).await?;
+    } else {
+        txn.commit(invoice.id, change).await?;
     }
-    txn.commit().await?;
     Ok(recorded)
 }
 
@@ -326,16 +321,7 @@ async fn replay(
     }
 }
 
-async fn invoice_log(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    event: &str,
-    invoice_id: Uuid,
-    data: serde_json::Value,
-) -> DomainResult<()> {
-    journal::append(txn, LogRow::by(actor, event, "invoice", invoice_id, data)).await
-}
-
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -347,19 +333,18 @@ pub async fn list(
     if let Some(status) = status {
         select = select.filter(invoice::Column::Status.eq(status));
     }
-    page::fetch(db, select, invoice::Column::IssuedAt, invoice::Column::Id, request, |i| Cursor {
-        at: i.issued_at,
-        id: i.id,
-    })
-    .await
+    page::fetch(db, select, invoice::Column::IssuedAt, invoice::Column::Id, request, |i| Cursor::row(i.issued_at, i.id))
+        .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<invoice::Model>> {
     actor.require(Permission::Billing)?;
     Ok(invoice::Entity::find_by_id(id).one(db).await?)
 }
 
 /// `jobFinancials(jobId)`: the row of the `job_financials` view.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn financials(
     db: &impl ConnectionTrait,
     actor: &Actor,

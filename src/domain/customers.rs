@@ -2,19 +2,17 @@
 //! customers; they see one only as the customer of their own job.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, TransactionTrait,
-};
-use serde_json::json;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult};
-use super::journal::{self, LogRow};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, validate};
 use crate::entities::customer;
+use crate::journal::Change;
+use crate::journal::change::CustomerData;
 
 pub struct CustomerFields {
     pub name: Option<String>,
@@ -26,6 +24,7 @@ pub struct CustomerFields {
 pub const PHONE_MAX: usize = 50;
 pub const ADDRESS_MAX: usize = 1000;
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -44,19 +43,20 @@ pub async fn list(
         select = select
             .filter(like(customer::Column::Name).or(like(customer::Column::Email)).or(like(customer::Column::Phone)));
     }
-    page::fetch(db, select, customer::Column::CreatedAt, customer::Column::Id, request, |c| Cursor {
-        at: c.created_at,
-        id: c.id,
+    page::fetch(db, select, customer::Column::CreatedAt, customer::Column::Id, request, |c| {
+        Cursor::row(c.created_at, c.id)
     })
     .await
 }
 
 /// `customer(id)`: None when it does not exist.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<customer::Model>> {
     actor.require(Permission::ManageCustomers)?;
     Ok(customer::Entity::find_by_id(id).one(db).await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, fields: CustomerFields) -> DomainResult<customer::Model> {
     actor.require(Permission::ManageCustomers)?;
     let now = clock::now();
@@ -69,14 +69,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, fields: CustomerFiel
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
-    let created = model.insert(&txn).await?;
-    record(&txn, actor, "customer.created", &created).await?;
-    txn.commit().await?;
+    let txn = super::write(db, actor).await?;
+    let created = model.insert(&*txn).await?;
+    txn.commit(created.id, Change::CustomerCreated(journalled(&created))).await?;
     Ok(created)
 }
 
 /// Updates the given fields; an empty string clears an optional one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -84,8 +84,8 @@ pub async fn update(
     fields: CustomerFields,
 ) -> DomainResult<customer::Model> {
     actor.require(Permission::ManageCustomers)?;
-    let txn = db.begin().await?;
-    let existing = customer::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("customer"))?;
+    let txn = super::write(db, actor).await?;
+    let existing = customer::Entity::find_by_id(id).one(&*txn).await?.ok_or(DomainError::NotFound("customer"))?;
     let mut model: customer::ActiveModel = existing.into();
     if let Some(name) = fields.name.as_deref() {
         model.name = Set(validate::required_text("name", name, validate::NAME_MAX)?);
@@ -100,22 +100,20 @@ pub async fn update(
         model.address = Set(validate::optional_text("address", fields.address.as_deref(), ADDRESS_MAX)?);
     }
     model.updated_at = Set(clock::now());
-    let updated = model.update(&txn).await?;
-    record(&txn, actor, "customer.updated", &updated).await?;
-    txn.commit().await?;
+    let updated = model.update(&*txn).await?;
+    txn.commit(updated.id, Change::CustomerUpdated(journalled(&updated))).await?;
     Ok(updated)
 }
 
 /// Address-book changes are journaled like every other change: the audit
 /// trail shows them, and the journal's newest id versions all data.
-async fn record(txn: &DatabaseTransaction, actor: &Actor, event: &str, customer: &customer::Model) -> DomainResult<()> {
-    let data = json!({
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "address": customer.address,
-    });
-    journal::append(txn, LogRow::by(actor, event, "customer", customer.id, data)).await
+fn journalled(customer: &customer::Model) -> CustomerData {
+    CustomerData {
+        name: customer.name.clone(),
+        email: customer.email.clone(),
+        phone: customer.phone.clone(),
+        address: customer.address.clone(),
+    }
 }
 
 pub fn optional_email(value: Option<&str>) -> DomainResult<Option<String>> {

@@ -24,7 +24,7 @@ pub async fn first_pages_by_customer(
     first: u64,
     count_total: bool,
 ) -> DomainResult<HashMap<Uuid, Page<JobRow>>> {
-    let request = PageRequest { first, after: None, count_total };
+    let request: PageRequest = PageRequest { first, after: None, count_total };
     let mut visible = Query::select()
         .column(job::Column::Id)
         .expr_as(
@@ -60,7 +60,7 @@ pub async fn first_pages_by_customer(
         .map(|id| {
             let rows = grouped.remove(id).unwrap_or_default();
             let total = totals.get(id).copied().unwrap_or(0);
-            (*id, page::assemble(rows, request, total, |(j, _)| Cursor { at: j.created_at, id: j.id }))
+            (*id, page::assemble(rows, request, total, |(j, _)| Cursor::row(j.created_at, j.id)))
         })
         .collect())
 }

@@ -6,18 +6,19 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
-use serde_json::json;
+
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
-use super::error::{DomainError, DomainResult, Violation, violation};
-use super::journal::{self, LogRow};
+use super::error::{Conflicting, DomainError, DomainResult, Violation, violation};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{billing, clock, lifecycle, validate};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
 use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
+use crate::journal::Change;
+use crate::journal::change::{Booking, JobAssigned, JobCancelled, JobCreated, JobStarted, JobUnassigned};
 
 pub const MAX_WINDOW: Duration = Duration::hours(24);
 
@@ -45,6 +46,12 @@ pub struct JobFilter {
     pub scheduled_to: Option<DateTime<Utc>>,
 }
 
+/// A job by id, unchecked: for callers that have decided access already
+/// (a live event the caller may see).
+pub async fn find(db: &impl ConnectionTrait, job_id: Uuid) -> DomainResult<Option<job::Model>> {
+    Ok(job::Entity::find_by_id(job_id).one(db).await?)
+}
+
 /// The technician a job is assigned to now, if any.
 pub async fn assigned_technician(db: &impl ConnectionTrait, job_id: Uuid) -> DomainResult<Option<Uuid>> {
     Ok(job_assignment::Entity::find()
@@ -61,6 +68,7 @@ pub fn owns(actor: &Actor, assigned_to: Option<Uuid>) -> bool {
 
 /// `job(id)`: None when missing or not the caller's to see. The current
 /// assignment comes with it (one statement).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -84,6 +92,7 @@ pub struct JobDetail {
 
 /// `get` with the customer, the assigned technician and the invoice in the
 /// same statement (the job detail view).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<JobDetail>> {
     let found = job::Entity::find_by_id(id)
         .find_also_related(job_assignment::Entity)
@@ -124,6 +133,7 @@ pub type JobWithParties =
     (job::Model, Option<job_assignment::Model>, Option<customer::Model>, Option<technician::Model>);
 
 /// `jobs`: newest first; a technician sees only jobs assigned to it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -141,11 +151,12 @@ pub async fn list(
     )
     .all(db)
     .await?;
-    Ok(page::assemble(rows, request, total_count, |(j, _)| Cursor { at: j.created_at, id: j.id }))
+    Ok(page::assemble(rows, request, total_count, |(j, _)| Cursor::row(j.created_at, j.id)))
 }
 
 /// As `list`, with each job's customer and assigned technician read in the
 /// same statement (the dispatch board).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_with_parties(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -159,7 +170,7 @@ pub async fn list_with_parties(
         .find_also(job::Entity, customer::Entity)
         .find_also(job_assignment::Entity, technician::Entity);
     let rows = page::keyset(joined, job::Column::CreatedAt, job::Column::Id, request).all(db).await?;
-    Ok(page::assemble(rows, request, total_count, |(j, ..)| Cursor { at: j.created_at, id: j.id }))
+    Ok(page::assemble(rows, request, total_count, |(j, ..)| Cursor::row(j.created_at, j.id)))
 }
 
 /// The jobs `filter` selects among those the caller may see; None when
@@ -199,6 +210,7 @@ fn visible(actor: &Actor, mut filter: JobFilter) -> DomainResult<Option<Select<j
     Ok(Some(select))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> DomainResult<job::Model> {
     actor.require(Permission::DispatchJobs)?;
     let title = validate::required_text("title", &input.title, validate::NAME_MAX)?;
@@ -206,8 +218,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> Do
     if !(1..=5).contains(&input.required_skill_level) {
         return Err(DomainError::bad_input("requiredSkillLevel", "requiredSkillLevel must be between 1 and 5"));
     }
-    let txn = db.begin().await?;
-    customer::Entity::find_by_id(input.customer_id).one(&txn).await?.ok_or(DomainError::NotFound("customer"))?;
+    let txn = super::write(db, actor).await?;
+    customer::Entity::find_by_id(input.customer_id).one(&*txn).await?.ok_or(DomainError::NotFound("customer"))?;
     let now = clock::now();
     let created = job::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -224,22 +236,15 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewJob) -> Do
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
-    record(
-        &txn,
-        actor,
-        "job.created",
-        &created,
-        json!({
-            "title": created.title,
-            "customerId": created.customer_id,
-            "priority": created.priority,
-            "requiredSkillLevel": created.required_skill_level,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
+    let change = Change::JobCreated(JobCreated {
+        title: created.title.clone(),
+        customer_id: created.customer_id,
+        priority: created.priority,
+        required_skill_level: created.required_skill_level,
+    });
+    txn.commit(created.id, change).await?;
     Ok(created)
 }
 
@@ -258,16 +263,6 @@ pub(crate) async fn lock_for_move(
     Ok((job, assignment))
 }
 
-pub(crate) async fn record(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    event: &str,
-    job: &job::Model,
-    data: serde_json::Value,
-) -> DomainResult<()> {
-    journal::append(txn, LogRow::by(actor, event, "job", job.id, data)).await
-}
-
 fn check_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DomainResult<()> {
     if starts_at >= ends_at {
         return Err(DomainError::bad_input("endsAt", "endsAt must be after startsAt"));
@@ -279,10 +274,7 @@ fn check_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DomainResul
 }
 
 fn overlap_conflict(conflicting_job: Uuid) -> DomainError {
-    DomainError::Conflict {
-        message: "the technician already has a job in that window".into(),
-        extensions: vec![("conflictingJobId", conflicting_job.to_string())],
-    }
+    DomainError::conflict_with("the technician already has a job in that window", Conflicting::Job(conflicting_job))
 }
 
 /// A live assignment of the technician (other than `except_job`'s)
@@ -309,20 +301,21 @@ pub(crate) async fn overlapping_assignment(
 }
 
 /// `assignJob`: PENDING or SCHEDULED → SCHEDULED, replacing any old window.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -> DomainResult<job::Model> {
     actor.require(Permission::DispatchJobs)?;
     let starts_at = clock::truncate(input.starts_at);
     let ends_at = clock::truncate(input.ends_at);
     check_window(starts_at, ends_at)?;
 
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let (job, previous) = lock_for_move(&txn, actor, input.job_id).await?;
     lifecycle::check(job.status, JobStatus::Scheduled)?;
     // Locked: `createScheduleEntry` takes the same lock, so an UNAVAILABLE
     // entry and this booking cannot both pass their checks.
     let technician = technician::Entity::find_by_id(input.technician_id)
         .lock_exclusive()
-        .one(&txn)
+        .one(&*txn)
         .await?
         .ok_or(DomainError::NotFound("technician"))?;
     if !technician.active {
@@ -331,7 +324,7 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
     if technician.skill_level < job.required_skill_level {
         return Err(DomainError::bad_input("technicianId", "the technician's skill level is below what the job needs"));
     }
-    if let Some(other) = overlapping_assignment(&txn, technician.id, starts_at, ends_at, Some(job.id)).await? {
+    if let Some(other) = overlapping_assignment(&*txn, technician.id, starts_at, ends_at, Some(job.id)).await? {
         return Err(overlap_conflict(other.job_id));
     }
     if let Some(entry) = schedule::Entity::find()
@@ -339,13 +332,13 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
         .filter(schedule::Column::Kind.eq(ScheduleKind::Unavailable))
         .filter(schedule::Column::StartsAt.lt(ends_at))
         .filter(schedule::Column::EndsAt.gt(starts_at))
-        .one(&txn)
+        .one(&*txn)
         .await?
     {
-        return Err(DomainError::Conflict {
-            message: "the technician is unavailable in that window".into(),
-            extensions: vec![("conflictingScheduleEntryId", entry.id.to_string())],
-        });
+        return Err(DomainError::conflict_with(
+            "the technician is unavailable in that window",
+            Conflicting::ScheduleEntry(entry.id),
+        ));
     }
 
     release_window(&txn, job.id).await?;
@@ -359,7 +352,7 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
         live: Set(true),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await;
     if let Err(err) = inserted {
         if violation(&err) == Some(Violation::AssignmentOverlap) {
@@ -380,23 +373,18 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
         job_id: Set(Some(job.id)),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     let updated = set_status(&txn, job, JobStatus::Scheduled, |_| {}).await?;
-    record(
-        &txn,
-        actor,
-        "job.assigned",
-        &updated,
-        json!({
-            "technicianId": technician.id,
-            "startsAt": starts_at,
-            "endsAt": ends_at,
-            "previous": previous.map(|p| json!({ "technicianId": p.technician_id, "startsAt": p.starts_at, "endsAt": p.ends_at })),
+    let change = Change::JobAssigned(JobAssigned {
+        booking: Booking { technician_id: technician.id, starts_at, ends_at },
+        previous: previous.map(|p| Booking {
+            technician_id: p.technician_id,
+            starts_at: p.starts_at,
+            ends_at: p.ends_at,
         }),
-    )
-    .await?;
-    txn.commit().await?;
+    });
+    txn.commit(updated.id, change).await?;
     Ok(updated)
 }
 
@@ -422,33 +410,34 @@ pub(crate) async fn set_status(
 }
 
 /// `unassignJob`: SCHEDULED → PENDING; the assignment and its entry go.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unassign(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> DomainResult<job::Model> {
     actor.require(Permission::DispatchJobs)?;
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
     lifecycle::check(job.status, JobStatus::Pending)?;
     release_window(&txn, job.id).await?;
     let updated = set_status(&txn, job, JobStatus::Pending, |_| {}).await?;
     let technician_id = assignment.map(|a| a.technician_id);
-    record(&txn, actor, "job.unassigned", &updated, json!({ "technicianId": technician_id })).await?;
-    txn.commit().await?;
+    txn.commit(updated.id, Change::JobUnassigned(JobUnassigned { technician_id })).await?;
     Ok(updated)
 }
 
 /// `startJob`: SCHEDULED → IN_PROGRESS; technicians start their own jobs.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn start(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> DomainResult<job::Model> {
     require_work(actor)?;
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let (job, _) = lock_for_move(&txn, actor, job_id).await?;
     lifecycle::check(job.status, JobStatus::InProgress)?;
     let now = clock::now();
     let updated = set_status(&txn, job, JobStatus::InProgress, |m| m.started_at = Set(Some(now))).await?;
-    record(&txn, actor, "job.started", &updated, json!({ "startedAt": now })).await?;
-    txn.commit().await?;
+    txn.commit(updated.id, Change::JobStarted(JobStarted { started_at: now })).await?;
     Ok(updated)
 }
 
 /// `cancelJob`: PENDING or SCHEDULED → CANCELLED; frees the window.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn cancel(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -457,22 +446,15 @@ pub async fn cancel(
 ) -> DomainResult<job::Model> {
     actor.require(Permission::DispatchJobs)?;
     let reason = validate::optional_text("reason", reason.as_deref(), validate::TEXT_MAX)?;
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
     lifecycle::check(job.status, JobStatus::Cancelled)?;
-    let from = job.status.as_str();
+    let from = job.status;
     release_window(&txn, job.id).await?;
     let now = clock::now();
     let updated = set_status(&txn, job, JobStatus::Cancelled, |m| m.cancelled_at = Set(Some(now))).await?;
-    record(
-        &txn,
-        actor,
-        "job.cancelled",
-        &updated,
-        json!({ "from": from, "reason": reason, "technicianId": assignment.map(|a| a.technician_id) }),
-    )
-    .await?;
-    txn.commit().await?;
+    let technician_id = assignment.map(|a| a.technician_id);
+    txn.commit(updated.id, Change::JobCancelled(JobCancelled { from, reason, technician_id })).await?;
     Ok(updated)
 }
 

@@ -1,17 +1,20 @@
-//! Rules of the live feeds: which journal rows are which events, and who may
-//! see them. Checked per event, not only per subscription.
+//! Rules of the live feeds: which journal entries are which events, and who
+//! may see them. Checked per event, not only per subscription.
 
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
+use super::cursor::Cursor;
 use super::error::{DomainError, DomainResult};
 use super::jobs;
-use crate::entities::log;
-use crate::events::EventBus;
+use crate::entities::{invoice, job};
+use crate::journal::{Change, EntityType, Entry, EventBus, bus};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobEventKind {
     Created,
+    /// In the contract, but never sent: no operation changes a job's own
+    /// fields except through the moves below, each with its own kind.
     Updated,
     Assigned,
     Unassigned,
@@ -21,51 +24,49 @@ pub enum JobEventKind {
     Cancelled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvoiceEventKind {
     Created,
     PaymentRecorded,
     Paid,
 }
 
-/// `job.assigned` → ASSIGNED: the log event's second word.
-pub fn job_event_kind(row: &log::Model) -> Option<JobEventKind> {
-    use JobEventKind::*;
-    Some(match row.event.strip_prefix("job.")? {
-        "created" => Created,
-        "updated" => Updated,
-        "assigned" => Assigned,
-        "unassigned" => Unassigned,
-        "started" => Started,
-        "completed" => Completed,
-        "invoiced" => Invoiced,
-        "cancelled" => Cancelled,
+/// `job.assigned` → ASSIGNED: the event name's second word.
+pub fn job_event_kind(change: &Change) -> Option<JobEventKind> {
+    Some(match change {
+        Change::JobCreated(_) => JobEventKind::Created,
+        Change::JobAssigned(_) => JobEventKind::Assigned,
+        Change::JobUnassigned(_) => JobEventKind::Unassigned,
+        Change::JobStarted(_) => JobEventKind::Started,
+        Change::JobCompleted(_) => JobEventKind::Completed,
+        Change::JobInvoiced(_) => JobEventKind::Invoiced,
+        Change::JobCancelled(_) => JobEventKind::Cancelled,
         _ => return None,
     })
 }
 
-pub fn invoice_event_kind(row: &log::Model) -> Option<InvoiceEventKind> {
-    match row.event.as_str() {
-        "invoice.created" => Some(InvoiceEventKind::Created),
-        "payment.recorded" => Some(InvoiceEventKind::PaymentRecorded),
-        "invoice.paid" => Some(InvoiceEventKind::Paid),
-        _ => None,
-    }
+pub fn invoice_event_kind(change: &Change) -> Option<InvoiceEventKind> {
+    Some(match change {
+        Change::InvoiceCreated(_) => InvoiceEventKind::Created,
+        Change::PaymentRecorded(_) => InvoiceEventKind::PaymentRecorded,
+        Change::InvoicePaid(_) => InvoiceEventKind::Paid,
+        _ => return None,
+    })
 }
 
-/// The payment a PAYMENT_RECORDED or PAID event is about.
-pub fn payment_of(row: &log::Model) -> Option<Uuid> {
-    row.data.as_ref()?.get("paymentId")?.as_str()?.parse().ok()
-}
-
-/// Whether this job event reaches the caller: staff see every job; a
+/// Whether a job event reaches the caller: staff see every job; a
 /// technician only jobs assigned to it when the event is delivered.
-pub async fn sees_job_event(bus: &EventBus, actor: &Actor, row: &log::Model) -> DomainResult<bool> {
+/// Anything else (not a job event, another technician's job) is skipped by
+/// this rule, not by accident.
+pub async fn sees_job_event(bus: &EventBus, actor: &Actor, entry: &Entry) -> DomainResult<bool> {
+    if entry.entity_type() != EntityType::Job {
+        return Ok(false);
+    }
     if actor.can(Permission::WatchAllJobs) {
         return Ok(true);
     }
     let Some(own) = actor.technician_id else { return Ok(false) };
-    let assignee = bus.assignees.get_or_load(row.id, || jobs::assigned_technician(bus.db(), row.entity_id)).await?;
+    let assignee = bus.assignees.get_or_load(entry.id, || jobs::assigned_technician(bus.db(), entry.entity_id)).await?;
     Ok(assignee == Some(own))
 }
 
@@ -74,10 +75,30 @@ pub fn require_invoice_events(actor: &Actor) -> DomainResult<()> {
     actor.require(Permission::WatchInvoices)
 }
 
+/// The job of a job event as it was when the event was first delivered
+/// (one lookup shared by every subscriber).
+pub async fn job_of(bus: &EventBus, entry: &Entry) -> DomainResult<job::Model> {
+    let (id, db) = (entry.entity_id, bus.db());
+    let found = bus.jobs.get_or_load(entry.id, || async move { jobs::find(db, id).await }).await?;
+    found.ok_or(DomainError::NotFound("job"))
+}
+
+/// The invoice of an invoice event as it was when first delivered.
+pub async fn invoice_of(bus: &EventBus, entry: &Entry) -> DomainResult<invoice::Model> {
+    let (id, db) = (entry.entity_id, bus.db());
+    let found = bus.invoices.get_or_load(entry.id, || async move { super::billing::find(db, id).await }).await?;
+    found.ok_or(DomainError::NotFound("invoice"))
+}
+
+/// The payment a PAYMENT_RECORDED or PAID event is about.
+pub fn payment_of(entry: &Entry) -> Option<Uuid> {
+    entry.change.payment_id()
+}
+
 /// `after`: a cursor this server issued, naming an existing journal row.
 pub async fn resume_point(db: &sea_orm::DatabaseConnection, after: Option<&str>) -> DomainResult<Option<i64>> {
     let Some(text) = after else { return Ok(None) };
     let unknown = || DomainError::bad_input("after", "unknown cursor");
-    let id = crate::events::cursor::decode(text).ok_or_else(unknown)?;
-    if id == 0 || crate::events::exists(db, id).await? { Ok(Some(id)) } else { Err(unknown()) }
+    let id = Cursor::decode(text).and_then(Cursor::as_journal).ok_or_else(unknown)?;
+    if id == 0 || bus::exists(db, id).await? { Ok(Some(id)) } else { Err(unknown()) }
 }

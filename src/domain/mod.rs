@@ -7,13 +7,14 @@ pub mod actor;
 pub mod audit;
 pub mod billing;
 pub mod clock;
+pub mod cursor;
 pub mod customers;
 pub mod error;
 pub mod job_pages;
 pub mod jobs;
-pub mod journal;
 pub mod lifecycle;
 pub mod live;
+pub mod lookups;
 pub mod money;
 pub mod page;
 pub mod schedules;
@@ -23,3 +24,9 @@ pub mod validate;
 
 pub use actor::{Actor, Permission};
 pub use error::{DomainError, DomainResult};
+
+/// Opens a write on behalf of `actor`. It can only commit together with its
+/// journal entry (`Journaled::commit` takes the change).
+pub(crate) async fn write(db: &sea_orm::DatabaseConnection, actor: &Actor) -> DomainResult<crate::journal::Journaled> {
+    Ok(crate::journal::Journaled::begin(db, Some(actor.user_id), clock::now()).await?)
+}

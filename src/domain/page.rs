@@ -2,56 +2,54 @@
 //! descending and a cursor names the last row seen, so pages stay stable
 //! while rows are inserted.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
-use uuid::Uuid;
 
+pub use super::cursor::{Cursor, RowKey};
 use super::error::{DomainError, DomainResult};
 
 pub const DEFAULT_FIRST: i32 = 20;
 pub const MAX_FIRST: i32 = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.at.timestamp_micros(), self.id))
-    }
-
-    pub fn decode(text: &str) -> Option<Cursor> {
-        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
-        let (micros, id) = raw.split_once(':')?;
-        Some(Cursor { at: DateTime::from_timestamp_micros(micros.parse().ok()?)?, id: id.parse().ok()? })
-    }
-}
-
+/// What a client asked for: `first` and `after` (a row position, or a
+/// journal id for the journal's lists).
 #[derive(Debug, Clone, Copy)]
-pub struct PageRequest {
+pub struct PageRequest<Position = RowKey> {
     pub first: u64,
-    pub after: Option<Cursor>,
+    pub after: Option<Position>,
     /// Whether to count the whole result (`totalCount` asked for): one more
     /// statement, so only when needed.
     pub count_total: bool,
 }
 
-impl PageRequest {
+impl PageRequest<RowKey> {
     /// `first` must be 1..=100 (default 20); `after` must be a cursor we issued.
     pub fn new(first: Option<i32>, after: Option<&str>) -> DomainResult<Self> {
+        PageRequest::read(first, after, Cursor::as_row)
+    }
+}
+
+impl PageRequest<i64> {
+    /// A page of the journal: `after` must be a journal cursor.
+    pub fn of_journal(first: Option<i32>, after: Option<&str>) -> DomainResult<Self> {
+        PageRequest::read(first, after, Cursor::as_journal)
+    }
+}
+
+impl<Position> PageRequest<Position> {
+    fn read(first: Option<i32>, after: Option<&str>, position: fn(Cursor) -> Option<Position>) -> DomainResult<Self> {
         let first = first.unwrap_or(DEFAULT_FIRST);
         if !(1..=MAX_FIRST).contains(&first) {
             return Err(DomainError::bad_input("first", format!("first must be between 1 and {MAX_FIRST}")));
         }
         let after = match after {
             None => None,
-            Some(text) => Some(Cursor::decode(text).ok_or_else(|| DomainError::bad_input("after", "unknown cursor"))?),
+            Some(text) => Some(
+                Cursor::decode(text)
+                    .and_then(position)
+                    .ok_or_else(|| DomainError::bad_input("after", "unknown cursor"))?,
+            ),
         };
         Ok(PageRequest { first: first as u64, after, count_total: true })
     }
@@ -72,7 +70,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// A page with nothing on it (a filter that can match nothing).
-    pub fn empty(request: PageRequest) -> Self {
+    pub fn empty<Position>(request: PageRequest<Position>) -> Self {
         Page { items: Vec::new(), has_next_page: false, has_previous_page: request.after.is_some(), total_count: 0 }
     }
 
@@ -134,7 +132,12 @@ where
 }
 
 /// Turns `first + 1` rows into a page.
-pub fn assemble<T>(mut rows: Vec<T>, request: PageRequest, total_count: u64, key: impl Fn(&T) -> Cursor) -> Page<T> {
+pub fn assemble<T, Position>(
+    mut rows: Vec<T>,
+    request: PageRequest<Position>,
+    total_count: u64,
+    key: impl Fn(&T) -> Cursor,
+) -> Page<T> {
     let has_next_page = rows.len() as u64 > request.first;
     rows.truncate(request.first as usize);
     Page {
@@ -150,11 +153,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursor_round_trip_and_bounds() {
-        let cursor = Cursor { at: Utc::now(), id: Uuid::new_v4() };
-        let decoded = Cursor::decode(&cursor.encode()).unwrap();
-        assert_eq!(decoded.id, cursor.id);
-        assert_eq!(decoded.at.timestamp_micros(), cursor.at.timestamp_micros());
+    fn first_and_after_are_checked() {
+        assert!(
+            PageRequest::of_journal(None, Some(&Cursor::row(chrono::Utc::now(), uuid::Uuid::nil()).encode())).is_err()
+        );
+        assert!(PageRequest::new(None, Some(&Cursor::Journal(1).encode())).is_err());
         assert!(PageRequest::new(Some(0), None).is_err());
         assert!(PageRequest::new(Some(101), None).is_err());
         assert!(PageRequest::new(Some(100), None).is_ok());

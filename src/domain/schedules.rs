@@ -4,18 +4,19 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
-use serde_json::json;
+
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
-use super::error::{DomainError, DomainResult};
-use super::journal::{self, LogRow};
+use super::error::{Conflicting, DomainError, DomainResult};
 use super::{clock, jobs, technicians, validate};
 use crate::entities::enums::ScheduleKind;
 use crate::entities::{job, job_assignment, schedule, technician, technician_upcoming_job};
+use crate::journal::Change;
+use crate::journal::change::ScheduleData;
 
 pub struct NewEntry {
     pub technician_id: Uuid,
@@ -82,6 +83,7 @@ pub type EntryWithJob = (schedule::Model, Option<job::Model>);
 pub type UpcomingWithJob = (technician_upcoming_job::Model, Option<job::Model>);
 
 /// Every entry overlapping `[from, to)`, ordered by start.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -115,6 +117,7 @@ pub async fn entries_of(
         .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewEntry) -> DomainResult<schedule::Model> {
     require_calendar(actor, input.technician_id)?;
     if input.kind == ScheduleKind::Job {
@@ -134,29 +137,30 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewEntry) -> 
         job_id: Set(None),
         created_at: Set(clock::now()),
     };
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     // The technician's row is the calendar's lock: `assignJob` takes it too,
     // so the check below and the insert cannot interleave with a booking.
     technician::Entity::find_by_id(input.technician_id)
         .lock_exclusive()
-        .one(&txn)
+        .one(&*txn)
         .await?
         .ok_or(DomainError::NotFound("technician"))?;
     if input.kind == ScheduleKind::Unavailable {
         // Booked work must be moved first: an UNAVAILABLE entry never hides a job.
-        if let Some(booked) = jobs::overlapping_assignment(&txn, input.technician_id, starts_at, ends_at, None).await? {
-            return Err(DomainError::Conflict {
-                message: "the technician has a job in that window".into(),
-                extensions: vec![("conflictingJobId", booked.job_id.to_string())],
-            });
+        if let Some(booked) = jobs::overlapping_assignment(&*txn, input.technician_id, starts_at, ends_at, None).await?
+        {
+            return Err(DomainError::conflict_with(
+                "the technician has a job in that window",
+                Conflicting::Job(booked.job_id),
+            ));
         }
     }
-    let created = entry.insert(&txn).await?;
-    record(&txn, actor, "schedule.created", &created).await?;
-    txn.commit().await?;
+    let created = entry.insert(&*txn).await?;
+    txn.commit(created.id, Change::ScheduleCreated(journalled(&created))).await?;
     Ok(created)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> DomainResult<bool> {
     let entry = schedule::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("schedule entry"))?;
     if !technicians::visible(actor, entry.technician_id) {
@@ -166,25 +170,25 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> DomainR
     if entry.kind == ScheduleKind::Job {
         return Err(DomainError::bad_input("id", "JOB entries go with their assignment: use unassignJob"));
     }
-    let txn = db.begin().await?;
-    schedule::Entity::delete_by_id(entry.id).exec(&txn).await?;
-    record(&txn, actor, "schedule.deleted", &entry).await?;
-    txn.commit().await?;
+    let txn = super::write(db, actor).await?;
+    schedule::Entity::delete_by_id(entry.id).exec(&*txn).await?;
+    txn.commit(entry.id, Change::ScheduleDeleted(journalled(&entry))).await?;
     Ok(true)
 }
 
-/// Calendar entries are journaled like every other change (see `customers::record`).
-async fn record(txn: &DatabaseTransaction, actor: &Actor, event: &str, entry: &schedule::Model) -> DomainResult<()> {
-    let data = json!({
-        "technicianId": entry.technician_id,
-        "kind": entry.kind,
-        "startsAt": entry.starts_at,
-        "endsAt": entry.ends_at,
-    });
-    journal::append(txn, LogRow::by(actor, event, "schedule", entry.id, data)).await
+/// Calendar entries are journalled like every other change: the audit
+/// trail shows them, and the journal's newest id versions all data.
+fn journalled(entry: &schedule::Model) -> ScheduleData {
+    ScheduleData {
+        technician_id: entry.technician_id,
+        kind: entry.kind,
+        starts_at: entry.starts_at,
+        ends_at: entry.ends_at,
+    }
 }
 
 /// Active technicians with the skill and nothing booked or blocked in the window.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn available_technicians(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -220,6 +224,7 @@ pub async fn available_technicians(
 }
 
 /// Rows of `technician_upcoming_jobs`: one technician's, or (staff) everyone's.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upcoming_jobs(
     db: &impl ConnectionTrait,
     actor: &Actor,

@@ -3,20 +3,20 @@
 
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
-use serde_json::json;
+
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::customers::{PHONE_MAX, optional_email};
 use super::error::{DomainError, DomainResult, Violation, violation};
-use super::journal::{self, LogRow};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, money, validate};
 use crate::entities::enums::Role;
 use crate::entities::{technician, user};
+use crate::journal::Change;
+use crate::journal::change::TechnicianData;
 
 pub const MAX_HOURLY_RATE_CENTS: i64 = 1_000_000;
 
@@ -30,6 +30,7 @@ pub struct TechnicianFields {
     pub user_id: Option<Uuid>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -41,9 +42,8 @@ pub async fn list(
     if let Some(active) = active {
         select = select.filter(technician::Column::Active.eq(active));
     }
-    page::fetch(db, select, technician::Column::CreatedAt, technician::Column::Id, request, |t| Cursor {
-        at: t.created_at,
-        id: t.id,
+    page::fetch(db, select, technician::Column::CreatedAt, technician::Column::Id, request, |t| {
+        Cursor::row(t.created_at, t.id)
     })
     .await
 }
@@ -54,6 +54,7 @@ pub fn visible(actor: &Actor, technician_id: Uuid) -> bool {
 }
 
 /// `technician(id)`: None when missing or not the caller's to see.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<technician::Model>> {
     if !visible(actor, id) {
         return Ok(None);
@@ -89,6 +90,7 @@ fn link_conflict(err: sea_orm::DbErr) -> DomainError {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -115,13 +117,13 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
-    let created = model.insert(&txn).await.map_err(link_conflict)?;
-    record(&txn, actor, "technician.created", &created).await?;
-    txn.commit().await?;
+    let txn = super::write(db, actor).await?;
+    let created = model.insert(&*txn).await.map_err(link_conflict)?;
+    txn.commit(created.id, Change::TechnicianCreated(journalled(&created))).await?;
     Ok(created)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -129,8 +131,8 @@ pub async fn update(
     fields: TechnicianFields,
 ) -> DomainResult<technician::Model> {
     actor.require(Permission::ManageTechnicians)?;
-    let txn = db.begin().await?;
-    let existing = technician::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("technician"))?;
+    let txn = super::write(db, actor).await?;
+    let existing = technician::Entity::find_by_id(id).one(&*txn).await?.ok_or(DomainError::NotFound("technician"))?;
     let mut model: technician::ActiveModel = existing.into();
     if let Some(name) = fields.name.as_deref() {
         model.name = Set(validate::required_text("name", name, validate::NAME_MAX)?);
@@ -151,28 +153,20 @@ pub async fn update(
         model.active = Set(active);
     }
     if let Some(user_id) = fields.user_id {
-        model.user_id = Set(Some(linkable_user(&txn, user_id).await?));
+        model.user_id = Set(Some(linkable_user(&*txn, user_id).await?));
     }
     model.updated_at = Set(clock::now());
-    let updated = model.update(&txn).await.map_err(link_conflict)?;
-    record(&txn, actor, "technician.updated", &updated).await?;
-    txn.commit().await?;
+    let updated = model.update(&*txn).await.map_err(link_conflict)?;
+    txn.commit(updated.id, Change::TechnicianUpdated(journalled(&updated))).await?;
     Ok(updated)
 }
 
-/// Journaled like every other change (see `customers::record`).
-async fn record(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    event: &str,
-    technician: &technician::Model,
-) -> DomainResult<()> {
-    let data = json!({
-        "name": technician.name,
-        "userId": technician.user_id,
-        "skillLevel": technician.skill_level,
-        "hourlyRate": money::from_cents(technician.hourly_rate_cents).to_string(),
-        "active": technician.active,
-    });
-    journal::append(txn, LogRow::by(actor, event, "technician", technician.id, data)).await
+fn journalled(technician: &technician::Model) -> TechnicianData {
+    TechnicianData {
+        name: technician.name.clone(),
+        user_id: technician.user_id,
+        skill_level: technician.skill_level,
+        hourly_rate: money::from_cents(technician.hourly_rate_cents),
+        active: technician.active,
+    }
 }

@@ -6,19 +6,22 @@ use std::net::IpAddr;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
-use serde_json::json;
+
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult, Violation, violation};
-use super::journal::{self, LogRow};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, validate};
 use crate::auth::{password, rate_limit::LoginLimiter, token::TokenService};
 use crate::entities::enums::Role;
 use crate::entities::{bootstrap, technician, user};
+use crate::journal::change::{
+    ChangedBy, LoginFailed, LoginFailure, PasswordChanged, SessionsRevoked, UserRegistered, UserState, UserUpdated,
+};
+use crate::journal::{Change, Journaled};
 
 pub struct NewUser {
     pub email: String,
@@ -45,6 +48,7 @@ pub struct Session {
 /// deactivation or role change applies to the very next request.
 /// `session_epoch` is the token's: a token from before a password change or
 /// a revocation is UNAUTHENTICATED.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid, session_epoch: i64) -> DomainResult<Actor> {
     Ok(load_actor_at(db, user_id, session_epoch).await?.0)
 }
@@ -53,6 +57,7 @@ pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid, session_epoch:
 /// Every change writes a journal row in its own transaction, so this id is a
 /// version of all the data: while it stays the same, nothing has changed
 /// (the HTTP response cache relies on it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid, session_epoch: i64) -> DomainResult<(Actor, i64)> {
     #[derive(FromQueryResult)]
     struct ActorRow {
@@ -81,6 +86,7 @@ pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid, session_epo
 
 /// `register`: anonymous only for the first account (which must be ADMIN);
 /// afterwards admins register any role and dispatchers technicians only.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn register(
     db: &DatabaseConnection,
     tokens: &TokenService,
@@ -105,8 +111,9 @@ pub async fn register(
     }
     let password_hash = password::hash(input.password).await?;
     let now = clock::now();
+    let id = Uuid::new_v4();
     let new_user = user::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         email: Set(email),
         name: Set(name),
         password_hash: Set(password_hash),
@@ -117,33 +124,24 @@ pub async fn register(
         updated_at: Set(now),
     };
 
-    let txn = db.begin().await?;
-    let created = new_user.insert(&txn).await.map_err(|err| match violation(&err) {
+    // The first admin registers itself: it is its own actor.
+    let txn = Journaled::begin(db, Some(actor.map_or(id, |a| a.user_id)), now).await?;
+    let created = new_user.insert(&*txn).await.map_err(|err| match violation(&err) {
         Some(Violation::Unique) => DomainError::conflict("a user with this email already exists"),
         _ => err.into(),
     })?;
     if actor.is_none() {
         // Two racing bootstraps: the loser hits the singleton's primary key.
         let row = bootstrap::ActiveModel { singleton: Set(1), user_id: Set(created.id), created_at: Set(now) };
-        if let Err(err) = bootstrap::Entity::insert(row).exec_without_returning(&txn).await {
+        if let Err(err) = bootstrap::Entity::insert(row).exec_without_returning(&*txn).await {
             return Err(match violation(&err) {
                 Some(Violation::Unique) => DomainError::Unauthenticated,
                 _ => err.into(),
             });
         }
     }
-    journal::append(
-        &txn,
-        LogRow {
-            event: "user.registered",
-            entity_type: "user",
-            entity_id: created.id,
-            actor_id: actor.map(|a| a.user_id).or(Some(created.id)),
-            data: json!({ "email": created.email, "name": created.name, "role": created.role.as_str() }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    let change = UserRegistered { email: created.email.clone(), name: created.name.clone(), role: created.role };
+    txn.commit(created.id, Change::UserRegistered(change)).await?;
     session_for(tokens, created)
 }
 
@@ -177,19 +175,15 @@ pub async fn login(
         found => {
             drop(attempt); // counted as a failure
             let reason = match &found {
-                None => "unknown_email",
-                Some(u) if !u.active => "inactive",
-                Some(_) => "wrong_password",
+                None => LoginFailure::UnknownEmail,
+                Some(u) if !u.active => LoginFailure::Inactive,
+                Some(_) => LoginFailure::WrongPassword,
             };
             // Unknown emails get a stable id of their own, so failures group.
             let entity_id =
                 found.as_ref().map_or_else(|| Uuid::new_v5(&Uuid::NAMESPACE_OID, email.as_bytes()), |u| u.id);
-            journal_failed_login(
-                db,
-                entity_id,
-                json!({ "email": email, "reason": reason, "client": client.to_string() }),
-            )
-            .await?;
+            let failure = LoginFailed { email, reason, operation: None, client: client.to_string() };
+            journal_failed_login(db, entity_id, failure).await?;
             Err(DomainError::BadCredentials)
         }
     }
@@ -205,20 +199,17 @@ async fn password_matches(given: String, stored_hash: String) -> bool {
     given.chars().count() <= validate::PASSWORD_MAX && password::verify(given, stored_hash).await
 }
 
-async fn journal_failed_login(db: &DatabaseConnection, user_id: Uuid, data: serde_json::Value) -> DomainResult<()> {
-    let txn = db.begin().await?;
-    journal::append(
-        &txn,
-        LogRow { event: "auth.login_failed", entity_type: "user", entity_id: user_id, actor_id: None, data },
-    )
-    .await?;
-    txn.commit().await?;
+/// A failed password check has no actor: nobody proved who they are.
+async fn journal_failed_login(db: &DatabaseConnection, user_id: Uuid, failure: LoginFailed) -> DomainResult<()> {
+    let txn = Journaled::begin(db, None, clock::now()).await?;
+    txn.commit(user_id, Change::LoginFailed(failure)).await?;
     Ok(())
 }
 
 /// `changePassword`: the current password is checked like a login (a wrong
 /// one counts toward the login limit); the new one ends every earlier
 /// session of the caller, and the answer carries a fresh token.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn change_password(
     db: &DatabaseConnection,
     tokens: &TokenService,
@@ -233,31 +224,34 @@ pub async fn change_password(
     let attempt = limiter.begin(&account.email, client).map_err(rate_limited)?;
     if !password_matches(current_password, account.password_hash.clone()).await {
         drop(attempt); // counted as a failure
-        let data = json!({ "email": account.email, "reason": "wrong_password", "operation": "changePassword", "client": client.to_string() });
-        journal_failed_login(db, account.id, data).await?;
+        let failure = LoginFailed {
+            email: account.email,
+            reason: LoginFailure::WrongPassword,
+            operation: Some("changePassword".into()),
+            client: client.to_string(),
+        };
+        journal_failed_login(db, account.id, failure).await?;
         return Err(DomainError::BadCredentials);
     }
     attempt.succeeded();
     let password_hash = password::hash(new_password).await?;
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     let updated = end_sessions(&txn, account.id, Some(password_hash)).await?;
-    journal::append(&txn, LogRow::by(actor, "user.password_changed", "user", account.id, json!({ "by": "self" })))
-        .await?;
-    txn.commit().await?;
+    txn.commit(account.id, Change::PasswordChanged(PasswordChanged { by: ChangedBy::Owner })).await?;
     session_for(tokens, updated)
 }
 
 /// `revokeSessions`: ends every session of a user (the caller's own when no
 /// user is named; another user's needs account administration).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_sessions(db: &DatabaseConnection, actor: &Actor, user_id: Option<Uuid>) -> DomainResult<bool> {
     let target = user_id.unwrap_or(actor.user_id);
     if target != actor.user_id {
         actor.require(Permission::ManageUsers)?;
     }
-    let txn = db.begin().await?;
+    let txn = super::write(db, actor).await?;
     end_sessions(&txn, target, None).await?;
-    journal::append(&txn, LogRow::by(actor, "user.sessions_revoked", "user", target, json!({}))).await?;
-    txn.commit().await?;
+    txn.commit(target, Change::SessionsRevoked(SessionsRevoked {})).await?;
     Ok(true)
 }
 
@@ -287,10 +281,12 @@ fn session_for(tokens: &TokenService, user: user::Model) -> DomainResult<Session
     Ok(Session { token, expires_at, user })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn me(db: &impl ConnectionTrait, actor: &Actor) -> DomainResult<user::Model> {
     user::Entity::find_by_id(actor.user_id).one(db).await?.ok_or(DomainError::Unauthenticated)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -302,13 +298,11 @@ pub async fn list(
     if let Some(role) = role {
         select = select.filter(user::Column::Role.eq(role));
     }
-    page::fetch(db, select, user::Column::CreatedAt, user::Column::Id, request, |u| Cursor {
-        at: u.created_at,
-        id: u.id,
-    })
-    .await
+    page::fetch(db, select, user::Column::CreatedAt, user::Column::Id, request, |u| Cursor::row(u.created_at, u.id))
+        .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -333,8 +327,8 @@ pub async fn update(
         Some(password) => Some(password::hash(password).await?),
         None => None,
     };
-    let txn = db.begin().await?;
-    let existing = user::Entity::find_by_id(id).one(&txn).await?.ok_or(DomainError::NotFound("user"))?;
+    let txn = super::write(db, actor).await?;
+    let existing = user::Entity::find_by_id(id).one(&*txn).await?.ok_or(DomainError::NotFound("user"))?;
     let mut model: user::ActiveModel = existing.clone().into();
     if let Some(name) = name {
         model.name = Set(name);
@@ -346,27 +340,17 @@ pub async fn update(
         model.active = Set(active);
     }
     model.updated_at = Set(clock::now());
-    let mut updated = model.update(&txn).await?;
+    let mut updated = model.update(&*txn).await?;
     if let Some(hash) = password_hash {
         updated = end_sessions(&txn, id, Some(hash)).await?;
-        journal::append(&txn, LogRow::by(actor, "user.password_changed", "user", id, json!({ "by": "admin" }))).await?;
+        txn.record(id, Change::PasswordChanged(PasswordChanged { by: ChangedBy::Admin })).await?;
     }
-    journal::append(
-        &txn,
-        LogRow {
-            event: "user.updated",
-            entity_type: "user",
-            entity_id: updated.id,
-            actor_id: Some(actor.user_id),
-            data: json!({
-                "name": updated.name,
-                "role": updated.role.as_str(),
-                "active": updated.active,
-                "previous": { "name": existing.name, "role": existing.role.as_str(), "active": existing.active },
-            }),
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    let change = UserUpdated {
+        name: updated.name.clone(),
+        role: updated.role,
+        active: updated.active,
+        previous: UserState { name: existing.name, role: existing.role, active: existing.active },
+    };
+    txn.commit(updated.id, Change::UserUpdated(change)).await?;
     Ok(updated)
 }

@@ -1,134 +1,92 @@
-//! Enumerations stored as TEXT (checked by the database) and served as
-//! GraphQL enums under the same names.
+//! Enumerations stored as TEXT (checked by the database). Each value's
+//! spelling is written once, in `text_enum!`: the database, the journal's
+//! JSON and `as_str` all use it. The GraphQL layer mirrors these enums
+//! (`graphql/enums.rs`); the contract spells them the same way.
 
 use sea_orm::entity::prelude::*;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum Role {
-    #[sea_orm(string_value = "ADMIN")]
-    Admin,
-    #[sea_orm(string_value = "DISPATCHER")]
-    Dispatcher,
-    #[sea_orm(string_value = "TECHNICIAN")]
-    Technician,
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize)]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        pub enum $name {
+            $(#[sea_orm(string_value = $text)] #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// The stored and served spelling, e.g. `IN_PROGRESS`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+    };
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "ADMIN",
-            Role::Dispatcher => "DISPATCHER",
-            Role::Technician => "TECHNICIAN",
+text_enum!(Role {
+    Admin = "ADMIN",
+    Dispatcher = "DISPATCHER",
+    Technician = "TECHNICIAN",
+});
+
+text_enum!(JobStatus {
+    Pending = "PENDING",
+    Scheduled = "SCHEDULED",
+    InProgress = "IN_PROGRESS",
+    Completed = "COMPLETED",
+    Invoiced = "INVOICED",
+    Cancelled = "CANCELLED",
+});
+
+text_enum!(JobPriority {
+    Low = "LOW",
+    Normal = "NORMAL",
+    High = "HIGH",
+    Urgent = "URGENT",
+});
+
+text_enum!(InvoiceStatus {
+    Issued = "ISSUED",
+    PartiallyPaid = "PARTIALLY_PAID",
+    Paid = "PAID",
+});
+
+text_enum!(ScheduleKind {
+    Available = "AVAILABLE",
+    Unavailable = "UNAVAILABLE",
+    Job = "JOB",
+});
+
+text_enum!(PaymentMethod {
+    Cash = "CASH",
+    Card = "CARD",
+    Check = "CHECK",
+    BankTransfer = "BANK_TRANSFER",
+    Other = "OTHER",
+});
+
+text_enum!(InvoiceLineKind {
+    Labor = "LABOR",
+    Material = "MATERIAL",
+});
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    #[test]
+    fn stored_served_and_journalled_spellings_agree() {
+        for status in JobStatus::iter() {
+            assert_eq!(status.to_value(), status.as_str());
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for method in PaymentMethod::iter() {
+            assert_eq!(method.to_value(), method.as_str());
+            assert_eq!(serde_json::from_value::<PaymentMethod>(method.as_str().into()).unwrap(), method);
         }
     }
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum JobStatus {
-    #[sea_orm(string_value = "PENDING")]
-    Pending,
-    #[sea_orm(string_value = "SCHEDULED")]
-    Scheduled,
-    #[sea_orm(string_value = "IN_PROGRESS")]
-    InProgress,
-    #[sea_orm(string_value = "COMPLETED")]
-    Completed,
-    #[sea_orm(string_value = "INVOICED")]
-    Invoiced,
-    #[sea_orm(string_value = "CANCELLED")]
-    Cancelled,
-}
-
-impl JobStatus {
-    /// The contract's spelling (`IN_PROGRESS`), used in error extensions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Pending => "PENDING",
-            JobStatus::Scheduled => "SCHEDULED",
-            JobStatus::InProgress => "IN_PROGRESS",
-            JobStatus::Completed => "COMPLETED",
-            JobStatus::Invoiced => "INVOICED",
-            JobStatus::Cancelled => "CANCELLED",
-        }
-    }
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum JobPriority {
-    #[sea_orm(string_value = "LOW")]
-    Low,
-    #[sea_orm(string_value = "NORMAL")]
-    Normal,
-    #[sea_orm(string_value = "HIGH")]
-    High,
-    #[sea_orm(string_value = "URGENT")]
-    Urgent,
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum InvoiceStatus {
-    #[sea_orm(string_value = "ISSUED")]
-    Issued,
-    #[sea_orm(string_value = "PARTIALLY_PAID")]
-    PartiallyPaid,
-    #[sea_orm(string_value = "PAID")]
-    Paid,
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ScheduleKind {
-    #[sea_orm(string_value = "AVAILABLE")]
-    Available,
-    #[sea_orm(string_value = "UNAVAILABLE")]
-    Unavailable,
-    #[sea_orm(string_value = "JOB")]
-    Job,
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum PaymentMethod {
-    #[sea_orm(string_value = "CASH")]
-    Cash,
-    #[sea_orm(string_value = "CARD")]
-    Card,
-    #[sea_orm(string_value = "CHECK")]
-    Check,
-    #[sea_orm(string_value = "BANK_TRANSFER")]
-    BankTransfer,
-    #[sea_orm(string_value = "OTHER")]
-    Other,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum InvoiceLineKind {
-    #[sea_orm(string_value = "LABOR")]
-    Labor,
-    #[sea_orm(string_value = "MATERIAL")]
-    Material,
 }

@@ -10,7 +10,7 @@ pub mod invoice_line;
 pub mod job;
 pub mod job_assignment;
 pub mod job_financials;
-pub mod log;
+pub mod journal_entry;
 pub mod payment;
 pub mod schedule;
 pub mod technician;

@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use super::loaders::Loaders;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::domain::{Actor, DomainError};
-use crate::events::EventBus;
+use crate::journal::EventBus;
 
 /// Process-wide services, put into the schema once.
 pub struct Services {

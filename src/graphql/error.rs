@@ -4,6 +4,7 @@
 use async_graphql::ErrorExtensionValues;
 
 use crate::domain::DomainError;
+use crate::domain::error::Conflicting;
 
 impl From<DomainError> for async_graphql::Error {
     fn from(err: DomainError) -> Self {
@@ -16,9 +17,13 @@ impl From<DomainError> for async_graphql::Error {
                 extensions.set("field", *field);
                 "BAD_USER_INPUT"
             }
-            DomainError::Conflict { extensions: extra, .. } => {
-                for (key, value) in extra {
-                    extensions.set(*key, value.as_str());
+            DomainError::Conflict { with, .. } => {
+                match with {
+                    Some(Conflicting::Job(id)) => extensions.set("conflictingJobId", id.to_string()),
+                    Some(Conflicting::ScheduleEntry(id)) => {
+                        extensions.set("conflictingScheduleEntryId", id.to_string())
+                    }
+                    None => {}
                 }
                 "CONFLICT"
             }
@@ -31,8 +36,8 @@ impl From<DomainError> for async_graphql::Error {
                 extensions.set("retryAfterSeconds", *retry_after_seconds);
                 "RATE_LIMITED"
             }
-            DomainError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+            DomainError::Internal(_) => {
+                tracing::error!(cause = err.cause_chain().unwrap_or_default(), "internal error");
                 "INTERNAL_SERVER_ERROR"
             }
         };

@@ -5,23 +5,24 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::DomainError;
-use crate::domain::job_pages;
 use crate::domain::jobs::{JobRow, JobScope};
 use crate::domain::page::Page;
 use crate::domain::schedules::{self, EntryWithJob, UpcomingWithJob};
+use crate::domain::{job_pages, lookups};
 use chrono::{DateTime, Utc};
 
 use crate::entities::{
     customer, invoice, invoice_line, job, job_assignment, job_financials, payment, technician, user,
 };
 
-/// A loader of one table's rows by a UUID column (`key` reads it off a row).
+/// A loader of rows by a UUID key (`key` reads it off a row), through a
+/// batched domain lookup.
 macro_rules! uuid_loader {
-    ($name:ident, $module:ident, $column:ident, $key:expr) => {
+    ($name:ident, $module:ident, $lookup:path, $key:expr) => {
         pub struct $name(pub DatabaseConnection);
 
         impl Loader<Uuid> for $name {
@@ -29,11 +30,7 @@ macro_rules! uuid_loader {
             type Error = Arc<DomainError>;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-                let rows = $module::Entity::find()
-                    .filter($module::Column::$column.is_in(keys.iter().copied()))
-                    .all(&self.0)
-                    .await
-                    .map_err(|e| Arc::new(DomainError::from(e)))?;
+                let rows = $lookup(&self.0, keys).await.map_err(Arc::new)?;
                 let key: fn(&$module::Model) -> Option<Uuid> = $key;
                 Ok(rows.into_iter().filter_map(|row| key(&row).map(|k| (k, row))).collect())
             }
@@ -41,20 +38,21 @@ macro_rules! uuid_loader {
     };
 }
 
-uuid_loader!(UserById, user, Id, |row| Some(row.id));
-uuid_loader!(TechnicianById, technician, Id, |row| Some(row.id));
-uuid_loader!(TechnicianByUser, technician, UserId, |row| row.user_id);
-uuid_loader!(CustomerById, customer, Id, |row| Some(row.id));
-uuid_loader!(JobById, job, Id, |row| Some(row.id));
-uuid_loader!(AssignmentByJob, job_assignment, JobId, |row| Some(row.job_id));
-uuid_loader!(InvoiceById, invoice, Id, |row| Some(row.id));
-uuid_loader!(InvoiceByJob, invoice, JobId, |row| Some(row.job_id));
-uuid_loader!(FinancialsByJob, job_financials, JobId, |row| Some(row.job_id));
-uuid_loader!(PaymentById, payment, Id, |row| Some(row.id));
+uuid_loader!(UserById, user, lookups::users, |row| Some(row.id));
+uuid_loader!(TechnicianById, technician, lookups::technicians, |row| Some(row.id));
+uuid_loader!(TechnicianByUser, technician, lookups::technicians_of_users, |row| row.user_id);
+uuid_loader!(CustomerById, customer, lookups::customers, |row| Some(row.id));
+uuid_loader!(JobById, job, lookups::jobs, |row| Some(row.id));
+uuid_loader!(AssignmentByJob, job_assignment, lookups::assignments_of_jobs, |row| Some(row.job_id));
+uuid_loader!(InvoiceById, invoice, lookups::invoices, |row| Some(row.id));
+uuid_loader!(InvoiceByJob, invoice, lookups::invoices_of_jobs, |row| Some(row.job_id));
+uuid_loader!(FinancialsByJob, job_financials, lookups::financials_of_jobs, |row| Some(row.job_id));
+uuid_loader!(PaymentById, payment, lookups::payments, |row| Some(row.id));
 
-/// A loader of the rows belonging to each key (one-to-many), in `$order`.
+/// A loader of the rows belonging to each key (one-to-many), in the
+/// lookup's order.
 macro_rules! group_loader {
-    ($name:ident, $module:ident, $column:ident, $order:ident, $key:expr) => {
+    ($name:ident, $module:ident, $lookup:path, $key:expr) => {
         pub struct $name(pub DatabaseConnection);
 
         impl Loader<Uuid> for $name {
@@ -62,12 +60,7 @@ macro_rules! group_loader {
             type Error = Arc<DomainError>;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-                let rows = $module::Entity::find()
-                    .filter($module::Column::$column.is_in(keys.iter().copied()))
-                    .order_by_asc($module::Column::$order)
-                    .all(&self.0)
-                    .await
-                    .map_err(|e| Arc::new(DomainError::from(e)))?;
+                let rows = $lookup(&self.0, keys).await.map_err(Arc::new)?;
                 let key: fn(&$module::Model) -> Uuid = $key;
                 let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
                 for row in rows {
@@ -79,8 +72,8 @@ macro_rules! group_loader {
     };
 }
 
-group_loader!(LinesByInvoice, invoice_line, InvoiceId, Position, |row| row.invoice_id);
-group_loader!(PaymentsByInvoice, payment, InvoiceId, ReceivedAt, |row| row.invoice_id);
+group_loader!(LinesByInvoice, invoice_line, lookups::lines_of_invoices, |row| row.invoice_id);
+group_loader!(PaymentsByInvoice, payment, lookups::payments_of_invoices, |row| row.invoice_id);
 
 /// Upcoming work per technician, each row with its job (one statement).
 pub struct UpcomingByTechnician(pub DatabaseConnection);
@@ -204,8 +197,5 @@ impl Loaders {
 
 /// Loader errors are shared (`Arc`); give the resolver its own copy.
 pub fn shared(err: Arc<DomainError>) -> DomainError {
-    match &*err {
-        DomainError::Internal(cause) => DomainError::Internal(cause.clone()),
-        other => DomainError::internal(other),
-    }
+    (*err).clone()
 }

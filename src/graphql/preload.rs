@@ -8,14 +8,12 @@ use std::collections::HashMap;
 
 use async_graphql::Context;
 use async_graphql::Lookahead;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::context::ContextExt;
 use super::types::Job;
-use crate::domain::DomainError;
 use crate::domain::jobs::{JobDetail, JobRow, JobWithParties};
 use crate::domain::page::Page;
-use crate::entities::{customer, technician};
+use crate::domain::{DomainError, lookups};
 
 /// Whether the `nodes` / `edges.node` selection of a job connection asks
 /// for customers or technicians.
@@ -65,14 +63,14 @@ pub async fn job_page(ctx: &Context<'_>, page: Page<JobRow>) -> Result<Page<Job>
         if !want_customers || customer_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = customer::Entity::find().filter(customer::Column::Id.is_in(customer_ids)).all(db).await?;
+        let rows = lookups::customers(db, &customer_ids).await?;
         Ok::<_, DomainError>(rows.into_iter().map(|c| (c.id, c)).collect::<HashMap<_, _>>())
     };
     let technicians = async {
         if !want_technicians || technician_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = technician::Entity::find().filter(technician::Column::Id.is_in(technician_ids)).all(db).await?;
+        let rows = lookups::technicians(db, &technician_ids).await?;
         Ok::<_, DomainError>(rows.into_iter().map(|t| (t.id, t)).collect::<HashMap<_, _>>())
     };
     let (customers, technicians) = futures_util::try_join!(customers, technicians)?;

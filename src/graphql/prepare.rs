@@ -19,13 +19,14 @@ pub struct Prepared {
     pub is_subscription: bool,
     /// What the answer can hold at most (RULES.md, "Cost").
     pub cost: u64,
-    /// A query whose answer depends only on the data and the caller, so
-    /// that its response may be reused while the data is unchanged.
+    /// A query: its response may be reused while the data is unchanged,
+    /// unless a field it asked for is declared `cache_control(no_cache)`
+    /// where it is defined (its answer also depends on the clock).
     pub cacheable: bool,
+    /// A root field resumes from a cursor (`after`): such a subscription
+    /// replays its own past and is never shared.
+    pub resumes: bool,
 }
-
-/// Fields whose answer also depends on the clock.
-const CLOCK_DEPENDENT_FIELDS: &[&str] = &["upcomingJobs"];
 
 /// A request refused before it ran, and its cost (0 when it could not be
 /// read far enough to count).
@@ -72,7 +73,7 @@ fn check(
         );
         return Err(Box::new(Refused { error: coded(message, "BAD_USER_INPUT"), cost, cause: "cost" }));
     }
-    let selected: Vec<OperationType> = document
+    let operations: Vec<_> = document
         .operations
         .iter()
         .filter(|(name, _)| match (operation_name, name) {
@@ -80,12 +81,33 @@ fn check(
             (None, _) => true,
             (Some(_), None) => false,
         })
-        .map(|(_, op)| op.node.ty)
+        .map(|(_, op)| op)
         .collect();
+    let selected: Vec<OperationType> = operations.iter().map(|op| op.node.ty).collect();
+    let resumes = operations.iter().any(|op| root_argument_named(document, &op.node.selection_set.node, "after", 0));
     let is_mutation = selected.contains(&OperationType::Mutation);
-    let cacheable = selected == [OperationType::Query] && !names_any_field(document, CLOCK_DEPENDENT_FIELDS);
+    let cacheable = selected == [OperationType::Query];
     let is_subscription = selected == [OperationType::Subscription];
-    Ok(Prepared { is_mutation, is_subscription, cacheable, cost })
+    Ok(Prepared { is_mutation, is_subscription, cacheable, resumes, cost })
+}
+
+/// Whether a root field (also one spread from a fragment) has the argument.
+fn root_argument_named(document: &ExecutableDocument, set: &SelectionSet, argument: &str, depth: u32) -> bool {
+    // Fragments may spread each other (cycles are refused later, by validation).
+    if depth > 16 {
+        return true;
+    }
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(field) => field.node.arguments.iter().any(|(name, _)| name.node.as_str() == argument),
+        Selection::InlineFragment(fragment) => {
+            root_argument_named(document, &fragment.node.selection_set.node, argument, depth + 1)
+        }
+        Selection::FragmentSpread(spread) => {
+            document.fragments.get(&spread.node.fragment_name.node).is_some_and(|fragment| {
+                root_argument_named(document, &fragment.node.selection_set.node, argument, depth + 1)
+            })
+        }
+    })
 }
 
 /// Every answer to a query or mutation says what it cost and what it may.
@@ -130,22 +152,6 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
     let operations = document.operations.iter().map(|(_, op)| count_in(&op.node.selection_set.node));
     let fragments = document.fragments.values().map(|f| count_in(&f.node.selection_set.node));
     operations.chain(fragments).sum()
-}
-
-fn names_any_field(document: &ExecutableDocument, names: &[&str]) -> bool {
-    let mut operations = document.operations.iter().map(|(_, op)| &op.node.selection_set.node);
-    let mut fragments = document.fragments.values().map(|f| &f.node.selection_set.node);
-    operations.any(|set| names_in(set, names)) || fragments.any(|set| names_in(set, names))
-}
-
-fn names_in(set: &SelectionSet, names: &[&str]) -> bool {
-    set.items.iter().any(|item| match &item.node {
-        Selection::Field(field) => {
-            names.contains(&field.node.name.node.as_str()) || names_in(&field.node.selection_set.node, names)
-        }
-        Selection::InlineFragment(fragment) => names_in(&fragment.node.selection_set.node, names),
-        Selection::FragmentSpread(_) => false,
-    })
 }
 
 fn count_in(set: &SelectionSet) -> usize {

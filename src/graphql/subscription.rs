@@ -10,7 +10,7 @@ use super::context::ContextExt;
 use super::ids;
 use super::types::{InvoiceEvent, JobEvent};
 use crate::domain::live;
-use crate::events::feed::feed;
+use crate::journal::feed::feed;
 
 #[derive(Default)]
 pub struct SubscriptionRoot;
@@ -29,16 +29,16 @@ impl SubscriptionRoot {
         let services = Arc::clone(ctx.services());
         let after = live::resume_point(&services.db, after.as_deref()).await?;
         let only = job_id.as_ref().map(ids::parse_or_nil);
-        let events = feed(services.bus.clone(), after).filter_map(move |row| {
+        let events = feed(services.bus.clone(), after).filter_map(move |entry| {
             let services = Arc::clone(&services);
             let actor = actor.clone();
             async move {
-                if row.entity_type != "job" || only.is_some_and(|id| id != row.entity_id) {
+                let kind = live::job_event_kind(&entry.change)?;
+                if only.is_some_and(|id| id != entry.entity_id) {
                     return None;
                 }
-                let kind = live::job_event_kind(&row)?;
-                match live::sees_job_event(&services.bus, &actor, &row).await {
-                    Ok(true) => Some(JobEvent { row, kind }),
+                match live::sees_job_event(&services.bus, &actor, &entry).await {
+                    Ok(true) => Some(JobEvent { entry, kind: kind.into() }),
                     Ok(false) => None,
                     Err(err) => {
                         tracing::warn!(%err, "could not check a job event; skipped");
@@ -62,11 +62,12 @@ impl SubscriptionRoot {
         let services = ctx.services();
         let after = live::resume_point(&services.db, after.as_deref()).await?;
         let only = invoice_id.as_ref().map(ids::parse_or_nil);
-        let events = feed(services.bus.clone(), after).filter_map(move |row| async move {
-            if row.entity_type != "invoice" || only.is_some_and(|id| id != row.entity_id) {
+        let events = feed(services.bus.clone(), after).filter_map(move |entry| async move {
+            let kind = live::invoice_event_kind(&entry.change)?;
+            if only.is_some_and(|id| id != entry.entity_id) {
                 return None;
             }
-            live::invoice_event_kind(&row).map(|kind| InvoiceEvent { row, kind })
+            Some(InvoiceEvent { entry, kind: kind.into() })
         });
         Ok(events)
     }

@@ -161,6 +161,8 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
         state.services.bus.poke();
     }
     let ok = responses.iter().all(|r| r.is_ok());
+    // `cache_control(no_cache)` on a field the query asked for.
+    let reusable = responses.iter().all(|r| r.cache_control.max_age != -1);
     log(&operations, authenticated, ok, false, started);
     record(state, &operations, &responses, started);
     let response = if single {
@@ -187,6 +189,7 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
     };
     if let Some((version, key)) = cache_key
         && cacheable
+        && reusable
         && ok
     {
         state.cache.put(version, key, body.clone());

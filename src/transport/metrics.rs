@@ -171,7 +171,7 @@ impl Metrics {
 
     /// The text served on `/metrics`, with the point-in-time gauges read now.
     pub fn render(&self, db: &DatabaseConnection, shared_subscriptions: usize) -> String {
-        let (size, idle) = pool_state(db);
+        let (size, idle) = crate::db::pool_state(db);
         self.pool_size.set(size);
         self.pool_in_use.set(size - idle);
         self.shared_subscriptions.set(shared_subscriptions as i64);
@@ -180,20 +180,6 @@ impl Metrics {
             tracing::warn!(%err, "metrics could not be encoded");
         }
         text
-    }
-}
-
-fn pool_state(db: &DatabaseConnection) -> (i64, i64) {
-    match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            (i64::from(pool.size()), pool.num_idle() as i64)
-        }
-        sea_orm::DatabaseBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            (i64::from(pool.size()), pool.num_idle() as i64)
-        }
-        _ => (0, 0),
     }
 }
 

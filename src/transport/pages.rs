@@ -3,7 +3,6 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
-use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 
 use super::AppState;
@@ -39,7 +38,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if *state.shutdown.borrow() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     }
-    match state.services.db.execute_unprepared("SELECT 1").await {
+    match crate::db::ping(&state.services.db).await {
         Ok(_) => (StatusCode::OK, "ready"),
         Err(err) => {
             tracing::warn!(%err, "database not ready");

@@ -39,9 +39,10 @@ pub struct GroupKey {
 }
 
 impl GroupKey {
-    /// None for a subscription that must run on its own (one that resumes).
-    pub fn of(actor: &Actor, request: &async_graphql::Request) -> Option<GroupKey> {
-        if request.query.contains("after") || !request.extensions.is_empty() {
+    /// None for a subscription that must run on its own: one that resumes
+    /// (`resumes` is read from the parsed operation), or one with extensions.
+    pub fn of(actor: &Actor, request: &async_graphql::Request, resumes: bool) -> Option<GroupKey> {
+        if resumes || !request.extensions.is_empty() {
             return None;
         }
         Some(GroupKey {
@@ -118,30 +119,70 @@ impl SharedSubscriptions {
     }
 }
 
-/// Runs the group's one execution and hands each response to every member.
+/// An execution's responses as deliveries, each serialised once: a first
+/// response with errors and no data is a refusal (nothing follows); the
+/// end of the stream is `Complete`.
+pub fn deliveries_of(responses: BoxStream<'static, Response>) -> BoxStream<'static, Arc<Delivery>> {
+    let mut first = true;
+    let mut done = false;
+    responses
+        .map(Some)
+        .chain(futures_util::stream::once(async { None }))
+        .filter_map(move |response| {
+            let delivery = match response {
+                _ if done => None,
+                None => Some(Delivery::Complete),
+                Some(response) => {
+                    let refused = first && response.data == Value::Null && !response.errors.is_empty();
+                    first = false;
+                    done = refused;
+                    let payload = if refused { to_raw_value(&response.errors) } else { to_raw_value(&response) };
+                    match payload {
+                        Ok(payload) if refused => Some(Delivery::Failed(payload)),
+                        Ok(payload) => Some(Delivery::Next(payload)),
+                        Err(_) => None,
+                    }
+                }
+            };
+            futures_util::future::ready(delivery.map(Arc::new))
+        })
+        .boxed()
+}
+
+/// Runs the group's one execution and hands each delivery to every member.
 async fn lead(
-    mut responses: BoxStream<'static, Response>,
+    responses: BoxStream<'static, Response>,
     deliveries: broadcast::Sender<Arc<Delivery>>,
     registry: Weak<SharedSubscriptions>,
     key: GroupKey,
     me: Weak<Group>,
 ) {
-    let mut first = true;
-    while let Some(response) = responses.next().await {
-        let refused = first && response.data == Value::Null && !response.errors.is_empty();
-        first = false;
-        let delivery = if refused { to_raw_value(&response.errors) } else { to_raw_value(&response) };
-        let Ok(payload) = delivery else { continue };
-        if refused {
+    let mut produced = deliveries_of(responses);
+    while let Some(delivery) = produced.next().await {
+        if !matches!(*delivery, Delivery::Next(_)) {
+            // Finished: new subscribers start a fresh execution.
             retire(&registry, &key, &me);
-            let _ = deliveries.send(Arc::new(Delivery::Failed(payload)));
-            return;
         }
         // No receiver right now is fine: members come and go.
-        let _ = deliveries.send(Arc::new(Delivery::Next(payload)));
+        let _ = deliveries.send(delivery);
     }
-    retire(&registry, &key, &me);
-    let _ = deliveries.send(Arc::new(Delivery::Complete));
+}
+
+impl Membership {
+    /// The group's deliveries from now on; `Behind` when this member fell
+    /// further behind than the group's buffer.
+    pub fn into_feed(self) -> crate::transport::ws::forward::Feed {
+        futures_util::stream::unfold(self, |mut member| async move {
+            match member.deliveries.recv().await {
+                Ok(delivery) => Some((Ok(delivery), member)),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    Some((Err(crate::transport::ws::forward::Behind), member))
+                }
+                Err(broadcast::error::RecvError::Closed) => None,
+            }
+        })
+        .boxed()
+    }
 }
 
 /// A finished group takes no new members (they start a fresh execution);

@@ -153,7 +153,7 @@ impl TestApp {
 
     /// How many journal rows with this event the database holds.
     pub async fn journal_count(&self, event: &str) -> u64 {
-        use fieldforge::entities::log;
+        use fieldforge::entities::journal_entry as log;
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         let db = self.db.connect().await;
         log::Entity::find().filter(log::Column::Event.eq(event)).count(&db).await.expect("journal count")

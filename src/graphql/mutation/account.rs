@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use crate::domain::users::{self, NewUser, UserChanges};
-use crate::entities::enums::Role;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::Role;
 use crate::graphql::ids;
 use crate::graphql::types::{AuthPayload, User};
 
@@ -33,7 +33,8 @@ impl AccountMutation {
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let actor = ctx.optional_actor()?;
         let services = ctx.services();
-        let new_user = NewUser { email: input.email, password: input.password, name: input.name, role: input.role };
+        let new_user =
+            NewUser { email: input.email, password: input.password, name: input.name, role: input.role.into() };
         Ok(users::register(&services.db, &services.tokens, actor, new_user).await?.into())
     }
 
@@ -77,8 +78,12 @@ impl AccountMutation {
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
         let actor = ctx.actor()?;
         let id = ids::require(&id, "user")?;
-        let changes =
-            UserChanges { name: input.name, role: input.role, active: input.active, password: input.password };
+        let changes = UserChanges {
+            name: input.name,
+            role: input.role.map(Into::into),
+            active: input.active,
+            password: input.password,
+        };
         Ok(User(users::update(ctx.db(), actor, id, changes).await?))
     }
 }

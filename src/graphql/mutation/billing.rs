@@ -3,8 +3,8 @@ use rust_decimal::Decimal;
 
 use crate::domain::DomainError;
 use crate::domain::billing::{self, Completion, Material, NewPayment};
-use crate::entities::enums::PaymentMethod;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::PaymentMethod;
 use crate::graphql::ids;
 use crate::graphql::lenient::{Lenient, read_optional};
 use crate::graphql::types::{Job, Payment};
@@ -67,7 +67,7 @@ impl BillingMutation {
         let payment = NewPayment {
             invoice_id: ids::parse_or_nil(&input.invoice_id),
             amount: input.amount.read("amount")?,
-            method: input.method,
+            method: input.method.into(),
             reference: input.reference,
             idempotency_key: input.idempotency_key,
         };

@@ -2,8 +2,8 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::domain::jobs::{self, Assignment, NewJob};
-use crate::entities::enums::JobPriority;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::JobPriority;
 use crate::graphql::ids;
 use crate::graphql::lenient::Lenient;
 use crate::graphql::types::Job;
@@ -38,7 +38,7 @@ impl JobMutation {
             customer_id: ids::require(&input.customer_id, "customer")?,
             title: input.title,
             description: input.description,
-            priority: input.priority.unwrap_or(JobPriority::Normal),
+            priority: input.priority.unwrap_or(JobPriority::Normal).into(),
             required_skill_level: input.required_skill_level.unwrap_or(1),
         };
         Ok(Job::new(jobs::create(ctx.db(), actor, new_job).await?))

@@ -2,8 +2,8 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::domain::schedules::{self, NewEntry};
-use crate::entities::enums::ScheduleKind;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::ScheduleKind;
 use crate::graphql::ids;
 use crate::graphql::lenient::Lenient;
 use crate::graphql::types::ScheduleEntry;
@@ -27,7 +27,7 @@ impl ScheduleMutation {
         let actor = ctx.actor()?;
         let entry = NewEntry {
             technician_id: ids::parse_or_nil(&input.technician_id),
-            kind: input.kind,
+            kind: input.kind.into(),
             starts_at: input.starts_at.read("startsAt")?,
             ends_at: input.ends_at.read("endsAt")?,
             note: input.note,

@@ -1,9 +1,9 @@
 use async_graphql::{Context, Object, Result};
 
 use crate::domain::{page::PageRequest, users};
-use crate::entities::enums::Role;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::Role;
 use crate::graphql::types::{User, UserConnection};
 
 #[derive(Default)]
@@ -27,7 +27,7 @@ impl AccountQuery {
     ) -> Result<UserConnection> {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
-        let page = users::list(ctx.db(), actor, request, role).await?;
+        let page = users::list(ctx.db(), actor, request, role.map(Into::into)).await?;
         Ok(UserConnection::from_page(page, User))
     }
 }

@@ -1,12 +1,13 @@
 use async_graphql::{Context, ID, Object, Result};
 
+use crate::domain::audit::{self, AuditFilter};
+use crate::domain::billing;
 use crate::domain::page::PageRequest;
-use crate::domain::{audit, billing};
-use crate::entities::enums::InvoiceStatus;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::InvoiceStatus;
 use crate::graphql::ids;
-use crate::graphql::types::{Invoice, InvoiceConnection, JobFinancials, LogEntryConnection};
+use crate::graphql::types::{Invoice, InvoiceConnection, JobFinancials, LogEntry, LogEntryConnection};
 
 #[derive(Default)]
 pub struct BillingQuery;
@@ -23,7 +24,7 @@ impl BillingQuery {
     ) -> Result<InvoiceConnection> {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
-        let page = billing::list(ctx.db(), actor, request, status).await?;
+        let page = billing::list(ctx.db(), actor, request, status.map(Into::into)).await?;
         Ok(InvoiceConnection::from_page(page, Invoice))
     }
 
@@ -50,9 +51,8 @@ impl BillingQuery {
     ) -> Result<LogEntryConnection> {
         let actor = ctx.actor()?;
         let entity_id = entity_id.as_ref().map(ids::parse_or_nil);
-        let page =
-            audit::list(ctx.db(), actor, first, after.as_deref(), entity_type.as_deref(), entity_id, wants_total(ctx))
-                .await?;
-        Ok(page.into())
+        let filter = AuditFilter { entity_type: entity_type.as_deref(), entity_id };
+        let page = audit::list(ctx.db(), actor, first, after.as_deref(), wants_total(ctx), filter).await?;
+        Ok(LogEntryConnection::from_page(page, LogEntry))
     }
 }

@@ -3,9 +3,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::PageRequest;
-use crate::entities::enums::JobStatus;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::JobStatus;
 use crate::graphql::lenient::{Lenient, read_optional};
 use crate::graphql::types::{Job, JobConnection};
 use crate::graphql::{ids, preload};
@@ -39,7 +39,7 @@ impl JobQuery {
         let filter = filter.unwrap_or_default();
         // An ID that names nothing matches nothing.
         let filter = JobFilter {
-            statuses: filter.status,
+            statuses: filter.status.map(|s| s.into_iter().map(Into::into).collect()),
             technician_id: filter.technician_id.as_ref().map(ids::parse_or_nil),
             customer_id: filter.customer_id.as_ref().map(ids::parse_or_nil),
             scheduled_from: read_optional(filter.scheduled_from, "scheduledFrom")?,

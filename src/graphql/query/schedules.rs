@@ -28,6 +28,8 @@ impl ScheduleQuery {
     }
 
     /// Scheduled and in-progress work that has not ended yet, soonest first.
+    // What is upcoming changes with the clock: never a reused answer.
+    #[graphql(cache_control(no_cache))]
     async fn upcoming_jobs(&self, ctx: &Context<'_>, technician_id: Option<ID>) -> Result<Vec<UpcomingJob>> {
         let actor = ctx.actor()?;
         let technician_id = technician_id.as_ref().map(ids::parse_or_nil);

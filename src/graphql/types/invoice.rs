@@ -4,9 +4,9 @@ use rust_decimal::Decimal;
 
 use super::{Customer, Job, User};
 use crate::domain::{DomainError, money};
-use crate::entities::enums::{InvoiceStatus, PaymentMethod};
 use crate::entities::{invoice, invoice_line, job_financials, payment};
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::{InvoiceStatus, PaymentMethod};
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -30,7 +30,7 @@ impl Invoice {
         Ok(Customer(customer.ok_or_else(|| DomainError::internal("invoice without customer"))?))
     }
     async fn status(&self) -> InvoiceStatus {
-        self.0.status
+        self.0.status.into()
     }
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<InvoiceLine>> {
         let lines = ctx.loaders().lines_by_invoice.load_one(self.0.id).await.map_err(shared)?;
@@ -94,7 +94,7 @@ impl Payment {
         money::from_cents(self.0.amount_cents)
     }
     async fn method(&self) -> PaymentMethod {
-        self.0.method
+        self.0.method.into()
     }
     async fn reference(&self) -> Option<&str> {
         self.0.reference.as_deref()

@@ -3,9 +3,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::{DomainError, billing};
-use crate::entities::enums::{JobPriority, JobStatus};
 use crate::entities::{customer, invoice, job, job_assignment, technician};
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::{JobPriority, JobStatus};
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -55,10 +55,10 @@ impl Job {
         self.model.description.as_deref()
     }
     async fn status(&self) -> JobStatus {
-        self.model.status
+        self.model.status.into()
     }
     async fn priority(&self) -> JobPriority {
-        self.model.priority
+        self.model.priority.into()
     }
     async fn required_skill_level(&self) -> i32 {
         self.model.required_skill_level

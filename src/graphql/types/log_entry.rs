@@ -2,16 +2,14 @@ use async_graphql::{Context, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::User;
-use crate::domain::audit::LogPage;
-use crate::domain::audit::encode_cursor;
-use crate::entities::log;
-use crate::graphql::connection::PageInfo;
+use crate::entities::journal_entry;
+use crate::graphql::connection::connection_types;
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::shared;
 
-/// A row of the `logs` table.
+/// A journal entry as the audit log shows it: the row as stored.
 #[derive(Clone)]
-pub struct LogEntry(pub log::Model);
+pub struct LogEntry(pub journal_entry::Model);
 
 #[Object]
 impl LogEntry {
@@ -40,37 +38,4 @@ impl LogEntry {
     }
 }
 
-#[derive(async_graphql::SimpleObject)]
-pub struct LogEntryEdge {
-    pub cursor: String,
-    pub node: LogEntry,
-}
-
-#[derive(async_graphql::SimpleObject)]
-pub struct LogEntryConnection {
-    pub edges: Vec<LogEntryEdge>,
-    pub nodes: Vec<LogEntry>,
-    pub page_info: PageInfo,
-    pub total_count: i32,
-}
-
-impl From<LogPage> for LogEntryConnection {
-    fn from(page: LogPage) -> Self {
-        let edges: Vec<LogEntryEdge> = page
-            .rows
-            .into_iter()
-            .map(|row| LogEntryEdge { cursor: encode_cursor(row.id), node: LogEntry(row) })
-            .collect();
-        LogEntryConnection {
-            page_info: PageInfo {
-                has_next_page: page.has_next_page,
-                has_previous_page: page.has_previous_page,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
-            edges,
-            total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
-        }
-    }
-}
+connection_types!(LogEntryConnection, LogEntryEdge, LogEntry);

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use super::{Job, Technician};
 use crate::domain::DomainError;
 use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
-use crate::entities::enums::ScheduleKind;
 use crate::entities::{job, schedule, technician_upcoming_job};
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::ScheduleKind;
 use crate::graphql::loaders::shared;
 
 /// A calendar entry; its job comes along when the entry was read with it.
@@ -28,7 +28,7 @@ impl ScheduleEntry {
         load_technician(ctx, self.0.technician_id).await
     }
     async fn kind(&self) -> ScheduleKind {
-        self.0.kind
+        self.0.kind.into()
     }
     async fn starts_at(&self) -> DateTime<Utc> {
         self.0.starts_at

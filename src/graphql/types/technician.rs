@@ -44,6 +44,8 @@ impl Technician {
         Ok(loaders.user_by_id.load_one(user_id).await.map_err(shared)?.map(User))
     }
     // Both calendars load through DataLoaders: one statement for a whole list.
+    // What is upcoming changes with the clock: never a reused answer.
+    #[graphql(cache_control(no_cache))]
     async fn upcoming_jobs(&self, ctx: &Context<'_>) -> Result<Vec<UpcomingJob>> {
         if !schedules::may_read(ctx.actor()?, self.0.id, None)? {
             return Ok(Vec::new());

@@ -2,8 +2,9 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::Technician;
-use crate::entities::{enums::Role, user};
+use crate::entities::user;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::Role;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -21,7 +22,7 @@ impl User {
         &self.0.name
     }
     async fn role(&self) -> Role {
-        self.0.role
+        self.0.role.into()
     }
     async fn active(&self) -> bool {
         self.0.active

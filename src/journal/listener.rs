@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
 
-use super::EventBus;
-
-pub use crate::domain::journal::NOTIFY_CHANNEL as CHANNEL;
+use super::bus::EventBus;
+use super::write::NOTIFY_CHANNEL as CHANNEL;
 
 pub async fn listen(bus: Weak<EventBus>) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        let Some(pool) = bus.upgrade().map(|b| b.db.get_postgres_connection_pool().clone()) else { return };
+        let Some(pool) = bus.upgrade().map(|b| b.db().get_postgres_connection_pool().clone()) else { return };
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
             Err(err) => {

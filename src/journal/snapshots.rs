@@ -8,8 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use crate::domain::DomainResult;
-
 const KEEP: usize = 4096;
 
 /// The cells by event id, and the ids oldest first (for eviction).
@@ -27,10 +25,10 @@ impl<T> Default for Snapshots<T> {
 
 impl<T: Clone> Snapshots<T> {
     /// The value for `event_id`, loaded by the first caller only.
-    pub async fn get_or_load<F, Fut>(&self, event_id: i64, load: F) -> DomainResult<T>
+    pub async fn get_or_load<E, F, Fut>(&self, event_id: i64, load: F) -> Result<T, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = DomainResult<T>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         self.cell(event_id).get_or_try_init(load).await.cloned()
     }

@@ -1,4 +1,4 @@
-//! One subscriber's feed: replay from the log after its cursor, then live
+//! One subscriber's feed: replay from the journal after its cursor, then live
 //! from the bus, in id order, with no gap and no duplicate. A subscriber that
 //! falls behind the broadcast buffer catches up from the log instead.
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_util::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::{Event, EventBus, rows_after};
+use super::bus::{Event, EventBus, entries_after};
 
 const REPLAY_BATCH: u64 = 200;
 
@@ -33,10 +33,13 @@ pub fn feed(bus: Arc<EventBus>, after: Option<i64>) -> impl Stream<Item = Event>
                 return Some((event, state));
             }
             if state.replaying {
-                match rows_after(state.bus.db(), state.last, REPLAY_BATCH).await {
-                    Ok(rows) => {
-                        state.replaying = rows.len() as u64 == REPLAY_BATCH;
-                        state.pending.extend(rows.into_iter().map(Arc::new));
+                match entries_after(state.bus.db(), state.last, REPLAY_BATCH).await {
+                    Ok(batch) => {
+                        state.replaying = batch.full;
+                        state.pending.extend(batch.entries.into_iter().map(Arc::new));
+                        if let Some(last_id) = batch.last_id.filter(|_| state.pending.is_empty()) {
+                            state.last = last_id;
+                        }
                     }
                     Err(err) => {
                         tracing::warn!(%err, "replay failed; ending the feed");

@@ -1,4 +1,4 @@
-//! The event bus: the journal (`logs`) is the only source of events.
+//! The bus: the journal is the only source of live events.
 //!
 //! One tailer task per process reads rows after its high-water mark and
 //! broadcasts them in id order. It wakes when this process ran a mutation
@@ -9,23 +9,22 @@
 //! transaction-scoped advisory lock on PostgreSQL; SQLite has one writer), so
 //! "every row with id > cursor" never skips a row that commits late.
 
-pub mod cursor;
-pub mod feed;
-mod listener;
-pub mod snapshots;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use tokio::sync::{Notify, broadcast};
 
-use crate::domain::DomainResult;
-use crate::entities::{invoice, job, log};
+use super::change::EntityType;
+use super::entry::{self, Entry};
+use super::{listener, snapshots};
+use crate::entities::{invoice, job, journal_entry};
 
-/// Journal rows as they reach subscribers.
-pub type Event = Arc<log::Model>;
+/// Journal entries as they reach subscribers.
+pub type Event = Arc<Entry>;
 
 const BROADCAST_CAPACITY: usize = 4096;
 const BATCH: u64 = 500;
@@ -46,7 +45,7 @@ pub struct EventBus {
 
 impl EventBus {
     /// Starts the tailer (and, on PostgreSQL, the LISTEN task).
-    pub async fn start(db: DatabaseConnection) -> DomainResult<Arc<EventBus>> {
+    pub async fn start(db: DatabaseConnection) -> Result<Arc<EventBus>, DbErr> {
         let high_water = latest_id(&db).await?;
         let (sender, _) = broadcast::channel(BROADCAST_CAPACITY);
         let bus = Arc::new(EventBus {
@@ -84,20 +83,22 @@ impl EventBus {
     }
 
     /// Broadcasts every row after the high-water mark, in order.
-    async fn catch_up(&self) -> DomainResult<()> {
+    async fn catch_up(&self) -> Result<(), DbErr> {
         loop {
             let after = self.high_water();
-            let rows = rows_after(&self.db, after, BATCH).await?;
-            let full = rows.len() as u64 == BATCH;
+            let batch = entries_after(&self.db, after, BATCH).await?;
             if self.sender.receiver_count() > 0 {
-                self.preload_jobs(&rows).await;
+                self.preload_jobs(&batch.entries).await;
             }
-            for row in rows {
-                self.high_water.store(row.id, Ordering::Release);
+            for entry in batch.entries {
+                self.high_water.store(entry.id, Ordering::Release);
                 // No receivers is fine: nobody is watching.
-                let _ = self.sender.send(Arc::new(row));
+                let _ = self.sender.send(Arc::new(entry));
             }
-            if !full {
+            if let Some(last_id) = batch.last_id {
+                self.high_water.fetch_max(last_id, Ordering::AcqRel);
+            }
+            if !batch.full {
                 return Ok(());
             }
         }
@@ -107,8 +108,8 @@ impl EventBus {
     /// broadcast: subscribers then resolve `JobEvent.job` without waiting
     /// for a lookup per event, and the events of a batch go out back to
     /// back. A failure here only means each event looks its job up itself.
-    async fn preload_jobs(&self, rows: &[log::Model]) {
-        let job_rows: Vec<&log::Model> = rows.iter().filter(|r| r.entity_type == "job").collect();
+    async fn preload_jobs(&self, rows: &[Entry]) {
+        let job_rows: Vec<&Entry> = rows.iter().filter(|r| r.entity_type() == EntityType::Job).collect();
         if job_rows.is_empty() {
             return;
         }
@@ -143,14 +144,37 @@ async fn tail(bus: std::sync::Weak<EventBus>) {
     }
 }
 
-pub async fn latest_id(db: &DatabaseConnection) -> DomainResult<i64> {
-    Ok(log::Entity::find().order_by_desc(log::Column::Id).limit(1).one(db).await?.map_or(0, |row| row.id))
+pub async fn latest_id(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    let newest = journal_entry::Entity::find().order_by_desc(journal_entry::Column::Id).limit(1).one(db).await?;
+    Ok(newest.map_or(0, |row| row.id))
 }
 
-pub async fn rows_after(db: &DatabaseConnection, after: i64, limit: u64) -> DomainResult<Vec<log::Model>> {
-    Ok(log::Entity::find().filter(log::Column::Id.gt(after)).order_by_asc(log::Column::Id).limit(limit).all(db).await?)
+/// Up to `limit` journal rows after a position, read as entries.
+pub struct Batch {
+    pub entries: Vec<Entry>,
+    /// The last row read, also when this build could not read it as a
+    /// change (it was skipped with a warning, and the cursor moves past it).
+    pub last_id: Option<i64>,
+    /// Whether the batch was full: more rows may follow.
+    pub full: bool,
 }
 
-pub async fn exists(db: &DatabaseConnection, id: i64) -> DomainResult<bool> {
-    Ok(log::Entity::find_by_id(id).one(db).await?.is_some())
+pub async fn entries_after(db: &DatabaseConnection, after: i64, limit: u64) -> Result<Batch, DbErr> {
+    let rows = journal_entry::Entity::find()
+        .filter(journal_entry::Column::Id.gt(after))
+        .order_by_asc(journal_entry::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let last_id = rows.last().map(|row| row.id);
+    let full = rows.len() as u64 == limit;
+    let entries = rows
+        .iter()
+        .filter_map(|row| entry::from_row(row).map_err(|err| tracing::warn!(%err, "skipped a journal row")).ok())
+        .collect();
+    Ok(Batch { entries, last_id, full })
+}
+
+pub async fn exists(db: &DatabaseConnection, id: i64) -> Result<bool, DbErr> {
+    Ok(journal_entry::Entity::find_by_id(id).one(db).await?.is_some())
 }
