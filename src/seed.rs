@@ -8,7 +8,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 
 use crate::auth::token::TokenService;
 use crate::domain::DomainError;
-use crate::domain::billing::{self, Completion, Material, NewPayment};
+use crate::domain::billing::{self, NewPayment};
+use crate::domain::completion::{self, Completion, Material};
 use crate::domain::customers::{self, CustomerFields};
 use crate::domain::jobs::{self, Assignment, NewJob};
 use crate::domain::money;
@@ -177,7 +178,7 @@ pub async fn seed(db: &DatabaseConnection, tokens: &TokenService) -> Result<Vec<
                         unit_price: Decimal::new(1250 + 99 * n as i64, 2),
                     }],
                 };
-                let invoiced = billing::complete(db, &admin, job.id, completion).await?;
+                let invoiced = completion::complete(db, &admin, job.id, completion).await?;
                 if n % 12 == 3 {
                     let issued = invoice::Entity::find()
                         .filter(invoice::Column::JobId.eq(invoiced.id))

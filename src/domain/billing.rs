@@ -1,12 +1,11 @@
-//! Billing: completing a job issues its invoice in the same transaction;
-//! payments are recorded until the invoice is paid.
+//! Billing: invoices (issued by `completion.rs` when a job is completed)
+//! and the payments recorded until an invoice is paid.
 //!
 //! Concurrency: a payment locks its invoice row (`SELECT … FOR UPDATE` on
 //! PostgreSQL; SQLite has a single writer), checks the balance and adds to
 //! `amount_paid_cents`; the CHECK `amount_paid_cents <= total_cents` is the
 //! database's last word. Idempotency keys are UNIQUE.
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -18,32 +17,13 @@ use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult, Violation, violation};
-use super::jobs::{lock_for_move, require_work, set_status};
 use super::money::{self, MAX_AMOUNT_CENTS};
 use super::page::{self, Cursor, Page, PageRequest};
-use super::{clock, lifecycle, validate};
-use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, JobStatus, PaymentMethod};
-use crate::entities::{counter, invoice, invoice_line, job, job_assignment, job_financials, payment, technician};
-use crate::journal::change::{InvoiceCreated, InvoicePaid, JobCompleted, JobInvoiced, PaymentRecorded};
+use super::{clock, validate};
+use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, PaymentMethod};
+use crate::entities::{counter, invoice, invoice_line, job, job_financials, payment};
+use crate::journal::change::{InvoiceCreated, InvoicePaid, PaymentRecorded};
 use crate::journal::{Change, Journaled};
-
-pub const MAX_MATERIALS: usize = 100;
-/// Labour hours on one invoice: at most 1,000 (in hundredths).
-pub const MAX_LABOR_HUNDREDTHS: i64 = 100_000;
-const QUARTER_HOUR_SECONDS: i64 = 15 * 60;
-
-pub struct Material {
-    pub description: String,
-    pub quantity: Decimal,
-    pub unit_price: Decimal,
-}
-
-#[derive(Default)]
-pub struct Completion {
-    pub notes: Option<String>,
-    pub labor_hours: Option<Decimal>,
-    pub materials: Vec<Material>,
-}
 
 pub struct NewPayment {
     pub invoice_id: Uuid,
@@ -53,11 +33,11 @@ pub struct NewPayment {
     pub idempotency_key: Option<String>,
 }
 
-struct Line {
-    kind: InvoiceLineKind,
-    description: String,
-    quantity_hundredths: i64,
-    unit_price_cents: i64,
+pub(crate) struct Line {
+    pub kind: InvoiceLineKind,
+    pub description: String,
+    pub quantity_hundredths: i64,
+    pub unit_price_cents: i64,
 }
 
 impl Line {
@@ -66,96 +46,6 @@ impl Line {
         let exact = i128::from(self.quantity_hundredths) * i128::from(self.unit_price_cents);
         i64::try_from((exact + 50) / 100).map_err(|_| DomainError::bad_input("materials", "amount out of range"))
     }
-}
-
-/// Worked time rounded up to the next quarter hour, at least a quarter.
-pub fn default_labor_hundredths(started_at: DateTime<Utc>, completed_at: DateTime<Utc>) -> i64 {
-    let seconds = (completed_at - started_at).num_seconds().max(0);
-    let quarters = ((seconds + QUARTER_HOUR_SECONDS - 1) / QUARTER_HOUR_SECONDS).max(1);
-    quarters * 25
-}
-
-fn material_lines(materials: Vec<Material>) -> DomainResult<Vec<Line>> {
-    if materials.len() > MAX_MATERIALS {
-        return Err(DomainError::bad_input("materials", format!("at most {MAX_MATERIALS} materials")));
-    }
-    materials
-        .into_iter()
-        .map(|m| {
-            let quantity_hundredths = money::to_hundredths("quantity", m.quantity)?;
-            if quantity_hundredths <= 0 || quantity_hundredths > MAX_LABOR_HUNDREDTHS * 10 {
-                return Err(DomainError::bad_input("quantity", "quantity must be positive (at most 10,000)"));
-            }
-            Ok(Line {
-                kind: InvoiceLineKind::Material,
-                description: validate::required_text("description", &m.description, validate::NAME_MAX)?,
-                quantity_hundredths,
-                unit_price_cents: money::to_cents_in("unitPrice", m.unit_price, 0, MAX_AMOUNT_CENTS)?,
-            })
-        })
-        .collect()
-}
-
-/// `completeJob`: IN_PROGRESS → COMPLETED → INVOICED with its invoice, all
-/// in one transaction.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn complete(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    job_id: Uuid,
-    completion: Completion,
-) -> DomainResult<job::Model> {
-    require_work(actor)?;
-    let notes = validate::optional_text("notes", completion.notes.as_deref(), validate::TEXT_MAX)?;
-    let labor_hours = completion
-        .labor_hours
-        .map(|hours| {
-            let hundredths = money::to_hundredths("laborHours", hours)?;
-            if (0..=MAX_LABOR_HUNDREDTHS).contains(&hundredths) {
-                Ok(hundredths)
-            } else {
-                Err(DomainError::bad_input("laborHours", "laborHours must be between 0 and 1000"))
-            }
-        })
-        .transpose()?;
-    let materials = material_lines(completion.materials)?;
-
-    let txn = super::write(db, actor).await?;
-    let (job, assignment) = lock_for_move(&txn, actor, job_id).await?;
-    lifecycle::check(job.status, JobStatus::Completed)?;
-    let assignment = assignment.ok_or_else(|| DomainError::internal("in-progress job without assignment"))?;
-    let technician = technician::Entity::find_by_id(assignment.technician_id)
-        .one(&*txn)
-        .await?
-        .ok_or_else(|| DomainError::internal("assignment without technician"))?;
-    let completed_at = clock::now();
-    let started_at = job.started_at.unwrap_or(completed_at);
-    let labor = Line {
-        kind: InvoiceLineKind::Labor,
-        description: format!("Labour: {} ({})", job.title, technician.name),
-        quantity_hundredths: labor_hours.unwrap_or_else(|| default_labor_hundredths(started_at, completed_at)),
-        unit_price_cents: technician.hourly_rate_cents,
-    };
-
-    let completed = set_status(&txn, job, JobStatus::Completed, |m| {
-        m.completed_at = Set(Some(completed_at));
-        if notes.is_some() {
-            m.notes = Set(notes.clone());
-        }
-    })
-    .await?;
-    txn.record(completed.id, Change::JobCompleted(JobCompleted { completed_at, notes })).await?;
-    // Done: the window stops blocking the technician's calendar.
-    let mut released: job_assignment::ActiveModel = assignment.into();
-    released.live = Set(false);
-    released.update(&*txn).await?;
-
-    let issued = issue_invoice(&txn, &completed, std::iter::once(labor).chain(materials).collect()).await?;
-
-    lifecycle::check(completed.status, JobStatus::Invoiced)?;
-    let invoiced = set_status(&txn, completed, JobStatus::Invoiced, |_| {}).await?;
-    txn.commit(invoiced.id, Change::JobInvoiced(JobInvoiced { invoice_id: issued.id, number: issued.number })).await?;
-    Ok(invoiced)
 }
 
 /// The next gap-free invoice number; the counter row stays locked until the
@@ -175,7 +65,7 @@ async fn next_invoice_number(txn: &DatabaseTransaction) -> DomainResult<String> 
     Ok(format!("INV-{value:06}"))
 }
 
-async fn issue_invoice(txn: &Journaled, job: &job::Model, lines: Vec<Line>) -> DomainResult<invoice::Model> {
+pub(crate) async fn issue_invoice(txn: &Journaled, job: &job::Model, lines: Vec<Line>) -> DomainResult<invoice::Model> {
     let mut total_cents: i64 = 0;
     let mut amounts = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -354,24 +244,9 @@ pub async fn financials(
     Ok(job_financials::Entity::find_by_id(job_id).one(db).await?)
 }
 
-/// Whether nested billing fields (`Job.invoice`, `Job.financials`) show.
-pub fn sees_billing(actor: &Actor) -> bool {
-    actor.can(Permission::Billing)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
-
-    #[test]
-    fn labour_rounds_up_to_quarter_hours() {
-        let start = Utc::now();
-        assert_eq!(default_labor_hundredths(start, start), 25);
-        assert_eq!(default_labor_hundredths(start, start + Duration::minutes(15)), 25);
-        assert_eq!(default_labor_hundredths(start, start + Duration::minutes(16)), 50);
-        assert_eq!(default_labor_hundredths(start, start + Duration::minutes(61)), 125);
-    }
 
     #[test]
     fn line_amounts_round_half_up() {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::actor::{Actor, Permission};
 use super::error::{Conflicting, DomainError, DomainResult, Violation, violation};
 use super::page::{self, Cursor, Page, PageRequest};
-use super::{billing, clock, lifecycle, validate};
+use super::{access, clock, lifecycle, validate};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
 use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
 use crate::journal::Change;
@@ -61,11 +61,6 @@ pub async fn assigned_technician(db: &impl ConnectionTrait, job_id: Uuid) -> Dom
         .map(|a| a.technician_id))
 }
 
-/// Whether the job is the caller's own: a technician's, assigned to it now.
-pub fn owns(actor: &Actor, assigned_to: Option<Uuid>) -> bool {
-    actor.technician_id.is_some() && assigned_to == actor.technician_id
-}
-
 /// `job(id)`: None when missing or not the caller's to see. The current
 /// assignment comes with it (one statement).
 #[tracing::instrument(level = "debug", skip_all)]
@@ -80,7 +75,7 @@ pub async fn get(
 
 /// Staff see any job; a technician only one assigned to it now.
 fn sees_single(actor: &Actor, assignment: Option<&job_assignment::Model>) -> bool {
-    actor.can(Permission::ReadAllJobs) || owns(actor, assignment.map(|a| a.technician_id))
+    access::sees_job(actor, assignment.map(|a| a.technician_id))
 }
 
 /// One job with its assignment, customer, assigned technician and invoice.
@@ -105,7 +100,7 @@ pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> D
     if !sees_single(actor, assignment.as_ref()) {
         return Ok(None);
     }
-    let invoice = invoice.filter(|_| billing::sees_billing(actor));
+    let invoice = invoice.filter(|_| access::sees_billing(actor));
     Ok(Some(JobDetail { parties: (job, assignment, customer, technician), invoice }))
 }
 
@@ -140,7 +135,7 @@ pub async fn list(
     request: PageRequest,
     filter: JobFilter,
 ) -> DomainResult<Page<JobRow>> {
-    let Some(select) = visible(actor, filter)? else { return Ok(Page::empty(request)) };
+    let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     // The current assignment comes with each job (one statement, not one per row).
     let total_count = page::total(db, &select, request).await?;
     let rows = page::keyset(
@@ -163,7 +158,7 @@ pub async fn list_with_parties(
     request: PageRequest,
     filter: JobFilter,
 ) -> DomainResult<Page<JobWithParties>> {
-    let Some(select) = visible(actor, filter)? else { return Ok(Page::empty(request)) };
+    let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     let total_count = page::total(db, &select, request).await?;
     let joined = select
         .find_also_related(job_assignment::Entity)
@@ -175,7 +170,7 @@ pub async fn list_with_parties(
 
 /// The jobs `filter` selects among those the caller may see; None when
 /// that is nothing (a technician asking for someone else's work).
-fn visible(actor: &Actor, mut filter: JobFilter) -> DomainResult<Option<Select<job::Entity>>> {
+fn select_visible(actor: &Actor, mut filter: JobFilter) -> DomainResult<Option<Select<job::Entity>>> {
     if let JobScope::AssignedTo(own) = scope(actor)? {
         match filter.technician_id {
             Some(asked) if asked != own => return Ok(None),
@@ -257,7 +252,7 @@ pub(crate) async fn lock_for_move(
 ) -> DomainResult<(job::Model, Option<job_assignment::Model>)> {
     let job = job::Entity::find_by_id(job_id).lock_exclusive().one(txn).await?.ok_or(DomainError::NotFound("job"))?;
     let assignment = job_assignment::Entity::find().filter(job_assignment::Column::JobId.eq(job_id)).one(txn).await?;
-    if !actor.can(Permission::WorkAnyJob) && !owns(actor, assignment.as_ref().map(|a| a.technician_id)) {
+    if !actor.can(Permission::WorkAnyJob) && !access::owns_job(actor, assignment.as_ref().map(|a| a.technician_id)) {
         return Err(DomainError::NotFound("job"));
     }
     Ok((job, assignment))

@@ -3,10 +3,12 @@
 //! transaction, check permissions through `actor::Permission`, validate, and
 //! write their change and its journal row in one transaction.
 
+pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod billing;
 pub mod clock;
+pub mod completion;
 pub mod cursor;
 pub mod customers;
 pub mod error;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{Conflicting, DomainError, DomainResult};
-use super::{clock, jobs, technicians, validate};
+use super::{access, clock, jobs, validate};
 use crate::entities::enums::ScheduleKind;
 use crate::entities::{job, job_assignment, schedule, technician, technician_upcoming_job};
 use crate::journal::Change;
@@ -63,18 +63,9 @@ fn check_window(
     Ok(())
 }
 
-/// Whether the caller may read this technician's calendar over `[from, to)`
-/// (for nested fields, which load calendars in batches): `false` when it is
-/// someone else's, BAD_USER_INPUT for an empty window.
-pub fn may_read(
-    actor: &Actor,
-    technician_id: Uuid,
-    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-) -> DomainResult<bool> {
-    if let Some((from, to)) = window {
-        check_window(from, to, "to", MAX_CALENDAR_WINDOW)?;
-    }
-    Ok(technicians::visible(actor, technician_id))
+/// A calendar window a caller may ask for: `from < to`, at most 92 days.
+pub fn check_calendar_window(from: DateTime<Utc>, to: DateTime<Utc>) -> DomainResult<()> {
+    check_window(from, to, "to", MAX_CALENDAR_WINDOW)
 }
 
 /// A calendar entry with its job (kind JOB), read in one statement.
@@ -91,7 +82,7 @@ pub async fn list(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> DomainResult<Vec<EntryWithJob>> {
-    if !technicians::visible(actor, technician_id) {
+    if !access::sees_calendar(actor, technician_id) {
         return Err(DomainError::Forbidden);
     }
     check_window(from, to, "to", MAX_CALENDAR_WINDOW)?;
@@ -163,7 +154,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewEntry) -> 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> DomainResult<bool> {
     let entry = schedule::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("schedule entry"))?;
-    if !technicians::visible(actor, entry.technician_id) {
+    if !access::sees_calendar(actor, entry.technician_id) {
         return Err(DomainError::NotFound("schedule entry"));
     }
     require_calendar(actor, entry.technician_id)?;
@@ -231,7 +222,7 @@ pub async fn upcoming_jobs(
     technician_id: Option<Uuid>,
 ) -> DomainResult<Vec<UpcomingWithJob>> {
     let technician_id = match technician_id {
-        Some(id) if technicians::visible(actor, id) => Some(id),
+        Some(id) if access::sees_calendar(actor, id) => Some(id),
         Some(_) => return Err(DomainError::Forbidden),
         None if actor.can(Permission::ReadAllTechnicians) => None,
         None => Some(actor.technician_id.ok_or(DomainError::Forbidden)?),

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use uuid::Uuid;
 
+use super::access;
 use super::actor::{Actor, Permission};
 use super::customers::{PHONE_MAX, optional_email};
 use super::error::{DomainError, DomainResult, Violation, violation};
@@ -48,15 +49,10 @@ pub async fn list(
     .await
 }
 
-/// Whether the caller may see this technician: staff see all, a technician itself.
-pub fn visible(actor: &Actor, technician_id: Uuid) -> bool {
-    actor.can(Permission::ReadAllTechnicians) || actor.technician_id == Some(technician_id)
-}
-
 /// `technician(id)`: None when missing or not the caller's to see.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<technician::Model>> {
-    if !visible(actor, id) {
+    if !access::sees_technician(actor, id) {
         return Ok(None);
     }
     Ok(technician::Entity::find_by_id(id).one(db).await?)

@@ -28,6 +28,16 @@ pub enum Auth {
     Authenticated(Actor),
 }
 
+impl Auth {
+    /// The authenticated caller, if any.
+    pub fn actor(&self) -> Option<&Actor> {
+        match self {
+            Auth::Authenticated(actor) => Some(actor),
+            Auth::Anonymous | Auth::Invalid => None,
+        }
+    }
+}
+
 /// Per-request data, set by the transport.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {

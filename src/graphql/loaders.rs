@@ -8,10 +8,10 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::domain::DomainError;
 use crate::domain::jobs::{JobRow, JobScope};
 use crate::domain::page::Page;
-use crate::domain::schedules::{self, EntryWithJob, UpcomingWithJob};
+use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
+use crate::domain::{Actor, DomainError};
 use crate::domain::{job_pages, lookups};
 use chrono::{DateTime, Utc};
 
@@ -19,18 +19,27 @@ use crate::entities::{
     customer, invoice, invoice_line, job, job_assignment, job_financials, payment, technician, user,
 };
 
+/// Whom a request's loaders load for: the domain lookups leave out what
+/// the caller may not see. Anonymous callers see nothing nested.
+#[derive(Clone)]
+pub struct Viewer {
+    db: DatabaseConnection,
+    actor: Option<Actor>,
+}
+
 /// A loader of rows by a UUID key (`key` reads it off a row), through a
 /// batched domain lookup.
 macro_rules! uuid_loader {
     ($name:ident, $module:ident, $lookup:path, $key:expr) => {
-        pub struct $name(pub DatabaseConnection);
+        pub struct $name(Viewer);
 
         impl Loader<Uuid> for $name {
             type Value = $module::Model;
             type Error = Arc<DomainError>;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-                let rows = $lookup(&self.0, keys).await.map_err(Arc::new)?;
+                let Some(actor) = &self.0.actor else { return Ok(HashMap::new()) };
+                let rows = $lookup(&self.0.db, actor, keys).await.map_err(Arc::new)?;
                 let key: fn(&$module::Model) -> Option<Uuid> = $key;
                 Ok(rows.into_iter().filter_map(|row| key(&row).map(|k| (k, row))).collect())
             }
@@ -53,14 +62,15 @@ uuid_loader!(PaymentById, payment, lookups::payments, |row| Some(row.id));
 /// lookup's order.
 macro_rules! group_loader {
     ($name:ident, $module:ident, $lookup:path, $key:expr) => {
-        pub struct $name(pub DatabaseConnection);
+        pub struct $name(Viewer);
 
         impl Loader<Uuid> for $name {
             type Value = Vec<$module::Model>;
             type Error = Arc<DomainError>;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-                let rows = $lookup(&self.0, keys).await.map_err(Arc::new)?;
+                let Some(actor) = &self.0.actor else { return Ok(HashMap::new()) };
+                let rows = $lookup(&self.0.db, actor, keys).await.map_err(Arc::new)?;
                 let key: fn(&$module::Model) -> Uuid = $key;
                 let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
                 for row in rows {
@@ -76,14 +86,15 @@ group_loader!(LinesByInvoice, invoice_line, lookups::lines_of_invoices, |row| ro
 group_loader!(PaymentsByInvoice, payment, lookups::payments_of_invoices, |row| row.invoice_id);
 
 /// Upcoming work per technician, each row with its job (one statement).
-pub struct UpcomingByTechnician(pub DatabaseConnection);
+pub struct UpcomingByTechnician(Viewer);
 
 impl Loader<Uuid> for UpcomingByTechnician {
     type Value = Vec<UpcomingWithJob>;
     type Error = Arc<DomainError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = schedules::upcoming_of(&self.0, Some(keys)).await.map_err(Arc::new)?;
+        let Some(actor) = &self.0.actor else { return Ok(HashMap::new()) };
+        let rows = lookups::upcoming_of_technicians(&self.0.db, actor, keys).await.map_err(Arc::new)?;
         let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
         for row in rows {
             groups.entry(row.0.technician_id).or_default().push(row);
@@ -95,7 +106,7 @@ impl Loader<Uuid> for UpcomingByTechnician {
 /// Calendar entries per (technician, from, to), each with its job: one
 /// statement per distinct window, for all technicians asking for it
 /// (`Technician.schedule` in a list).
-pub struct ScheduleByTechnician(pub DatabaseConnection);
+pub struct ScheduleByTechnician(Viewer);
 
 pub type CalendarKey = (Uuid, DateTime<Utc>, DateTime<Utc>);
 
@@ -104,13 +115,15 @@ impl Loader<CalendarKey> for ScheduleByTechnician {
     type Error = Arc<DomainError>;
 
     async fn load(&self, keys: &[CalendarKey]) -> Result<HashMap<CalendarKey, Self::Value>, Self::Error> {
+        let Some(actor) = &self.0.actor else { return Ok(HashMap::new()) };
         let mut windows: HashMap<(DateTime<Utc>, DateTime<Utc>), Vec<Uuid>> = HashMap::new();
         for (technician, from, to) in keys {
             windows.entry((*from, *to)).or_default().push(*technician);
         }
         let mut found: HashMap<CalendarKey, Self::Value> = HashMap::new();
         for ((from, to), technicians) in windows {
-            let rows = schedules::entries_of(&self.0, &technicians, from, to).await.map_err(Arc::new)?;
+            let rows =
+                lookups::calendars_of_technicians(&self.0.db, actor, &technicians, from, to).await.map_err(Arc::new)?;
             for row in rows {
                 found.entry((row.0.technician_id, from, to)).or_default().push(row);
             }
@@ -121,7 +134,7 @@ impl Loader<CalendarKey> for ScheduleByTechnician {
 
 /// First pages of customers' job lists (`Customer.jobs` in a list of
 /// customers): one statement per distinct page size and scope.
-pub struct FirstJobsByCustomer(pub DatabaseConnection);
+pub struct FirstJobsByCustomer(Viewer);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CustomerJobsKey {
@@ -142,7 +155,7 @@ impl Loader<CustomerJobsKey> for FirstJobsByCustomer {
         }
         let mut found = HashMap::new();
         for ((first, scope, count_total), customers) in batches {
-            let pages = job_pages::first_pages_by_customer(&self.0, scope, &customers, first, count_total)
+            let pages = job_pages::first_pages_by_customer(&self.0.db, scope, &customers, first, count_total)
                 .await
                 .map_err(Arc::new)?;
             for (customer_id, page) in pages {
@@ -174,23 +187,26 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    /// `viewer`: the caller (None: anonymous).
+    pub fn new(db: &DatabaseConnection, viewer: Option<Actor>) -> Self {
+        let viewer = Viewer { db: db.clone(), actor: viewer };
+        let load = |v: &Viewer| v.clone();
         Loaders {
-            user_by_id: DataLoader::new(UserById(db.clone()), tokio::spawn),
-            technician_by_id: DataLoader::new(TechnicianById(db.clone()), tokio::spawn),
-            technician_by_user: DataLoader::new(TechnicianByUser(db.clone()), tokio::spawn),
-            customer_by_id: DataLoader::new(CustomerById(db.clone()), tokio::spawn),
-            job_by_id: DataLoader::new(JobById(db.clone()), tokio::spawn),
-            assignment_by_job: DataLoader::new(AssignmentByJob(db.clone()), tokio::spawn),
-            invoice_by_id: DataLoader::new(InvoiceById(db.clone()), tokio::spawn),
-            invoice_by_job: DataLoader::new(InvoiceByJob(db.clone()), tokio::spawn),
-            financials_by_job: DataLoader::new(FinancialsByJob(db.clone()), tokio::spawn),
-            payment_by_id: DataLoader::new(PaymentById(db.clone()), tokio::spawn),
-            lines_by_invoice: DataLoader::new(LinesByInvoice(db.clone()), tokio::spawn),
-            payments_by_invoice: DataLoader::new(PaymentsByInvoice(db.clone()), tokio::spawn),
-            upcoming_by_technician: DataLoader::new(UpcomingByTechnician(db.clone()), tokio::spawn),
-            schedule_by_technician: DataLoader::new(ScheduleByTechnician(db.clone()), tokio::spawn),
-            first_jobs_by_customer: DataLoader::new(FirstJobsByCustomer(db.clone()), tokio::spawn),
+            user_by_id: DataLoader::new(UserById(load(&viewer)), tokio::spawn),
+            technician_by_id: DataLoader::new(TechnicianById(load(&viewer)), tokio::spawn),
+            technician_by_user: DataLoader::new(TechnicianByUser(load(&viewer)), tokio::spawn),
+            customer_by_id: DataLoader::new(CustomerById(load(&viewer)), tokio::spawn),
+            job_by_id: DataLoader::new(JobById(load(&viewer)), tokio::spawn),
+            assignment_by_job: DataLoader::new(AssignmentByJob(load(&viewer)), tokio::spawn),
+            invoice_by_id: DataLoader::new(InvoiceById(load(&viewer)), tokio::spawn),
+            invoice_by_job: DataLoader::new(InvoiceByJob(load(&viewer)), tokio::spawn),
+            financials_by_job: DataLoader::new(FinancialsByJob(load(&viewer)), tokio::spawn),
+            payment_by_id: DataLoader::new(PaymentById(load(&viewer)), tokio::spawn),
+            lines_by_invoice: DataLoader::new(LinesByInvoice(load(&viewer)), tokio::spawn),
+            payments_by_invoice: DataLoader::new(PaymentsByInvoice(load(&viewer)), tokio::spawn),
+            upcoming_by_technician: DataLoader::new(UpcomingByTechnician(load(&viewer)), tokio::spawn),
+            schedule_by_technician: DataLoader::new(ScheduleByTechnician(load(&viewer)), tokio::spawn),
+            first_jobs_by_customer: DataLoader::new(FirstJobsByCustomer(viewer), tokio::spawn),
         }
     }
 }

@@ -56,6 +56,7 @@ fn wanted(look: Lookahead<'_>) -> (bool, bool) {
 pub async fn job_page(ctx: &Context<'_>, page: Page<JobRow>) -> Result<Page<Job>, DomainError> {
     let (want_customers, want_technicians) = wanted(ctx.look_ahead());
     let db = ctx.db();
+    let viewer = ctx.actor()?;
     let customer_ids: Vec<_> = page.items.iter().map(|(_, (j, _))| j.customer_id).collect();
     let technician_ids: Vec<_> =
         page.items.iter().filter_map(|(_, (_, a))| a.as_ref().map(|a| a.technician_id)).collect();
@@ -63,14 +64,14 @@ pub async fn job_page(ctx: &Context<'_>, page: Page<JobRow>) -> Result<Page<Job>
         if !want_customers || customer_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = lookups::customers(db, &customer_ids).await?;
+        let rows = lookups::customers(db, viewer, &customer_ids).await?;
         Ok::<_, DomainError>(rows.into_iter().map(|c| (c.id, c)).collect::<HashMap<_, _>>())
     };
     let technicians = async {
         if !want_technicians || technician_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = lookups::technicians(db, &technician_ids).await?;
+        let rows = lookups::technicians(db, viewer, &technician_ids).await?;
         Ok::<_, DomainError>(rows.into_iter().map(|t| (t.id, t)).collect::<HashMap<_, _>>())
     };
     let (customers, technicians) = futures_util::try_join!(customers, technicians)?;

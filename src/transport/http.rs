@@ -135,7 +135,7 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
         operations.iter().for_each(|operation| state.metrics.observe(operation, started.elapsed()));
         return json_body(body);
     }
-    let loaders = Arc::new(Loaders::new(&state.services.db));
+    let loaders = Arc::new(Loaders::new(&state.services.db, info.auth.actor().cloned()));
     let mut mutated = false;
     let mut cacheable = true;
     let runs = requests.into_iter().map(|mut request| {

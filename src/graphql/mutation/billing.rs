@@ -2,7 +2,8 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use rust_decimal::Decimal;
 
 use crate::domain::DomainError;
-use crate::domain::billing::{self, Completion, Material, NewPayment};
+use crate::domain::billing::{self, NewPayment};
+use crate::domain::completion::{self, Completion, Material};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::PaymentMethod;
 use crate::graphql::ids;
@@ -59,13 +60,13 @@ impl BillingMutation {
                 })
                 .collect::<Result<_, DomainError>>()?,
         };
-        Ok(Job::new(billing::complete(ctx.db(), actor, ids::require(&job_id, "job")?, completion).await?))
+        Ok(Job::new(completion::complete(ctx.db(), actor, ids::parse(&job_id), completion).await?))
     }
 
     async fn record_payment(&self, ctx: &Context<'_>, input: RecordPaymentInput) -> Result<Payment> {
         let actor = ctx.actor()?;
         let payment = NewPayment {
-            invoice_id: ids::parse_or_nil(&input.invoice_id),
+            invoice_id: ids::parse(&input.invoice_id),
             amount: input.amount.read("amount")?,
             method: input.method.into(),
             reference: input.reference,

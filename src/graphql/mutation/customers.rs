@@ -36,7 +36,7 @@ impl CustomerMutation {
 
     async fn update_customer(&self, ctx: &Context<'_>, id: ID, input: UpdateCustomerInput) -> Result<Customer> {
         let actor = ctx.actor()?;
-        let id = ids::require(&id, "customer")?;
+        let id = ids::parse(&id);
         let fields =
             CustomerFields { name: input.name, email: input.email, phone: input.phone, address: input.address };
         Ok(Customer(customers::update(ctx.db(), actor, id, fields).await?))

@@ -35,7 +35,7 @@ impl JobMutation {
     async fn create_job(&self, ctx: &Context<'_>, input: CreateJobInput) -> Result<Job> {
         let actor = ctx.actor()?;
         let new_job = NewJob {
-            customer_id: ids::require(&input.customer_id, "customer")?,
+            customer_id: ids::parse(&input.customer_id),
             title: input.title,
             description: input.description,
             priority: input.priority.unwrap_or(JobPriority::Normal).into(),
@@ -50,8 +50,8 @@ impl JobMutation {
         // Unreadable input is refused before anything is looked up.
         let (starts_at, ends_at) = (input.starts_at.read("startsAt")?, input.ends_at.read("endsAt")?);
         let assignment = Assignment {
-            job_id: ids::require(&input.job_id, "job")?,
-            technician_id: ids::require(&input.technician_id, "technician")?,
+            job_id: ids::parse(&input.job_id),
+            technician_id: ids::parse(&input.technician_id),
             starts_at,
             ends_at,
         };
@@ -60,16 +60,16 @@ impl JobMutation {
 
     async fn unassign_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job::new(jobs::unassign(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
+        Ok(Job::new(jobs::unassign(ctx.db(), actor, ids::parse(&job_id)).await?))
     }
 
     async fn start_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job::new(jobs::start(ctx.db(), actor, ids::require(&job_id, "job")?).await?))
+        Ok(Job::new(jobs::start(ctx.db(), actor, ids::parse(&job_id)).await?))
     }
 
     async fn cancel_job(&self, ctx: &Context<'_>, job_id: ID, reason: Option<String>) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job::new(jobs::cancel(ctx.db(), actor, ids::require(&job_id, "job")?, reason).await?))
+        Ok(Job::new(jobs::cancel(ctx.db(), actor, ids::parse(&job_id), reason).await?))
     }
 }

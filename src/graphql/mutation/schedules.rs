@@ -26,7 +26,7 @@ impl ScheduleMutation {
     async fn create_schedule_entry(&self, ctx: &Context<'_>, input: CreateScheduleEntryInput) -> Result<ScheduleEntry> {
         let actor = ctx.actor()?;
         let entry = NewEntry {
-            technician_id: ids::parse_or_nil(&input.technician_id),
+            technician_id: ids::parse(&input.technician_id),
             kind: input.kind.into(),
             starts_at: input.starts_at.read("startsAt")?,
             ends_at: input.ends_at.read("endsAt")?,
@@ -37,6 +37,6 @@ impl ScheduleMutation {
 
     async fn delete_schedule_entry(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let actor = ctx.actor()?;
-        Ok(schedules::delete(ctx.db(), actor, ids::require(&id, "schedule entry")?).await?)
+        Ok(schedules::delete(ctx.db(), actor, ids::parse(&id)).await?)
     }
 }

@@ -45,7 +45,7 @@ impl TechnicianMutation {
             skill_level: Some(input.skill_level),
             hourly_rate: Some(input.hourly_rate.read("hourlyRate")?),
             active: input.active,
-            user_id: input.user_id.as_ref().map(|id| ids::require(id, "user")).transpose()?,
+            user_id: input.user_id.as_ref().map(ids::parse),
         };
         Ok(Technician(technicians::create(ctx.db(), actor, fields).await?))
     }
@@ -53,7 +53,7 @@ impl TechnicianMutation {
     async fn update_technician(&self, ctx: &Context<'_>, id: ID, input: UpdateTechnicianInput) -> Result<Technician> {
         let actor = ctx.actor()?;
         let hourly_rate = read_optional(input.hourly_rate, "hourlyRate")?;
-        let id = ids::require(&id, "technician")?;
+        let id = ids::parse(&id);
         let fields = TechnicianFields {
             name: input.name,
             email: input.email,
@@ -61,7 +61,7 @@ impl TechnicianMutation {
             skill_level: input.skill_level,
             hourly_rate,
             active: input.active,
-            user_id: input.user_id.as_ref().map(|id| ids::require(id, "user")).transpose()?,
+            user_id: input.user_id.as_ref().map(ids::parse),
         };
         Ok(Technician(technicians::update(ctx.db(), actor, id, fields).await?))
     }

@@ -30,13 +30,13 @@ impl BillingQuery {
 
     async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invoice>> {
         let actor = ctx.actor()?;
-        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        let id = ids::parse(&id);
         Ok(billing::get(ctx.db(), actor, id).await?.map(Invoice))
     }
 
     async fn job_financials(&self, ctx: &Context<'_>, job_id: ID) -> Result<Option<JobFinancials>> {
         let actor = ctx.actor()?;
-        let Some(job_id) = ids::parse(&job_id) else { return Ok(None) };
+        let job_id = ids::parse(&job_id);
         Ok(billing::financials(ctx.db(), actor, job_id).await?.map(JobFinancials))
     }
 
@@ -50,7 +50,7 @@ impl BillingQuery {
         entity_id: Option<ID>,
     ) -> Result<LogEntryConnection> {
         let actor = ctx.actor()?;
-        let entity_id = entity_id.as_ref().map(ids::parse_or_nil);
+        let entity_id = entity_id.as_ref().map(ids::parse);
         let filter = AuditFilter { entity_type: entity_type.as_deref(), entity_id };
         let page = audit::list(ctx.db(), actor, first, after.as_deref(), wants_total(ctx), filter).await?;
         Ok(LogEntryConnection::from_page(page, LogEntry))

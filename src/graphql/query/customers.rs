@@ -28,7 +28,7 @@ impl CustomerQuery {
 
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let actor = ctx.actor()?;
-        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        let id = ids::parse(&id);
         Ok(customers::get(ctx.db(), actor, id).await?.map(Customer))
     }
 }

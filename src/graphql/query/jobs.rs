@@ -40,8 +40,8 @@ impl JobQuery {
         // An ID that names nothing matches nothing.
         let filter = JobFilter {
             statuses: filter.status.map(|s| s.into_iter().map(Into::into).collect()),
-            technician_id: filter.technician_id.as_ref().map(ids::parse_or_nil),
-            customer_id: filter.customer_id.as_ref().map(ids::parse_or_nil),
+            technician_id: filter.technician_id.as_ref().map(ids::parse),
+            customer_id: filter.customer_id.as_ref().map(ids::parse),
             scheduled_from: read_optional(filter.scheduled_from, "scheduledFrom")?,
             scheduled_to: read_optional(filter.scheduled_to, "scheduledTo")?,
         };
@@ -56,7 +56,7 @@ impl JobQuery {
 
     async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
         let actor = ctx.actor()?;
-        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        let id = ids::parse(&id);
         if preload::wants_detail_of_one(ctx.look_ahead()) {
             return Ok(jobs::get_detail(ctx.db(), actor, id).await?.map(preload::detail));
         }

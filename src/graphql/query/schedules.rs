@@ -22,7 +22,7 @@ impl ScheduleQuery {
     ) -> Result<Vec<ScheduleEntry>> {
         let actor = ctx.actor()?;
         let (from, to) = (from.read("from")?, to.read("to")?);
-        let technician_id = ids::parse_or_nil(&technician_id);
+        let technician_id = ids::parse(&technician_id);
         let rows = schedules::list(ctx.db(), actor, technician_id, from, to).await?;
         Ok(rows.into_iter().map(ScheduleEntry::from).collect())
     }
@@ -32,7 +32,7 @@ impl ScheduleQuery {
     #[graphql(cache_control(no_cache))]
     async fn upcoming_jobs(&self, ctx: &Context<'_>, technician_id: Option<ID>) -> Result<Vec<UpcomingJob>> {
         let actor = ctx.actor()?;
-        let technician_id = technician_id.as_ref().map(ids::parse_or_nil);
+        let technician_id = technician_id.as_ref().map(ids::parse);
         let rows = schedules::upcoming_jobs(ctx.db(), actor, technician_id).await?;
         Ok(rows.into_iter().map(UpcomingJob::from).collect())
     }

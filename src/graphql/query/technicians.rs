@@ -29,7 +29,7 @@ impl TechnicianQuery {
 
     async fn technician(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Technician>> {
         let actor = ctx.actor()?;
-        let Some(id) = ids::parse(&id) else { return Ok(None) };
+        let id = ids::parse(&id);
         Ok(technicians::get(ctx.db(), actor, id).await?.map(Technician))
     }
 

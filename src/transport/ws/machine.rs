@@ -91,6 +91,7 @@ impl Machine {
         Machine { protocol, init_seen: false, acknowledged: false, running: HashSet::new() }
     }
 
+    #[cfg(test)]
     pub fn acknowledged(&self) -> bool {
         self.acknowledged
     }

@@ -28,7 +28,7 @@ use std::time::Duration;
 use async_graphql::Response;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::Value as Json;
 use serde_json::value::to_raw_value;
 use tokio::sync::{Notify, mpsc};
@@ -287,7 +287,7 @@ impl Connection {
             _ => None,
         };
         let schema = self.state.schema.clone();
-        let loaders = Arc::new(Loaders::new(&self.state.services.db));
+        let loaders = Arc::new(Loaders::new(&self.state.services.db, info.auth.actor().cloned()));
         let feed = if let Some(key) = group {
             let start = move || schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed();
             self.state.subscriptions.join(key, start).into_feed()

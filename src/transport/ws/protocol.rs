@@ -68,7 +68,7 @@ impl ClientMessage {
 }
 
 /// What the server sends. Payloads are serialised once, before.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum ServerMessage<'a> {
     Ack,
     /// graphql-transport-ws `ping` / legacy `ka`.
