@@ -31,6 +31,19 @@ pub fn sees_job(actor: &Actor, assigned_to: Option<Uuid>) -> bool {
     actor.can(Permission::ReadAllJobs) || owns_job(actor, assigned_to)
 }
 
+/// A `jobChanged` event: staff see every job's; a technician only those of
+/// jobs assigned to it when the event is delivered. Any other event is
+/// skipped by this rule, never by accident.
+pub fn sees_job_event(actor: &Actor, assigned_when_delivered: Option<Uuid>) -> bool {
+    actor.can(Permission::WatchAllJobs) || owns_job(actor, assigned_when_delivered)
+}
+
+/// `invoiceChanged`: staff only (checked when subscribing; a role change
+/// closes the socket).
+pub fn sees_invoice_events(actor: &Actor) -> bool {
+    actor.can(Permission::WatchInvoices)
+}
+
 /// Invoices, payments and a job's financials: staff only.
 pub fn sees_billing(actor: &Actor) -> bool {
     actor.can(Permission::Billing)
@@ -57,6 +70,20 @@ mod tests {
         assert!(!sees_billing(&technician));
         // A technician login without a profile owns nothing.
         assert!(!sees_job(&actor(Role::Technician, None), None));
+    }
+
+    #[test]
+    fn job_events_reach_staff_and_the_assigned_technician_only() {
+        let (own, other) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let technician = actor(Role::Technician, Some(own));
+        assert!(sees_job_event(&technician, Some(own)));
+        assert!(!sees_job_event(&technician, Some(other)), "another technician's job is skipped");
+        assert!(!sees_job_event(&technician, None), "an unassigned job is skipped");
+        assert!(!sees_invoice_events(&technician));
+        for role in [Role::Admin, Role::Dispatcher] {
+            assert!(sees_job_event(&actor(role, None), None));
+            assert!(sees_invoice_events(&actor(role, None)));
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::actor::{Actor, Permission};
 use super::error::{Conflicting, DomainError, DomainResult, Violation, violation};
 use super::page::{self, Cursor, Page, PageRequest};
-use super::{access, clock, lifecycle, validate};
+use super::{access, clock, lifecycle, validate, windows};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
 use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
 use crate::journal::Change;
@@ -283,16 +283,11 @@ pub(crate) async fn overlapping_assignment(
 ) -> DomainResult<Option<job_assignment::Model>> {
     let mut query = job_assignment::Entity::find()
         .filter(job_assignment::Column::TechnicianId.eq(technician_id))
-        .filter(job_assignment::Column::Live.eq(true));
+        .filter(windows::booked(starts_at, ends_at));
     if let Some(job_id) = except_job {
         query = query.filter(job_assignment::Column::JobId.ne(job_id));
     }
-    Ok(query
-        .filter(job_assignment::Column::StartsAt.lt(ends_at))
-        .filter(job_assignment::Column::EndsAt.gt(starts_at))
-        .order_by_asc(job_assignment::Column::StartsAt)
-        .one(db)
-        .await?)
+    Ok(query.order_by_asc(job_assignment::Column::StartsAt).one(db).await?)
 }
 
 /// `assignJob`: PENDING or SCHEDULED → SCHEDULED, replacing any old window.
@@ -324,9 +319,7 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
     }
     if let Some(entry) = schedule::Entity::find()
         .filter(schedule::Column::TechnicianId.eq(technician.id))
-        .filter(schedule::Column::Kind.eq(ScheduleKind::Unavailable))
-        .filter(schedule::Column::StartsAt.lt(ends_at))
-        .filter(schedule::Column::EndsAt.gt(starts_at))
+        .filter(windows::unavailable(starts_at, ends_at))
         .one(&*txn)
         .await?
     {

@@ -3,7 +3,8 @@
 
 use uuid::Uuid;
 
-use super::actor::{Actor, Permission};
+use super::access;
+use super::actor::Actor;
 use super::cursor::Cursor;
 use super::error::{DomainError, DomainResult};
 use super::jobs;
@@ -62,17 +63,19 @@ pub async fn sees_job_event(bus: &EventBus, actor: &Actor, entry: &Entry) -> Dom
     if entry.entity_type() != EntityType::Job {
         return Ok(false);
     }
-    if actor.can(Permission::WatchAllJobs) {
-        return Ok(true);
+    if access::sees_job_event(actor, None) {
+        return Ok(true); // staff: no lookup needed
     }
-    let Some(own) = actor.technician_id else { return Ok(false) };
+    if actor.technician_id.is_none() {
+        return Ok(false);
+    }
     let assignee = bus.assignees.get_or_load(entry.id, || jobs::assigned_technician(bus.db(), entry.entity_id)).await?;
-    Ok(assignee == Some(own))
+    Ok(access::sees_job_event(actor, assignee))
 }
 
 /// `invoiceChanged` is for staff only.
 pub fn require_invoice_events(actor: &Actor) -> DomainResult<()> {
-    actor.require(Permission::WatchInvoices)
+    if access::sees_invoice_events(actor) { Ok(()) } else { Err(DomainError::Forbidden) }
 }
 
 /// The job of a job event as it was when the event was first delivered
@@ -101,4 +104,24 @@ pub async fn resume_point(db: &sea_orm::DatabaseConnection, after: Option<&str>)
     let unknown = || DomainError::bad_input("after", "unknown cursor");
     let id = Cursor::decode(text).and_then(Cursor::as_journal).ok_or_else(unknown)?;
     if id == 0 || bus::exists(db, id).await? { Ok(Some(id)) } else { Err(unknown()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::change::{CustomerData, InvoicePaid, JobStarted};
+
+    #[test]
+    fn each_feed_takes_its_own_changes_only() {
+        let now = chrono::Utc::now();
+        let started = Change::JobStarted(JobStarted { started_at: now });
+        assert_eq!(job_event_kind(&started), Some(JobEventKind::Started));
+        assert_eq!(invoice_event_kind(&started), None);
+        let paid = Change::InvoicePaid(InvoicePaid { payment_id: Uuid::nil(), paid_at: now });
+        assert_eq!(invoice_event_kind(&paid), Some(InvoiceEventKind::Paid));
+        assert_eq!(job_event_kind(&paid), None);
+        let customer =
+            Change::CustomerCreated(CustomerData { name: "A".into(), email: None, phone: None, address: None });
+        assert_eq!((job_event_kind(&customer), invoice_event_kind(&customer)), (None, None));
+    }
 }

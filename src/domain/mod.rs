@@ -23,6 +23,7 @@ pub mod schedules;
 pub mod technicians;
 pub mod users;
 pub mod validate;
+pub mod windows;
 
 pub use actor::{Actor, Permission};
 pub use error::{DomainError, DomainResult};

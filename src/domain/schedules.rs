@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{Conflicting, DomainError, DomainResult};
-use super::{access, clock, jobs, validate};
+use super::{access, clock, jobs, validate, windows};
 use crate::entities::enums::ScheduleKind;
 use crate::entities::{job, job_assignment, schedule, technician, technician_upcoming_job};
 use crate::journal::Change;
@@ -100,8 +100,7 @@ pub async fn entries_of(
     Ok(schedule::Entity::find()
         .find_also_related(job::Entity)
         .filter(schedule::Column::TechnicianId.is_in(technician_ids.iter().copied()))
-        .filter(schedule::Column::StartsAt.lt(to))
-        .filter(schedule::Column::EndsAt.gt(from))
+        .filter(windows::overlapping(schedule::Column::StartsAt, schedule::Column::EndsAt, from, to))
         .order_by_asc(schedule::Column::StartsAt)
         .order_by_asc(schedule::Column::Id)
         .all(db)
@@ -192,16 +191,12 @@ pub async fn available_technicians(
     let busy = Query::select()
         .column(job_assignment::Column::TechnicianId)
         .from(job_assignment::Entity)
-        .and_where(job_assignment::Column::Live.eq(true))
-        .and_where(job_assignment::Column::StartsAt.lt(ends_at))
-        .and_where(job_assignment::Column::EndsAt.gt(starts_at))
+        .cond_where(windows::booked(starts_at, ends_at))
         .to_owned();
     let blocked = Query::select()
         .column(schedule::Column::TechnicianId)
         .from(schedule::Entity)
-        .and_where(schedule::Column::Kind.eq(ScheduleKind::Unavailable))
-        .and_where(schedule::Column::StartsAt.lt(ends_at))
-        .and_where(schedule::Column::EndsAt.gt(starts_at))
+        .cond_where(windows::unavailable(starts_at, ends_at))
         .to_owned();
     Ok(technician::Entity::find()
         .filter(technician::Column::Active.eq(true))

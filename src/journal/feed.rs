@@ -1,6 +1,6 @@
 //! One subscriber's feed: replay from the journal after its cursor, then live
 //! from the bus, in id order, with no gap and no duplicate. A subscriber that
-//! falls behind the broadcast buffer catches up from the log instead.
+//! falls behind the broadcast buffer catches up from the journal instead.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ struct State {
 
 /// Every journal row after `after` (or from now), forever.
 pub fn feed(bus: Arc<EventBus>, after: Option<i64>) -> impl Stream<Item = Event> + Send {
-    // Subscribe before reading the log: nothing committed in between is lost.
+    // Subscribe before reading the journal: nothing committed in between is lost.
     let live = bus.subscribe();
     let last = after.unwrap_or_else(|| bus.high_water());
     let state = State { bus, live, last, pending: VecDeque::new(), replaying: after.is_some() };

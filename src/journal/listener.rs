@@ -1,7 +1,7 @@
 //! PostgreSQL LISTEN: notifications only say "there is news"; the rows are
 //! read from the journal, so a dropped notification loses nothing. When the
 //! connection breaks (PostgreSQL restarted, backend terminated) the listener
-//! reconnects and the bus catches up from the log.
+//! reconnects and the bus catches up from the journal.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -30,7 +30,7 @@ pub async fn listen(bus: Weak<EventBus>) {
             continue;
         }
         backoff = Duration::from_millis(100);
-        // Connected (again): anything missed meanwhile is in the log.
+        // Connected (again): anything missed meanwhile is in the journal.
         match bus.upgrade() {
             Some(bus) => bus.poke(),
             None => return,

@@ -2,7 +2,7 @@
 //! changed.
 //!
 //! Every change commits a journal row in its own transaction (and on
-//! PostgreSQL log ids become visible in order), so the journal's newest id,
+//! PostgreSQL journal ids become visible in order), so the journal's newest id,
 //! read in the same statement as the caller's account, is a version of all
 //! the data. An entry is stored under the version read at the start of the
 //! request that computed it and served only to a request that reads the same

@@ -2,10 +2,8 @@
 //! every rule, the concurrent payment race, financial views, the audit trail,
 //! and technicians shut out of billing.
 
-mod common;
-
-use common::fixtures::*;
-use common::{TestApp, backends, error_code};
+use crate::common::fixtures::*;
+use crate::common::{TestApp, error_code};
 use fieldforge::entities::{enums::InvoiceStatus, invoice, journal_entry as log};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -42,9 +40,9 @@ async fn pay(app: &TestApp, token: &str, invoice: &str, amount: &str, key: Optio
         .await
 }
 
-#[tokio::test]
-async fn a_job_from_creation_to_paid_with_exact_figures() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn a_job_from_creation_to_paid_with_exact_figures(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Valve swap", 1).await;
@@ -117,9 +115,9 @@ async fn a_job_from_creation_to_paid_with_exact_figures() {
     }
 }
 
-#[tokio::test]
-async fn default_labour_is_worked_time_rounded_up() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn default_labour_is_worked_time_rounded_up(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Quick fix", 1).await;
@@ -149,9 +147,9 @@ async fn default_labour_is_worked_time_rounded_up() {
     }
 }
 
-#[tokio::test]
-async fn a_failed_invoicing_step_stores_nothing_of_the_completion() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn a_failed_invoicing_step_stores_nothing_of_the_completion(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Doomed", 1).await;
@@ -202,9 +200,9 @@ async fn a_failed_invoicing_step_stores_nothing_of_the_completion() {
     }
 }
 
-#[tokio::test]
-async fn payment_rules_and_idempotency() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn payment_rules_and_idempotency(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Pay me", 1).await;
@@ -241,9 +239,9 @@ async fn payment_rules_and_idempotency() {
     }
 }
 
-#[tokio::test]
-async fn twenty_concurrent_payments_of_a_tenth_leave_the_books_right() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn twenty_concurrent_payments_of_a_tenth_leave_the_books_right(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Race", 1).await;
@@ -277,9 +275,9 @@ async fn twenty_concurrent_payments_of_a_tenth_leave_the_books_right() {
     }
 }
 
-#[tokio::test]
-async fn the_audit_trail_of_one_job() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn the_audit_trail_of_one_job(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Audited", 1).await;
@@ -329,9 +327,9 @@ async fn the_audit_trail_of_one_job() {
     }
 }
 
-#[tokio::test]
-async fn technicians_never_see_billing() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn technicians_never_see_billing(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Private", 1).await;
@@ -361,9 +359,9 @@ async fn technicians_never_see_billing() {
     }
 }
 
-#[tokio::test]
-async fn one_job_with_its_invoice_lines_and_payments_is_four_statements() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn one_job_with_its_invoice_lines_and_payments_is_four_statements(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Detail", 1).await;
@@ -397,11 +395,11 @@ async fn one_job_with_its_invoice_lines_and_payments_is_four_statements() {
     }
 }
 
-/// Decimals at the edge of what a Decimal holds, as text and as JSON numbers:
-/// BAD_USER_INPUT naming the field, and the job is left as it was.
-#[tokio::test]
-async fn huge_decimals_are_bad_input_naming_their_field() {
-    for backend in backends() {
+each_backend! {
+    /// Decimals at the edge of what a Decimal holds, as text and as JSON numbers:
+    /// BAD_USER_INPUT naming the field, and the job is left as it was.
+    #[tokio::test]
+    async fn huge_decimals_are_bad_input_naming_their_field(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = started_job(&app, &office, "Huge numbers", 1).await;

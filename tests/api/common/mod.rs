@@ -25,6 +25,71 @@ pub enum Backend {
     Postgres,
 }
 
+/// One test body, generated as a test per backend: `name::sqlite` and
+/// `name::postgres`. The PostgreSQL one runs when `TEST_DATABASE_URL` is
+/// set (and fails without it when `FIELDFORGE_REQUIRE_POSTGRES=1`).
+macro_rules! each_backend {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::common::Backend) $body
+
+            $(#[$meta])*
+            async fn sqlite() {
+                run($crate::common::Backend::Sqlite).await
+            }
+
+            $(#[$meta])*
+            async fn postgres() {
+                if $crate::common::postgres_configured() {
+                    run($crate::common::Backend::Postgres).await
+                }
+            }
+        }
+    };
+}
+
+/// Whether PostgreSQL tests can run. With `FIELDFORGE_REQUIRE_POSTGRES=1`
+/// a missing `TEST_DATABASE_URL` is a failure, not a skip.
+pub fn postgres_configured() -> bool {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        return true;
+    }
+    if std::env::var("FIELDFORGE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+        panic!("FIELDFORGE_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+    }
+    eprintln!("skipped: TEST_DATABASE_URL is not set");
+    false
+}
+
+/// Polls the `/metrics` of the server at `addr` until `name` satisfies `wanted`.
+pub async fn wait_for_metric(addr: SocketAddr, name: &str, wanted: impl Fn(f64) -> bool, within: Duration) {
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let text =
+            http.get(format!("http://{addr}/metrics")).send().await.expect("metrics").text().await.expect("text");
+        let value = metric_in(&text, name);
+        if wanted(value) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{name} is still {value} after {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until at least `count` websocket operations run on the server at `addr`.
+pub async fn wait_for_operations(addr: SocketAddr, count: usize) {
+    wait_for_metric(addr, "fieldforge_websocket_operations", |n| n >= count as f64, Duration::from_secs(10)).await
+}
+
+/// The value of a metric line `name value` in an OpenMetrics text.
+pub fn metric_in(text: &str, name: &str) -> f64 {
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
+}
+
 /// The backends to run every test against. With `FIELDFORGE_REQUIRE_POSTGRES=1`
 /// a missing `TEST_DATABASE_URL` is a failure, not a skip.
 pub fn backends() -> Vec<Backend> {
@@ -161,6 +226,18 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits until the server's own gauge says so: the readiness signal tests
+    /// use instead of sleeping (e.g. subscriptions running, sockets closed).
+    pub async fn wait_for_metric(&self, name: &str, wanted: impl Fn(f64) -> bool, within: Duration) {
+        wait_for_metric(self.addr, name, wanted, within).await
+    }
+
+    /// Waits until `count` websocket operations run on this server: a
+    /// subscription counts once its socket has started it.
+    pub async fn wait_for_operations(&self, count: usize) {
+        wait_for_operations(self.addr, count).await
     }
 
     pub fn ws_url(&self) -> String {

@@ -2,10 +2,8 @@
 //! and the data version), and every kind of change, made through this server
 //! or another one on the same database, is seen by the very next query.
 
-mod common;
-
-use common::fixtures::*;
-use common::{TestApp, backends};
+use crate::common::TestApp;
+use crate::common::fixtures::*;
 use serde_json::{Value, json};
 
 /// The response and the SQL statements it cost.
@@ -26,9 +24,9 @@ fn names(body: &Value, list: &str) -> Vec<String> {
     nodes.iter().map(|n| n["name"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
-#[tokio::test]
-async fn a_repeated_query_is_served_from_the_cache_until_anything_changes() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn a_repeated_query_is_served_from_the_cache_until_anything_changes(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let token = office.dispatcher.as_str();
@@ -112,9 +110,9 @@ async fn a_repeated_query_is_served_from_the_cache_until_anything_changes() {
     }
 }
 
-#[tokio::test]
-async fn cached_answers_stay_per_caller_and_accounts_are_still_checked_each_time() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn cached_answers_stay_per_caller_and_accounts_are_still_checked_each_time(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job = create_job(&app, &office.dispatcher, &office.customer_id, "Boiler", 1).await;
@@ -147,9 +145,9 @@ async fn cached_answers_stay_per_caller_and_accounts_are_still_checked_each_time
     }
 }
 
-#[tokio::test]
-async fn what_the_cache_leaves_alone() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn what_the_cache_leaves_alone(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let token = office.dispatcher.as_str();

@@ -1,17 +1,15 @@
 //! Customers, technicians, jobs and their lifecycle, assignments, schedules,
 //! availability; the role table for these operations; the journal.
 
-mod common;
-
-use common::fixtures::*;
-use common::{TestApp, backends};
+use crate::common::TestApp;
+use crate::common::fixtures::*;
 use fieldforge::entities::journal_entry as log;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-#[tokio::test]
-async fn customers_crud_search_and_roles() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn customers_crud_search_and_roles(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         create_customer(&app, &office.admin, "Zed Zimmer").await;
@@ -69,9 +67,9 @@ async fn customers_crud_search_and_roles() {
     }
 }
 
-#[tokio::test]
-async fn technicians_crud_links_and_roles() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn technicians_crud_links_and_roles(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let one = "query($id: ID!) { technician(id: $id) { id name hourlyRate skillLevel user { email } } }";
@@ -145,9 +143,9 @@ async fn technicians_crud_links_and_roles() {
     }
 }
 
-#[tokio::test]
-async fn the_lifecycle_and_its_forbidden_moves() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn the_lifecycle_and_its_forbidden_moves(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
@@ -236,9 +234,9 @@ async fn the_lifecycle_and_its_forbidden_moves() {
     }
 }
 
-#[tokio::test]
-async fn assignment_rules() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn assignment_rules(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
@@ -317,9 +315,9 @@ async fn assignment_rules() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_conflicting_assignments_end_with_one_winner() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn concurrent_conflicting_assignments_end_with_one_winner(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mut jobs = Vec::new();
@@ -341,9 +339,9 @@ async fn concurrent_conflicting_assignments_end_with_one_winner() {
     }
 }
 
-#[tokio::test]
-async fn schedules_availability_and_upcoming_jobs() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn schedules_availability_and_upcoming_jobs(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
@@ -439,9 +437,9 @@ async fn schedules_availability_and_upcoming_jobs() {
     }
 }
 
-#[tokio::test]
-async fn technicians_see_only_their_own_work() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn technicians_see_only_their_own_work(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
@@ -489,9 +487,9 @@ async fn technicians_see_only_their_own_work() {
     }
 }
 
-#[tokio::test]
-async fn job_filters_and_stable_cursors() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn job_filters_and_stable_cursors(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
@@ -549,9 +547,9 @@ async fn job_filters_and_stable_cursors() {
     }
 }
 
-#[tokio::test]
-async fn the_board_costs_the_same_statements_for_5_and_50_jobs() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn the_board_costs_the_same_statements_for_5_and_50_jobs(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let board = "query($n: Int) { jobs(first: $n) { nodes { id customer { id name address } technician { id name } assignment { startsAt endsAt } } } }";
@@ -583,11 +581,11 @@ async fn the_board_costs_the_same_statements_for_5_and_50_jobs() {
     }
 }
 
-/// `job(id)` asking for its customer and technician reads them in the
-/// job's own statement; what it shows and to whom stays the same.
-#[tokio::test]
-async fn one_job_with_its_parties_is_one_statement() {
-    for backend in backends() {
+each_backend! {
+    /// `job(id)` asking for its customer and technician reads them in the
+    /// job's own statement; what it shows and to whom stays the same.
+    #[tokio::test]
+    async fn one_job_with_its_parties_is_one_statement(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let query = "query($id: ID!) { job(id: $id) { id customer { name } technician { id name } assignment { startsAt endsAt } } }";
@@ -617,9 +615,9 @@ async fn one_job_with_its_parties_is_one_statement() {
     }
 }
 
-#[tokio::test]
-async fn technician_calendars_in_a_list_cost_the_same_statements_for_2_and_5() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn technician_calendars_in_a_list_cost_the_same_statements_for_2_and_5(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mut newest = String::new();
@@ -650,9 +648,9 @@ async fn technician_calendars_in_a_list_cost_the_same_statements_for_2_and_5() {
     }
 }
 
-#[tokio::test]
-async fn customers_with_their_jobs_cost_the_same_statements_for_2_and_6() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn customers_with_their_jobs_cost_the_same_statements_for_2_and_6(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let job_counts = [2, 0, 3, 1, 3, 2];
@@ -717,9 +715,9 @@ async fn customers_with_their_jobs_cost_the_same_statements_for_2_and_6() {
     }
 }
 
-#[tokio::test]
-async fn address_book_and_calendar_changes_are_journaled() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn address_book_and_calendar_changes_are_journaled(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let trail = |entity_type: &'static str, id: String| {
@@ -775,11 +773,11 @@ async fn address_book_and_calendar_changes_are_journaled() {
     }
 }
 
-/// An UNAVAILABLE entry and a booking of the same window, sent at once, many
-/// times over: never both stored.
-#[tokio::test]
-async fn unavailability_and_a_booking_racing_for_one_window_never_both_win() {
-    for backend in backends() {
+each_backend! {
+    /// An UNAVAILABLE entry and a booking of the same window, sent at once, many
+    /// times over: never both stored.
+    #[tokio::test]
+    async fn unavailability_and_a_booking_racing_for_one_window_never_both_win(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let create = "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id } }";

@@ -1,9 +1,7 @@
 //! Accounts and roles over HTTP: bootstrap, registration rights, login, the
 //! rate limit, tokens, deactivation and role changes, admin-only operations.
 
-mod common;
-
-use common::{PASSWORD, SECRET, TestApp, backends, error_code};
+use crate::common::{PASSWORD, SECRET, TestApp, error_code};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -17,9 +15,9 @@ fn input(email: &str, role: &str) -> Value {
     json!({ "i": { "email": email, "password": PASSWORD, "name": "Some One", "role": role } })
 }
 
-#[tokio::test]
-async fn first_account_bootstraps_an_admin_then_registration_closes() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn first_account_bootstraps_an_admin_then_registration_closes(backend) {
         let app = TestApp::spawn(backend).await;
         let body = app.gql(None, REGISTER, input("tech@example.com", "TECHNICIAN")).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{backend:?}: first account must be ADMIN");
@@ -37,9 +35,9 @@ async fn first_account_bootstraps_an_admin_then_registration_closes() {
     }
 }
 
-#[tokio::test]
-async fn racing_bootstraps_give_exactly_one_admin() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn racing_bootstraps_give_exactly_one_admin(backend) {
         let app = TestApp::spawn(backend).await;
         let attempts = (0..6).map(|n| {
             let app = &app;
@@ -57,9 +55,9 @@ async fn racing_bootstraps_give_exactly_one_admin() {
     }
 }
 
-#[tokio::test]
-async fn who_may_register_whom() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn who_may_register_whom(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (dispatcher, _) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
@@ -85,9 +83,9 @@ async fn who_may_register_whom() {
     }
 }
 
-#[tokio::test]
-async fn login_fails_the_same_way_and_logs_it() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn login_fails_the_same_way_and_logs_it(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (_, tech_id) = app.register(&admin, "tech@example.com", "TECHNICIAN").await;
@@ -115,9 +113,9 @@ async fn login_fails_the_same_way_and_logs_it() {
     }
 }
 
-#[tokio::test]
-async fn failed_logins_are_rate_limited_counting_aliases() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn failed_logins_are_rate_limited_counting_aliases(backend) {
         let app = TestApp::spawn(backend).await;
         app.bootstrap_admin().await;
         // Twelve attempts in one request, as aliases.
@@ -143,9 +141,9 @@ fn token_with(alg: Algorithm, claims: Value, secret: &str) -> String {
     jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
-#[tokio::test]
-async fn only_valid_hs256_tokens_authenticate() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn only_valid_hs256_tokens_authenticate(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let me = app.gql(Some(&admin), ME, json!({})).await;
@@ -177,9 +175,9 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[tokio::test]
-async fn deactivation_and_role_changes_apply_on_the_next_request() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn deactivation_and_role_changes_apply_on_the_next_request(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (dispatcher, dispatcher_id) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
@@ -198,9 +196,9 @@ async fn deactivation_and_role_changes_apply_on_the_next_request() {
     }
 }
 
-#[tokio::test]
-async fn account_administration_is_for_admins() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn account_administration_is_for_admins(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (dispatcher, _) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
@@ -232,9 +230,9 @@ async fn account_administration_is_for_admins() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_wrong_passwords_reach_the_check_at_most_ten_times() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn concurrent_wrong_passwords_reach_the_check_at_most_ten_times(backend) {
         let app = TestApp::spawn(backend).await;
         app.bootstrap_admin().await;
         let attempts = (0..50).map(|_| {
@@ -252,9 +250,9 @@ async fn concurrent_wrong_passwords_reach_the_check_at_most_ten_times() {
     }
 }
 
-#[tokio::test]
-async fn an_overlong_login_email_is_bad_input_and_not_journalled() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn an_overlong_login_email_is_bad_input_and_not_journalled(backend) {
         let app = TestApp::spawn(backend).await;
         app.bootstrap_admin().await;
         let email = format!("{}@example.com", "a".repeat(243)); // 255 characters
@@ -278,9 +276,9 @@ async fn login_token(app: &TestApp, email: &str, password: &str) -> Value {
     app.gql(None, LOGIN, json!({ "e": email, "p": password })).await
 }
 
-#[tokio::test]
-async fn changing_a_password_ends_every_earlier_session_of_that_user_only() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn changing_a_password_ends_every_earlier_session_of_that_user_only(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (first, dispatcher_id) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
@@ -319,9 +317,9 @@ async fn changing_a_password_ends_every_earlier_session_of_that_user_only() {
     }
 }
 
-#[tokio::test]
-async fn wrong_current_passwords_count_toward_the_login_limit() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn wrong_current_passwords_count_toward_the_login_limit(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (token, _) = app.register(&admin, "disp@example.com", "DISPATCHER").await;
@@ -337,9 +335,9 @@ async fn wrong_current_passwords_count_toward_the_login_limit() {
     }
 }
 
-#[tokio::test]
-async fn revocations_and_admin_resets_end_sessions() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn revocations_and_admin_resets_end_sessions(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let (dispatcher, dispatcher_id) = app.register(&admin, "disp@example.com", "DISPATCHER").await;

@@ -1,10 +1,8 @@
 //! The `fieldforge` binary: its commands and settings.
 
-mod common;
-
 use std::process::Command;
 
-use common::{TestDatabase, backends};
+use crate::common::{TestDatabase, backends};
 use fieldforge::entities::{enums::JobStatus, job, user};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -33,9 +31,9 @@ fn a_short_jwt_secret_is_refused() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 bytes"));
 }
 
-#[tokio::test]
-async fn migrate_then_seed_demo_once() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn migrate_then_seed_demo_once(backend) {
         let database = TestDatabase::create(backend).await;
         let migrate = fieldforge().arg("migrate").env("DATABASE_URL", &database.url).output().unwrap();
         assert!(migrate.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&migrate.stderr));
@@ -65,9 +63,9 @@ async fn migrate_then_seed_demo_once() {
     }
 }
 
-#[tokio::test]
-async fn two_processes_migrating_an_empty_database_at_once_both_succeed() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn two_processes_migrating_an_empty_database_at_once_both_succeed(backend) {
         // The race is at the first moments of a new database: try it often.
         for _ in 0..10 {
             let database = TestDatabase::create(backend).await;
@@ -90,7 +88,7 @@ async fn two_processes_migrating_an_empty_database_at_once_both_succeed() {
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     let database = TestDatabase::create(backends()[0]).await;
-    let mut server = common::ServerProcess::start(&database.url).await;
+    let mut server = crate::common::ServerProcess::start(&database.url).await;
     let base = format!("http://{}", server.addr);
     // Password checks take a while (argon2, queued behind a semaphore). Each
     // login goes over a connection the server has already accepted (a
@@ -136,7 +134,7 @@ async fn logs_carry_no_secrets_and_clean_operation_names() {
     let database = TestDatabase::create(backends()[0]).await;
     let log_path = std::env::temp_dir().join(format!("fieldforge-log-{}.txt", uuid::Uuid::new_v4().simple()));
     let log_file = std::fs::File::create(&log_path).unwrap();
-    let server = common::ServerProcess::start_with(&database.url, |command| {
+    let server = crate::common::ServerProcess::start_with(&database.url, |command| {
         command.env_remove("RUST_LOG").stderr(log_file);
     })
     .await;
@@ -156,7 +154,7 @@ async fn logs_carry_no_secrets_and_clean_operation_names() {
     http.get(format!("{base}/graphiql?token={token}")).send().await.unwrap();
     let wrong = serde_json::json!({ "query": "mutation($p: String!) { login(email: \"boss@example.com\", password: $p) { token } }", "variables": { "p": "wrong guess of the passphrase" } });
     http.post(format!("{base}/graphql")).json(&wrong).send().await.unwrap();
-    let mut socket = common::ws::WsClient::ready(&server.ws_url(), &token).await;
+    let mut socket = crate::common::ws::WsClient::ready(&server.ws_url(), &token).await;
     socket.subscribe("1", "{ me { id } }", serde_json::json!({})).await;
     socket.recv_json().await;
     server.terminate();

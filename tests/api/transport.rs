@@ -1,17 +1,15 @@
 //! Transport: health, request ids, GraphiQL, websocket protocols and their
 //! close codes, graceful shutdown.
 
-mod common;
-
 use std::time::Duration;
 
-use common::ws::{Received, WsClient};
-use common::{TestApp, backends};
+use crate::common::ws::{Received, WsClient};
+use crate::common::{TestApp, backends};
 use serde_json::json;
 
-#[tokio::test]
-async fn health_request_ids_and_graphiql() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn health_request_ids_and_graphiql(backend) {
         let app = TestApp::spawn(backend).await;
         assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
         assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
@@ -44,9 +42,9 @@ async fn health_request_ids_and_graphiql() {
     }
 }
 
-#[tokio::test]
-async fn graphql_transport_ws_handshake_and_close_codes() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn graphql_transport_ws_handshake_and_close_codes(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let protocol = "graphql-transport-ws";
@@ -95,9 +93,9 @@ async fn connection_init_times_out_with_4408() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn legacy_subscriptions_transport_ws() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn legacy_subscriptions_transport_ws(backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.bootstrap_admin().await;
         let mut client = WsClient::connect(&app.ws_url(), "graphql-ws").await;
@@ -132,7 +130,7 @@ async fn shutdown_closes_websockets_with_a_close_frame() {
 #[tokio::test]
 async fn serves_from_an_in_memory_sqlite_database() {
     let mut settings = fieldforge::config::Settings::for_database("sqlite::memory:");
-    settings.jwt_secret = Some(common::SECRET.to_owned());
+    settings.jwt_secret = Some(crate::common::SECRET.to_owned());
     let server = fieldforge::app::Server::build(settings).await.expect("starts on sqlite::memory:");
     let addr = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -167,20 +165,20 @@ async fn login_from(app: &TestApp, forwarded_for: &str, email: &str) -> serde_js
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_client_address_comes_from_trusted_proxies_only() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn the_client_address_comes_from_trusted_proxies_only(backend) {
         // Behind a trusted proxy: each forwarded client is counted on its own.
         let app = TestApp::spawn_with(backend, |s| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
         app.bootstrap_admin().await;
         for n in 0..10 {
             let body = login_from(&app, "198.51.100.1, 203.0.113.5", &format!("u{n}@example.com")).await;
-            assert_eq!(common::error_code(&body), "UNAUTHENTICATED", "{backend:?}: {body}");
+            assert_eq!(crate::common::error_code(&body), "UNAUTHENTICATED", "{backend:?}: {body}");
         }
         let body = login_from(&app, "203.0.113.5", "u10@example.com").await;
-        assert_eq!(common::error_code(&body), "RATE_LIMITED", "{backend:?}: the address of 203.0.113.5 is spent");
+        assert_eq!(crate::common::error_code(&body), "RATE_LIMITED", "{backend:?}: the address of 203.0.113.5 is spent");
         let body = login_from(&app, "203.0.113.6", "u11@example.com").await;
-        assert_eq!(common::error_code(&body), "UNAUTHENTICATED", "{backend:?}: another client is not: {body}");
+        assert_eq!(crate::common::error_code(&body), "UNAUTHENTICATED", "{backend:?}: another client is not: {body}");
         app.stop().await;
 
         // Without trust, X-Forwarded-For is the client's own claim: ignored.
@@ -190,7 +188,7 @@ async fn the_client_address_comes_from_trusted_proxies_only() {
             login_from(&app, &format!("203.0.113.{n}"), &format!("u{n}@example.com")).await;
         }
         let body = login_from(&app, "203.0.113.99", "u10@example.com").await;
-        assert_eq!(common::error_code(&body), "RATE_LIMITED", "{backend:?}: one peer, whatever it claims");
+        assert_eq!(crate::common::error_code(&body), "RATE_LIMITED", "{backend:?}: one peer, whatever it claims");
         app.stop().await;
     }
 }

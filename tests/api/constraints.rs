@@ -1,10 +1,8 @@
 //! The database guards its own rules: rows inserted straight through SeaORM,
 //! bypassing the domain, are refused on both backends.
 
-mod common;
-
+use crate::common::{Backend, TestDatabase};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{Backend, TestDatabase, backends};
 use fieldforge::domain::error::{Violation, violation};
 use fieldforge::entities::enums::{JobPriority, JobStatus, Role};
 use fieldforge::entities::{customer, job, job_assignment, technician, user};
@@ -101,9 +99,9 @@ async fn assign_row(
     .await
 }
 
-#[tokio::test]
-async fn overlapping_assignments_are_refused_by_the_database() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn overlapping_assignments_are_refused_by_the_database(backend) {
         let (_database, db) = migrated(backend).await;
         let tech = technician_row(3, 5000).insert(&db).await.unwrap();
         let other = technician_row(3, 5000).insert(&db).await.unwrap();
@@ -136,9 +134,9 @@ async fn overlapping_assignments_are_refused_by_the_database() {
     }
 }
 
-#[tokio::test]
-async fn checks_refuse_bad_rows() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn checks_refuse_bad_rows(backend) {
         let (_database, db) = migrated(backend).await;
         for (skill, rate) in [(0, 100), (6, 100), (3, -1), (3, 1_000_001)] {
             let err = technician_row(skill, rate).insert(&db).await.expect_err("bad technician");
@@ -152,9 +150,9 @@ async fn checks_refuse_bad_rows() {
     }
 }
 
-#[tokio::test]
-async fn emails_are_unique_regardless_of_case() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn emails_are_unique_regardless_of_case(backend) {
         let (_database, db) = migrated(backend).await;
         let row = |email: &str| user::ActiveModel {
             id: Set(Uuid::new_v4()),

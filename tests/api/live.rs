@@ -3,15 +3,13 @@
 //! across a restart), fan-out between server processes, a cut listener,
 //! and the connection's own rules.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::fixtures::*;
-use common::ws::{Received, WsClient};
-use common::{Backend, ServerProcess, TestApp, backends};
+use crate::common::fixtures::*;
+use crate::common::ws::{Received, WsClient};
+use crate::common::{Backend, ServerProcess, TestApp, backends};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
@@ -37,9 +35,9 @@ async fn run_job_to_invoice(app: &TestApp, office: &Office, day: i64) -> (String
     (job, invoice)
 }
 
-#[tokio::test]
-async fn a_full_job_streams_in_order_on_both_protocols() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn a_full_job_streams_in_order_on_both_protocols(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mut board = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
@@ -50,7 +48,7 @@ async fn a_full_job_streams_in_order_on_both_protocols() {
         legacy.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", office.admin) } })).await;
         assert_eq!(legacy.recv_json().await["type"], "connection_ack");
         legacy.send(json!({ "id": "l1", "type": "start", "payload": { "query": JOB_CHANGED } })).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(3).await;
 
         let (job, invoice) = run_job_to_invoice(&app, &office, 1).await;
         let mut kinds = Vec::new();
@@ -101,16 +99,16 @@ async fn a_full_job_streams_in_order_on_both_protocols() {
     }
 }
 
-#[tokio::test]
-async fn unassign_and_cancel_stream_and_filters_hold() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn unassign_and_cancel_stream_and_filters_hold(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let first = create_job(&app, &office.dispatcher, &office.customer_id, "First", 1).await;
         let second = create_job(&app, &office.dispatcher, &office.customer_id, "Second", 1).await;
         let mut one_job = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
         one_job.subscribe("j", JOB_CHANGED, json!({ "job": first })).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(1).await;
 
         assign_ok(&app, &office.dispatcher, &second, &office.tech_id, &at(1, 9), &at(1, 10)).await;
         assign_ok(&app, &office.dispatcher, &first, &office.tech_id, &at(1, 11), &at(1, 12)).await;
@@ -125,7 +123,7 @@ async fn unassign_and_cancel_stream_and_filters_hold() {
         let mut books = WsClient::ready(&app.ws_url(), &office.admin).await;
         let one_invoice = "subscription($i: ID) { invoiceChanged(invoiceId: $i) { kind invoice { id } } }";
         books.subscribe("i", one_invoice, json!({ "i": invoice_a })).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(2).await;
         run_job_to_invoice(&app, &office, 3).await;
         let pay = "mutation($i: ID!) { recordPayment(input: { invoiceId: $i, amount: \"1\", method: CASH }) { id } }";
         app.gql(Some(&office.dispatcher), pay, json!({ "i": invoice_a })).await;
@@ -140,9 +138,9 @@ async fn unassign_and_cancel_stream_and_filters_hold() {
     }
 }
 
-#[tokio::test]
-async fn technicians_get_only_their_jobs_and_no_invoices() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn technicians_get_only_their_jobs_and_no_invoices(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mine = create_job(&app, &office.dispatcher, &office.customer_id, "Mine", 1).await;
@@ -174,14 +172,14 @@ async fn technicians_get_only_their_jobs_and_no_invoices() {
     }
 }
 
-#[tokio::test]
-async fn resume_by_cursor_replays_exactly_what_was_missed() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn resume_by_cursor_replays_exactly_what_was_missed(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mut first = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
         first.subscribe("1", JOB_CHANGED, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(1).await;
         let a = create_job(&app, &office.dispatcher, &office.customer_id, "A", 1).await;
         let seen = first.next_data().await;
         let cursor = seen["jobChanged"]["cursor"].as_str().unwrap().to_owned();
@@ -222,11 +220,11 @@ async fn resume_by_cursor_replays_exactly_what_was_missed() {
     }
 }
 
-/// Writers commit concurrently while a subscriber keeps dropping and resuming:
-/// it must see every event exactly once, in cursor order.
-#[tokio::test]
-async fn resume_loses_nothing_under_concurrent_writers() {
-    for backend in backends() {
+each_backend! {
+    /// Writers commit concurrently while a subscriber keeps dropping and resuming:
+    /// it must see every event exactly once, in cursor order.
+    #[tokio::test]
+    async fn resume_loses_nothing_under_concurrent_writers(backend) {
         let app = Arc::new(TestApp::spawn(backend).await);
         let office = Office::open(&app).await;
         let writers = 6;
@@ -234,7 +232,7 @@ async fn resume_loses_nothing_under_concurrent_writers() {
         let mut tasks = Vec::new();
         let mut subscriber = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
         subscriber.subscribe("s", JOB_CHANGED, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(1).await;
         for w in 0..writers {
             let app = app.clone();
             let token = office.dispatcher.clone();
@@ -278,14 +276,14 @@ async fn resume_loses_nothing_under_concurrent_writers() {
     }
 }
 
-#[tokio::test]
-async fn resume_works_across_a_restart() {
-    for backend in backends() {
+each_backend! {
+    #[tokio::test]
+    async fn resume_works_across_a_restart(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mut client = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
         client.subscribe("1", JOB_CHANGED, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(1).await;
         create_job(&app, &office.dispatcher, &office.customer_id, "Before", 1).await;
         let cursor = client.next_data().await["jobChanged"]["cursor"].clone();
         let missed = create_job(&app, &office.dispatcher, &office.customer_id, "Missed", 1).await;
@@ -314,7 +312,7 @@ async fn two_server_processes_share_events_and_survive_a_listener_cut() {
     // Subscribed on the other process; changes made through this one.
     let mut remote = WsClient::ready(&other.ws_url(), &office.dispatcher).await;
     remote.subscribe("1", JOB_CHANGED, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::common::wait_for_operations(other.addr, 1).await;
     let job = create_job(&app, &office.dispatcher, &office.customer_id, "Across", 1).await;
     let data = remote.next_data().await;
     assert_eq!(data["jobChanged"]["job"]["id"], job.as_str());
@@ -408,7 +406,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
 
     let mut lazy = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
     lazy.subscribe("1", "subscription { jobChanged { cursor job { description } } }", json!({})).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_operations(1).await;
     // Eight thousand events of 10 KB each: far more than socket buffers hold.
     let job_id = uuid::Uuid::parse_str(&job).unwrap();
     let blob = job_id.as_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>();
@@ -419,8 +417,9 @@ async fn a_client_that_stops_reading_is_disconnected() {
     ))
     .await
     .unwrap();
-    // Not reading for a while, then draining: the server has given up on us.
-    tokio::time::sleep(Duration::from_secs(15)).await;
+    // Not reading until the server has given up on us (its socket count drops
+    // to 0), then draining.
+    app.wait_for_metric("fieldforge_websocket_connections", |n| n == 0.0, Duration::from_secs(60)).await;
     let mut drained = 0;
     let close = loop {
         match lazy.recv(Duration::from_secs(10)).await {
@@ -436,22 +435,22 @@ async fn a_client_that_stops_reading_is_disconnected() {
     app.stop().await;
 }
 
-/// The same selection without `after`: one execution per visibility (see
-/// `transport::shared_subscriptions`), every member still gets every event of
-/// its own, in its own envelope.
-#[tokio::test]
-async fn identical_subscriptions_share_one_execution_per_visibility() {
-    const SHARED: &str = "subscription { jobChanged { kind job { id status } } }";
-    async fn next(client: &mut WsClient, id: &str) -> String {
-        let message = client.recv_json().await;
-        assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("next"), Some(id)), "{message}");
-        kind(&message["payload"]["data"])
-    }
-    async fn groups(app: &TestApp) -> String {
-        let metrics = app.http.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
-        metrics.lines().find(|l| l.starts_with("fieldforge_shared_subscriptions ")).unwrap_or_default().to_owned()
-    }
-    for backend in backends() {
+each_backend! {
+    /// The same selection without `after`: one execution per visibility (see
+    /// `transport::shared_subscriptions`), every member still gets every event of
+    /// its own, in its own envelope.
+    #[tokio::test]
+    async fn identical_subscriptions_share_one_execution_per_visibility(backend) {
+        const SHARED: &str = "subscription { jobChanged { kind job { id status } } }";
+        async fn next(client: &mut WsClient, id: &str) -> String {
+            let message = client.recv_json().await;
+            assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("next"), Some(id)), "{message}");
+            kind(&message["payload"]["data"])
+        }
+        async fn groups(app: &TestApp) -> String {
+            let metrics = app.http.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+            metrics.lines().find(|l| l.starts_with("fieldforge_shared_subscriptions ")).unwrap_or_default().to_owned()
+        }
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let mut first = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
@@ -462,7 +461,7 @@ async fn identical_subscriptions_share_one_execution_per_visibility() {
         tess.subscribe("t", SHARED, json!({})).await;
         let mut otto = WsClient::ready(&app.ws_url(), &office.other_tech).await;
         otto.subscribe("o", SHARED, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(4).await;
         assert_eq!(groups(&app).await, "fieldforge_shared_subscriptions 3", "{backend:?}: staff, Tess, Otto");
 
         let job = create_job(&app, &office.dispatcher, &office.customer_id, "Shared", 1).await;
@@ -481,12 +480,13 @@ async fn identical_subscriptions_share_one_execution_per_visibility() {
 
         // A member leaves; the others go on. A late joiner gets what follows.
         second.close().await;
+        app.wait_for_metric("fieldforge_websocket_operations", |n| n == 3.0, Duration::from_secs(10)).await;
         job_move(&app, &office.tech, "startJob", &job).await;
         assert_eq!(next(&mut first, "a").await, "STARTED");
         assert_eq!(next(&mut tess, "t").await, "STARTED");
         let mut late = WsClient::ready(&app.ws_url(), &office.dispatcher).await;
         late.subscribe("c", SHARED, json!({})).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.wait_for_operations(4).await;
         create_job(&app, &office.dispatcher, &office.customer_id, "Later", 1).await;
         assert_eq!(next(&mut first, "a").await, "CREATED");
         assert_eq!(next(&mut late, "c").await, "CREATED", "{backend:?}: the late joiner starts here");

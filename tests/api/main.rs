@@ -1,0 +1,19 @@
+//! The integration tests: one binary (one link, shared helpers), one module
+//! per area. Each test starts the real server on a random port with a fresh
+//! database; tests written with `each_backend!` run once per backend
+//! (`name::sqlite`, `name::postgres`), so a failure names its backend.
+
+#[macro_use]
+mod common;
+
+mod auth;
+mod billing;
+mod cli;
+mod constraints;
+mod limits;
+mod live;
+mod operations;
+mod response_cache;
+mod schema;
+mod tidy;
+mod transport;
