@@ -9,51 +9,7 @@ use super::cursor::Cursor;
 use super::error::{DomainError, DomainResult};
 use super::jobs;
 use crate::entities::{invoice, job};
-use crate::journal::{Change, EntityType, Entry, EventBus, bus};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobEventKind {
-    Created,
-    /// In the contract, but never sent: no operation changes a job's own
-    /// fields except through the moves below, each with its own kind.
-    Updated,
-    Assigned,
-    Unassigned,
-    Started,
-    Completed,
-    Invoiced,
-    Cancelled,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceEventKind {
-    Created,
-    PaymentRecorded,
-    Paid,
-}
-
-/// `job.assigned` → ASSIGNED: the event name's second word.
-pub fn job_event_kind(change: &Change) -> Option<JobEventKind> {
-    Some(match change {
-        Change::JobCreated(_) => JobEventKind::Created,
-        Change::JobAssigned(_) => JobEventKind::Assigned,
-        Change::JobUnassigned(_) => JobEventKind::Unassigned,
-        Change::JobStarted(_) => JobEventKind::Started,
-        Change::JobCompleted(_) => JobEventKind::Completed,
-        Change::JobInvoiced(_) => JobEventKind::Invoiced,
-        Change::JobCancelled(_) => JobEventKind::Cancelled,
-        _ => return None,
-    })
-}
-
-pub fn invoice_event_kind(change: &Change) -> Option<InvoiceEventKind> {
-    Some(match change {
-        Change::InvoiceCreated(_) => InvoiceEventKind::Created,
-        Change::PaymentRecorded(_) => InvoiceEventKind::PaymentRecorded,
-        Change::InvoicePaid(_) => InvoiceEventKind::Paid,
-        _ => return None,
-    })
-}
+use crate::journal::{EntityType, Entry, EventBus, bus};
 
 /// Whether a job event reaches the caller: staff see every job; a
 /// technician only jobs assigned to it when the event is delivered.
@@ -104,24 +60,4 @@ pub async fn resume_point(db: &sea_orm::DatabaseConnection, after: Option<&str>)
     let unknown = || DomainError::bad_input("after", "unknown cursor");
     let id = Cursor::decode(text).and_then(Cursor::as_journal).ok_or_else(unknown)?;
     if id == 0 || bus::exists(db, id).await? { Ok(Some(id)) } else { Err(unknown()) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::change::{CustomerData, InvoicePaid, JobStarted};
-
-    #[test]
-    fn each_feed_takes_its_own_changes_only() {
-        let now = chrono::Utc::now();
-        let started = Change::JobStarted(JobStarted { started_at: now });
-        assert_eq!(job_event_kind(&started), Some(JobEventKind::Started));
-        assert_eq!(invoice_event_kind(&started), None);
-        let paid = Change::InvoicePaid(InvoicePaid { payment_id: Uuid::nil(), paid_at: now });
-        assert_eq!(invoice_event_kind(&paid), Some(InvoiceEventKind::Paid));
-        assert_eq!(job_event_kind(&paid), None);
-        let customer =
-            Change::CustomerCreated(CustomerData { name: "A".into(), email: None, phone: None, address: None });
-        assert_eq!((job_event_kind(&customer), invoice_event_kind(&customer)), (None, None));
-    }
 }

@@ -1,12 +1,12 @@
-//! The contract's enums, mirrored from the entities and the domain
+//! The contract's enums: those stored are mirrored from the entities
 //! (`remote` derives the conversions both ways, and a variant added on one
 //! side and not the other fails to compile). Nothing below the GraphQL
 //! layer derives async-graphql types.
 
 use async_graphql::Enum;
 
-use crate::domain::live;
 use crate::entities::enums;
+use crate::journal::Change;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "enums::Role")]
@@ -62,10 +62,13 @@ pub enum PaymentMethod {
     Other,
 }
 
+// A JobEvent's kind: the journal event's second word (`job.assigned` →
+// ASSIGNED). (Plain comments: a doc comment would change the served schema.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "live::JobEventKind")]
 pub enum JobEventKind {
     Created,
+    // In the contract, but never sent: no operation changes a job's own
+    // fields except through the moves below, each with its own kind.
     Updated,
     Assigned,
     Unassigned,
@@ -75,10 +78,59 @@ pub enum JobEventKind {
     Cancelled,
 }
 
+impl JobEventKind {
+    /// None: not a job event.
+    pub fn of(change: &Change) -> Option<JobEventKind> {
+        Some(match change {
+            Change::JobCreated(_) => JobEventKind::Created,
+            Change::JobAssigned(_) => JobEventKind::Assigned,
+            Change::JobUnassigned(_) => JobEventKind::Unassigned,
+            Change::JobStarted(_) => JobEventKind::Started,
+            Change::JobCompleted(_) => JobEventKind::Completed,
+            Change::JobInvoiced(_) => JobEventKind::Invoiced,
+            Change::JobCancelled(_) => JobEventKind::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "live::InvoiceEventKind")]
 pub enum InvoiceEventKind {
     Created,
     PaymentRecorded,
     Paid,
+}
+
+impl InvoiceEventKind {
+    /// None: not an invoice event.
+    pub fn of(change: &Change) -> Option<InvoiceEventKind> {
+        Some(match change {
+            Change::InvoiceCreated(_) => InvoiceEventKind::Created,
+            Change::PaymentRecorded(_) => InvoiceEventKind::PaymentRecorded,
+            Change::InvoicePaid(_) => InvoiceEventKind::Paid,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::journal::change::{CustomerData, InvoicePaid, JobStarted};
+
+    #[test]
+    fn each_feed_takes_its_own_changes_only() {
+        let now = chrono::Utc::now();
+        let started = Change::JobStarted(JobStarted { started_at: now });
+        assert_eq!(JobEventKind::of(&started), Some(JobEventKind::Started));
+        assert_eq!(InvoiceEventKind::of(&started), None);
+        let paid = Change::InvoicePaid(InvoicePaid { payment_id: Uuid::nil(), paid_at: now });
+        assert_eq!(InvoiceEventKind::of(&paid), Some(InvoiceEventKind::Paid));
+        assert_eq!(JobEventKind::of(&paid), None);
+        let customer =
+            Change::CustomerCreated(CustomerData { name: "A".into(), email: None, phone: None, address: None });
+        assert_eq!((JobEventKind::of(&customer), InvoiceEventKind::of(&customer)), (None, None));
+    }
 }

@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, Result, Subscription};
 use futures_util::{Stream, StreamExt};
 
 use super::context::ContextExt;
+use super::enums::{InvoiceEventKind, JobEventKind};
 use super::ids;
 use super::types::{InvoiceEvent, JobEvent};
 use crate::domain::live;
@@ -33,12 +34,12 @@ impl SubscriptionRoot {
             let services = Arc::clone(&services);
             let actor = actor.clone();
             async move {
-                let kind = live::job_event_kind(&entry.change)?;
+                let kind = JobEventKind::of(&entry.change)?;
                 if only.is_some_and(|id| id != entry.entity_id) {
                     return None;
                 }
                 match live::sees_job_event(&services.bus, &actor, &entry).await {
-                    Ok(true) => Some(JobEvent { entry, kind: kind.into() }),
+                    Ok(true) => Some(JobEvent { entry, kind }),
                     Ok(false) => None,
                     Err(err) => {
                         tracing::warn!(%err, "could not check a job event; skipped");
@@ -63,11 +64,11 @@ impl SubscriptionRoot {
         let after = live::resume_point(&services.db, after.as_deref()).await?;
         let only = invoice_id.as_ref().map(ids::parse);
         let events = feed(services.bus.clone(), after).filter_map(move |entry| async move {
-            let kind = live::invoice_event_kind(&entry.change)?;
+            let kind = InvoiceEventKind::of(&entry.change)?;
             if only.is_some_and(|id| id != entry.entity_id) {
                 return None;
             }
-            Some(InvoiceEvent { entry, kind: kind.into() })
+            Some(InvoiceEvent { entry, kind })
         });
         Ok(events)
     }
