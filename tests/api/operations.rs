@@ -5,7 +5,7 @@ use crate::common::TestApp;
 use crate::common::fixtures::*;
 use fieldforge::entities::journal_entry as log;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::json;
+use serde_json::{Value, json};
 
 each_backend! {
     #[tokio::test]
@@ -339,47 +339,77 @@ each_backend! {
     }
 }
 
+const CREATE_ENTRY: &str =
+    "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id kind note technician { id } } }";
+const SCHEDULE: &str = "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { id kind startsAt job { id } } }";
+
+fn entry_input(technician: &str, kind: &str, from: String, to: String) -> Value {
+    json!({ "i": { "technicianId": technician, "kind": kind, "startsAt": from, "endsAt": to } })
+}
+
+/// Day 1: Tess AVAILABLE 7–17 (by herself) with a job booked 9–10; Otto
+/// UNAVAILABLE 8–12. Returns the job's id and Tess's AVAILABLE entry's id.
+async fn a_booked_day(app: &TestApp, office: &Office) -> (String, String) {
+    let available =
+        app.gql(Some(&office.tech), CREATE_ENTRY, entry_input(&office.tech_id, "AVAILABLE", at(1, 7), at(1, 17))).await;
+    let available_id =
+        available["data"]["createScheduleEntry"]["id"].as_str().unwrap_or_else(|| panic!("{available}")).to_owned();
+    let unavailable = entry_input(&office.other_tech_id, "UNAVAILABLE", at(1, 8), at(1, 12));
+    let body = app.gql(Some(&office.dispatcher), CREATE_ENTRY, unavailable).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let job = create_job(app, &office.dispatcher, &office.customer_id, "Tap", 1).await;
+    assign_ok(app, &office.dispatcher, &job, &office.tech_id, &at(1, 9), &at(1, 10)).await;
+    (job, available_id)
+}
+
 each_backend! {
     #[tokio::test]
-    async fn schedules_availability_and_upcoming_jobs(backend) {
+    async fn technicians_write_only_their_own_calendar_and_never_job_entries(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
-        let create = "mutation($i: CreateScheduleEntryInput!) { createScheduleEntry(input: $i) { id kind note technician { id } } }";
-        let entry = |tech: &str, kind: &str, from: String, to: String| json!({ "i": { "technicianId": tech, "kind": kind, "startsAt": from, "endsAt": to } });
-        let available =
-            app.gql(Some(&office.tech), create, entry(&office.tech_id, "AVAILABLE", at(1, 7), at(1, 17))).await;
-        let available_id =
-            available["data"]["createScheduleEntry"]["id"].as_str().unwrap_or_else(|| panic!("{available}")).to_owned();
-        // Technicians: own calendar only, never JOB entries.
+        let (_, available_id) = a_booked_day(&app, &office).await;
         expect_code(
-            &app.gql(Some(&office.tech), create, entry(&office.other_tech_id, "AVAILABLE", at(1, 7), at(1, 8))).await,
+            &app.gql(Some(&office.tech), CREATE_ENTRY, entry_input(&office.other_tech_id, "AVAILABLE", at(1, 7), at(1, 8))).await,
             "FORBIDDEN",
         );
-        expect_code(
-            &app.gql(Some(&office.tech), create, entry(&office.tech_id, "JOB", at(1, 7), at(1, 8))).await,
-            "BAD_USER_INPUT",
-        );
-        expect_code(
-            &app.gql(Some(d), create, entry(&office.tech_id, "JOB", at(1, 7), at(1, 8))).await,
-            "BAD_USER_INPUT",
-        );
-        app.gql(Some(d), create, entry(&office.other_tech_id, "UNAVAILABLE", at(1, 8), at(1, 12))).await;
+        for token in [&office.tech, d] {
+            expect_code(
+                &app.gql(Some(token), CREATE_ENTRY, entry_input(&office.tech_id, "JOB", at(1, 7), at(1, 8))).await,
+                "BAD_USER_INPUT",
+            );
+        }
+        // JOB entries cannot be deleted by hand; others can, by their owner or staff.
+        let job_entry = app.gql(Some(d), SCHEDULE, json!({ "t": office.tech_id, "f": at(1, 9), "to": at(1, 10) })).await;
+        let job_entry_id =
+            job_entry["data"]["schedule"].as_array().unwrap().iter().find(|e| e["kind"] == "JOB").unwrap()["id"].clone();
+        let delete = "mutation($id: ID!) { deleteScheduleEntry(id: $id) }";
+        expect_code(&app.gql(Some(d), delete, json!({ "id": job_entry_id })).await, "BAD_USER_INPUT");
+        expect_code(&app.gql(Some(&office.other_tech), delete, json!({ "id": available_id })).await, "NOT_FOUND");
+        let body = app.gql(Some(&office.tech), delete, json!({ "id": available_id })).await;
+        assert_eq!(body["data"]["deleteScheduleEntry"], true, "{backend:?}: {body}");
+        expect_code(&app.gql(Some(d), delete, json!({ "id": available_id })).await, "NOT_FOUND");
+        app.stop().await;
+    }
+}
 
-        let job = create_job(&app, d, &office.customer_id, "Tap", 1).await;
-        assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 10)).await;
-
-        let schedule = "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { id kind startsAt job { id } } }";
+each_backend! {
+    #[tokio::test]
+    async fn calendars_list_half_open_windows_in_order_to_those_who_may_see_them(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let (job, _) = a_booked_day(&app, &office).await;
         let body =
-            app.gql(Some(&office.tech), schedule, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+            app.gql(Some(&office.tech), SCHEDULE, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
         let kinds: Vec<&str> =
             body["data"]["schedule"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["AVAILABLE", "JOB"], "{backend:?}: ordered by start: {body}");
         // Half-open: a window ending where the entry starts does not include it.
-        let body = app.gql(Some(d), schedule, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(1, 7) })).await;
+        let body =
+            app.gql(Some(&office.dispatcher), SCHEDULE, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(1, 7) })).await;
         assert_eq!(body["data"]["schedule"], json!([]));
         expect_code(
-            &app.gql(Some(&office.tech), schedule, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) }))
+            &app.gql(Some(&office.tech), SCHEDULE, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) }))
                 .await,
             "FORBIDDEN",
         );
@@ -388,21 +418,17 @@ each_backend! {
             app.gql(Some(&office.tech), nested, json!({ "id": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
         assert_eq!(body["data"]["technician"]["schedule"].as_array().unwrap().len(), 2, "{body}");
         assert_eq!(body["data"]["technician"]["upcomingJobs"][0]["job"]["id"], job.as_str());
+        app.stop().await;
+    }
+}
 
-        // JOB entries cannot be deleted by hand; others can, by their owner or staff.
-        let job_entry =
-            app.gql(Some(d), schedule, json!({ "t": office.tech_id, "f": at(1, 9), "to": at(1, 10) })).await;
-        let job_entry_id =
-            job_entry["data"]["schedule"].as_array().unwrap().iter().find(|e| e["kind"] == "JOB").unwrap()["id"]
-                .clone();
-        let delete = "mutation($id: ID!) { deleteScheduleEntry(id: $id) }";
-        expect_code(&app.gql(Some(d), delete, json!({ "id": job_entry_id })).await, "BAD_USER_INPUT");
-        expect_code(&app.gql(Some(&office.other_tech), delete, json!({ "id": available_id })).await, "NOT_FOUND");
-        let body = app.gql(Some(&office.tech), delete, json!({ "id": available_id })).await;
-        assert_eq!(body["data"]["deleteScheduleEntry"], true);
-        expect_code(&app.gql(Some(d), delete, json!({ "id": available_id })).await, "NOT_FOUND");
-
-        // Availability: skill, activity, assignments and UNAVAILABLE entries.
+each_backend! {
+    #[tokio::test]
+    async fn available_technicians_have_the_skill_and_nothing_booked_or_blocked(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        a_booked_day(&app, &office).await;
         let avail = "query($s: DateTime!, $e: DateTime!, $k: Int) { availableTechnicians(startsAt: $s, endsAt: $e, minSkillLevel: $k) { id } }";
         let ids = |body: &serde_json::Value| -> Vec<String> {
             body["data"]["availableTechnicians"]
@@ -423,11 +449,19 @@ each_backend! {
         let body = app.gql(Some(d), avail, json!({ "s": at(1, 12), "e": at(1, 13), "k": 4 })).await;
         assert_eq!(ids(&body), vec![office.other_tech_id.clone()]);
         expect_code(&app.gql(Some(&office.tech), avail, json!({ "s": at(1, 12), "e": at(1, 13) })).await, "FORBIDDEN");
+        app.stop().await;
+    }
+}
 
-        // upcomingJobs: everyone's for staff, own for technicians.
+each_backend! {
+    #[tokio::test]
+    async fn upcoming_jobs_are_everyones_for_staff_and_their_own_for_technicians(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        a_booked_day(&app, &office).await;
         let upcoming = "query($t: ID) { upcomingJobs(technicianId: $t) { job { id } technician { id } } }";
-        let body = app.gql(Some(d), upcoming, json!({})).await;
-        assert_eq!(body["data"]["upcomingJobs"].as_array().unwrap().len(), 1);
+        let body = app.gql(Some(&office.dispatcher), upcoming, json!({})).await;
+        assert_eq!(body["data"]["upcomingJobs"].as_array().unwrap().len(), 1, "{backend:?}: {body}");
         let body = app.gql(Some(&office.tech), upcoming, json!({})).await;
         assert_eq!(body["data"]["upcomingJobs"][0]["technician"]["id"], office.tech_id.as_str());
         let body = app.gql(Some(&office.other_tech), upcoming, json!({})).await;
