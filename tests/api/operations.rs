@@ -143,40 +143,58 @@ each_backend! {
     }
 }
 
+const JOB_CALENDAR: &str = "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { kind job { id } } }";
+
+/// The calendar of day 1 of a technician, as the dispatcher sees it.
+async fn day_one_of(app: &TestApp, office: &Office, technician: &str) -> Value {
+    let body = app
+        .gql(Some(&office.dispatcher), JOB_CALENDAR, json!({ "t": technician, "f": at(1, 0), "to": at(2, 0) }))
+        .await;
+    body["data"]["schedule"].clone()
+}
+
 each_backend! {
     #[tokio::test]
-    async fn the_lifecycle_and_its_forbidden_moves(backend) {
+    async fn a_pending_job_can_be_neither_started_nor_unassigned(backend) {
         let app = TestApp::spawn(backend).await;
         let office = Office::open(&app).await;
         let d = &office.dispatcher;
         let job = create_job(&app, d, &office.customer_id, "Boiler service", 2).await;
-
-        // PENDING: cannot start.
         let body = job_move(&app, d, "startJob", &job).await;
         expect_code(&body, "INVALID_TRANSITION");
-        assert_eq!(body["errors"][0]["extensions"]["from"], "PENDING");
+        assert_eq!(body["errors"][0]["extensions"]["from"], "PENDING", "{backend:?}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["to"], "IN_PROGRESS");
         expect_code(&job_move(&app, d, "unassignJob", &job).await, "INVALID_TRANSITION");
+        app.stop().await;
+    }
+}
 
+each_backend! {
+    #[tokio::test]
+    async fn reassigning_moves_the_window_and_unassigning_frees_it(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let job = create_job(&app, d, &office.customer_id, "Boiler service", 2).await;
         assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
-        // Reassignment replaces the window.
         let body = assign(&app, d, &job, &office.other_tech_id, &at(1, 13), &at(1, 15)).await;
-        assert_eq!(
-            body["data"]["assignJob"]["assignment"]["technician"]["id"],
-            office.other_tech_id.as_str(),
-            "{body}"
-        );
-        let schedule = "query($t: ID!, $f: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $f, to: $to) { kind job { id } } }";
-        let old = app.gql(Some(d), schedule, json!({ "t": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
-        assert_eq!(old["data"]["schedule"], json!([]), "{backend:?}: old window freed");
-        let new = app.gql(Some(d), schedule, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
-        assert_eq!(new["data"]["schedule"], json!([{ "kind": "JOB", "job": { "id": job } }]));
-
+        assert_eq!(body["data"]["assignJob"]["assignment"]["technician"]["id"], office.other_tech_id.as_str(), "{body}");
+        assert_eq!(day_one_of(&app, &office, &office.tech_id).await, json!([]), "{backend:?}: old window freed");
+        assert_eq!(day_one_of(&app, &office, &office.other_tech_id).await, json!([{ "kind": "JOB", "job": { "id": job } }]));
         let body = job_move(&app, d, "unassignJob", &job).await;
         assert_eq!(body["data"]["unassignJob"]["status"], "PENDING");
-        let new = app.gql(Some(d), schedule, json!({ "t": office.other_tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
-        assert_eq!(new["data"]["schedule"], json!([]), "unassign removes the JOB entry");
+        assert_eq!(day_one_of(&app, &office, &office.other_tech_id).await, json!([]), "unassign removes the JOB entry");
+        app.stop().await;
+    }
+}
 
+each_backend! {
+    #[tokio::test]
+    async fn a_started_job_can_no_longer_be_cancelled_unassigned_or_reassigned(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let job = create_job(&app, d, &office.customer_id, "Boiler service", 2).await;
         assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
         let body = job_move(&app, &office.tech, "startJob", &job).await;
         assert_eq!(body["data"]["startJob"]["status"], "IN_PROGRESS", "{backend:?}: {body}");
@@ -186,21 +204,41 @@ each_backend! {
             expect_code(&body, "INVALID_TRANSITION");
             assert_eq!(body["errors"][0]["extensions"]["from"], "IN_PROGRESS", "{mutation}");
         }
-        let body = assign(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
-        expect_code(&body, "INVALID_TRANSITION");
+        expect_code(&assign(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await, "INVALID_TRANSITION");
+        app.stop().await;
+    }
+}
 
-        // Cancel from PENDING and from SCHEDULED; the window is freed.
+each_backend! {
+    #[tokio::test]
+    async fn cancelling_from_pending_or_scheduled_frees_the_window(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
         let pending = create_job(&app, d, &office.customer_id, "Quote", 1).await;
         let body = job_move(&app, d, "cancelJob", &pending).await;
-        assert_eq!(body["data"]["cancelJob"]["status"], "CANCELLED");
+        assert_eq!(body["data"]["cancelJob"]["status"], "CANCELLED", "{backend:?}: {body}");
         assert!(body["data"]["cancelJob"]["cancelledAt"].is_string());
         expect_code(&job_move(&app, d, "cancelJob", &pending).await, "INVALID_TRANSITION");
         let scheduled = create_job(&app, d, &office.customer_id, "Leak", 1).await;
         assign_ok(&app, d, &scheduled, &office.other_tech_id, &at(2, 9), &at(2, 10)).await;
-        job_move(&app, d, "cancelJob", &scheduled).await;
+        let body = job_move(&app, d, "cancelJob", &scheduled).await;
+        assert_eq!(body["data"]["cancelJob"]["status"], "CANCELLED", "{body}");
         let again = create_job(&app, d, &office.customer_id, "Leak again", 1).await;
         assign_ok(&app, d, &again, &office.other_tech_id, &at(2, 9), &at(2, 10)).await;
+        let db = app.db.connect().await;
+        let cancelled = log::Entity::find().filter(log::Column::Event.eq("job.cancelled")).all(&db).await.unwrap();
+        assert_eq!(cancelled.len(), 2, "one journal row per cancellation");
+        app.stop().await;
+    }
+}
 
+each_backend! {
+    #[tokio::test]
+    async fn a_missing_customer_or_job_is_not_found(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
         let body = app
             .gql(
                 Some(d),
@@ -210,8 +248,25 @@ each_backend! {
             .await;
         expect_code(&body, "NOT_FOUND");
         expect_code(&job_move(&app, d, "startJob", &uuid::Uuid::new_v4().to_string()).await, "NOT_FOUND");
+        expect_code(&job_move(&app, d, "startJob", "not-a-uuid").await, "NOT_FOUND");
+        app.stop().await;
+    }
+}
 
-        // Every change left exactly one journal row, with its actor.
+each_backend! {
+    #[tokio::test]
+    async fn every_move_of_a_job_journals_one_row_with_its_actor(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let job = create_job(&app, d, &office.customer_id, "Boiler service", 2).await;
+        assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+        assign_ok(&app, d, &job, &office.other_tech_id, &at(1, 13), &at(1, 15)).await;
+        job_move(&app, d, "unassignJob", &job).await;
+        assign_ok(&app, d, &job, &office.tech_id, &at(1, 9), &at(1, 11)).await;
+        job_move(&app, &office.tech, "startJob", &job).await;
+        // Refused moves journal nothing.
+        job_move(&app, d, "cancelJob", &job).await;
         let db = app.db.connect().await;
         let rows = log::Entity::find()
             .filter(log::Column::EntityType.eq("job"))
@@ -228,8 +283,7 @@ each_backend! {
         );
         assert!(rows.iter().all(|r| r.actor_id.is_some()));
         assert_eq!(rows[2].data.as_ref().unwrap()["technicianId"], office.other_tech_id.as_str());
-        let cancelled = log::Entity::find().filter(log::Column::Event.eq("job.cancelled")).all(&db).await.unwrap();
-        assert_eq!(cancelled.len(), 2);
+        assert_eq!(rows[2].data.as_ref().unwrap()["previous"]["technicianId"], office.tech_id.as_str());
         app.stop().await;
     }
 }
