@@ -12,6 +12,7 @@ use crate::domain::billing::{self, NewPayment};
 use crate::domain::completion::{self, Completion, Material};
 use crate::domain::customers::{self, CustomerFields};
 use crate::domain::jobs::{self, Assignment, NewJob};
+use crate::domain::location::Patch;
 use crate::domain::money;
 use crate::domain::technicians::{self, TechnicianFields};
 use crate::domain::users::{self, NewUser};
@@ -57,6 +58,15 @@ const WORK: [(&str, i32); 10] = [
 ];
 
 /// Seeds an empty database and returns the demo logins.
+/// Bristol's centre (WGS 84): the demo company works around it.
+const BRISTOL: (f64, f64) = (51.4545, -2.5879);
+
+/// A deterministic spread of ±`spread` degrees around `centre`.
+fn around(centre: f64, n: usize, spread: f64) -> f64 {
+    let step = ((n * 7919) % 1000) as f64 / 1000.0; // 0..1, well mixed
+    ((centre + (step * 2.0 - 1.0) * spread) * 1e5).round() / 1e5
+}
+
 pub async fn seed(db: &DatabaseConnection, tokens: &TokenService) -> Result<Vec<DemoLogin>, SeedError> {
     if user::Entity::find().count(db).await? > 0 || customer::Entity::find().count(db).await? > 0 {
         return Err(SeedError::NotEmpty);
@@ -95,6 +105,8 @@ pub async fn seed(db: &DatabaseConnection, tokens: &TokenService) -> Result<Vec<
                 hourly_rate: Some(Decimal::new(4500 + 750 * n as i64, 2)),
                 active: Some(true),
                 user_id: Some(login.user.id),
+                base_latitude: Patch::Value(around(BRISTOL.0, n, 0.12)),
+                base_longitude: Patch::Value(around(BRISTOL.1, n + 3, 0.20)),
             },
         )
         .await?;
@@ -112,6 +124,8 @@ pub async fn seed(db: &DatabaseConnection, tokens: &TokenService) -> Result<Vec<
                 phone: Some(format!("+44 20 7946 {:04}", 1000 + n * 37)),
                 address: Some(format!("{} {}, Bristol", 1 + (n * 7) % 120, STREETS[n % STREETS.len()])),
                 name: Some(name),
+                latitude: Patch::Value(around(BRISTOL.0, n * 7 + 1, 0.06)),
+                longitude: Patch::Value(around(BRISTOL.1, n * 11 + 5, 0.10)),
             },
         )
         .await?;

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_schema;
 mod m20261124_000002_create_views;
 mod m20261203_000003_add_session_epoch;
+mod m20261203_000004_add_locations;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_schema::Migration),
             Box::new(m20261124_000002_create_views::Migration),
             Box::new(m20261203_000003_add_session_epoch::Migration),
+            Box::new(m20261203_000004_add_locations::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult};
+use super::location::{self, Patch};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, validate};
 use crate::entities::customer;
@@ -19,7 +20,11 @@ pub struct CustomerFields {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    pub latitude: Patch<f64>,
+    pub longitude: Patch<f64>,
 }
+
+const LOCATION: location::Names = ("latitude", "longitude");
 
 pub const PHONE_MAX: usize = 50;
 pub const ADDRESS_MAX: usize = 1000;
@@ -60,12 +65,15 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainRe
 pub async fn create(db: &DatabaseConnection, actor: &Actor, fields: CustomerFields) -> DomainResult<customer::Model> {
     actor.require(Permission::ManageCustomers)?;
     let now = clock::now();
+    let point = location::read(fields.latitude, fields.longitude, LOCATION)?.flatten();
     let model = customer::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(validate::required_text("name", fields.name.as_deref().unwrap_or_default(), validate::NAME_MAX)?),
         email: Set(optional_email(fields.email.as_deref())?),
         phone: Set(validate::optional_text("phone", fields.phone.as_deref(), PHONE_MAX)?),
         address: Set(validate::optional_text("address", fields.address.as_deref(), ADDRESS_MAX)?),
+        latitude: Set(point.map(|p| p.latitude)),
+        longitude: Set(point.map(|p| p.longitude)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -99,6 +107,10 @@ pub async fn update(
     if fields.address.is_some() {
         model.address = Set(validate::optional_text("address", fields.address.as_deref(), ADDRESS_MAX)?);
     }
+    if let Some(point) = location::read(fields.latitude, fields.longitude, LOCATION)? {
+        model.latitude = Set(point.map(|p| p.latitude));
+        model.longitude = Set(point.map(|p| p.longitude));
+    }
     model.updated_at = Set(clock::now());
     let updated = model.update(&*txn).await?;
     txn.commit(updated.id, Change::CustomerUpdated(journalled(&updated))).await?;
@@ -113,6 +125,8 @@ fn journalled(customer: &customer::Model) -> CustomerData {
         email: customer.email.clone(),
         phone: customer.phone.clone(),
         address: customer.address.clone(),
+        latitude: customer.latitude,
+        longitude: customer.longitude,
     }
 }
 

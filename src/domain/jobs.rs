@@ -258,7 +258,7 @@ pub(crate) async fn lock_for_move(
     Ok((job, assignment))
 }
 
-fn check_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DomainResult<()> {
+pub(crate) fn check_window(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DomainResult<()> {
     if starts_at >= ends_at {
         return Err(DomainError::bad_input("endsAt", "endsAt must be after startsAt"));
     }

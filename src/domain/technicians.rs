@@ -12,6 +12,7 @@ use super::access;
 use super::actor::{Actor, Permission};
 use super::customers::{PHONE_MAX, optional_email};
 use super::error::{DomainError, DomainResult, Violation, violation};
+use super::location::{self, Patch};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{clock, money, validate};
 use crate::entities::enums::Role;
@@ -29,7 +30,11 @@ pub struct TechnicianFields {
     pub hourly_rate: Option<Decimal>,
     pub active: Option<bool>,
     pub user_id: Option<Uuid>,
+    pub base_latitude: Patch<f64>,
+    pub base_longitude: Patch<f64>,
 }
+
+const BASE: location::Names = ("baseLatitude", "baseLongitude");
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
@@ -100,6 +105,7 @@ pub async fn create(
         Some(id) => Some(linkable_user(db, id).await?),
         None => None,
     };
+    let base = location::read(fields.base_latitude, fields.base_longitude, BASE)?.flatten();
     let now = clock::now();
     let model = technician::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -110,6 +116,8 @@ pub async fn create(
         skill_level: Set(skill_level),
         hourly_rate_cents: Set(hourly_rate_cents),
         active: Set(fields.active.unwrap_or(true)),
+        base_latitude: Set(base.map(|p| p.latitude)),
+        base_longitude: Set(base.map(|p| p.longitude)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -148,6 +156,10 @@ pub async fn update(
     if let Some(active) = fields.active {
         model.active = Set(active);
     }
+    if let Some(base) = location::read(fields.base_latitude, fields.base_longitude, BASE)? {
+        model.base_latitude = Set(base.map(|p| p.latitude));
+        model.base_longitude = Set(base.map(|p| p.longitude));
+    }
     if let Some(user_id) = fields.user_id {
         model.user_id = Set(Some(linkable_user(&*txn, user_id).await?));
     }
@@ -164,5 +176,7 @@ fn journalled(technician: &technician::Model) -> TechnicianData {
         skill_level: technician.skill_level,
         hourly_rate: money::from_cents(technician.hourly_rate_cents),
         active: technician.active,
+        base_latitude: technician.base_latitude,
+        base_longitude: technician.base_longitude,
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "customers")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -9,6 +9,9 @@ pub struct Model {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    /// WGS 84 degrees of the service address; both or neither.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "technicians")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -12,6 +12,9 @@ pub struct Model {
     pub skill_level: i32,
     pub hourly_rate_cents: i64,
     pub active: bool,
+    /// WGS 84 degrees of where the technician's day starts; both or neither.
+    pub base_latitude: Option<f64>,
+    pub base_longitude: Option<f64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -129,8 +129,14 @@ mod tests {
         let paid = Change::InvoicePaid(InvoicePaid { payment_id: Uuid::nil(), paid_at: now });
         assert_eq!(InvoiceEventKind::of(&paid), Some(InvoiceEventKind::Paid));
         assert_eq!(JobEventKind::of(&paid), None);
-        let customer =
-            Change::CustomerCreated(CustomerData { name: "A".into(), email: None, phone: None, address: None });
+        let customer = Change::CustomerCreated(CustomerData {
+            name: "A".into(),
+            email: None,
+            phone: None,
+            address: None,
+            latitude: None,
+            longitude: None,
+        });
         assert_eq!((JobEventKind::of(&customer), InvoiceEventKind::of(&customer)), (None, None));
     }
 }

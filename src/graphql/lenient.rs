@@ -56,3 +56,15 @@ impl<T: InputType> InputType for Lenient<T> {
 pub fn read_optional<T>(value: Option<Lenient<T>>, field: &'static str) -> DomainResult<Option<T>> {
     value.map(|v| v.read(field)).transpose()
 }
+
+/// An optional input field of an update, as the domain reads it: absent
+/// (unchanged), null (cleared) or a value.
+pub fn patch<T: async_graphql::InputType>(
+    field: async_graphql::MaybeUndefined<T>,
+) -> crate::domain::location::Patch<T> {
+    match field {
+        async_graphql::MaybeUndefined::Undefined => crate::domain::location::Patch::Absent,
+        async_graphql::MaybeUndefined::Null => crate::domain::location::Patch::Null,
+        async_graphql::MaybeUndefined::Value(value) => crate::domain::location::Patch::Value(value),
+    }
+}

@@ -164,6 +164,10 @@ pub struct CustomerData {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +178,10 @@ pub struct TechnicianData {
     pub skill_level: i32,
     pub hourly_rate: Decimal,
     pub active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_longitude: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

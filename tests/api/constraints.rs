@@ -30,6 +30,8 @@ fn technician_row(skill: i32, rate_cents: i64) -> technician::ActiveModel {
         skill_level: Set(skill),
         hourly_rate_cents: Set(rate_cents),
         active: Set(true),
+        base_latitude: Set(None),
+        base_longitude: Set(None),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
     }
@@ -42,6 +44,8 @@ async fn job_row(db: &DatabaseConnection) -> Uuid {
         email: Set(None),
         phone: Set(None),
         address: Set(None),
+        latitude: Set(None),
+        longitude: Set(None),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
     }
@@ -170,5 +174,40 @@ each_backend! {
         assert_eq!(violation(&err), Some(Violation::Unique), "{backend:?}: {err}");
         let err = row("Ann@Example.com").insert(&db).await.expect_err("not lower-cased");
         assert_eq!(violation(&err), Some(Violation::Check), "{backend:?}: {err}");
+    }
+}
+
+each_backend! {
+    #[tokio::test]
+    async fn locations_are_in_range_and_come_in_pairs(backend) {
+        let (_database, db) = migrated(backend).await;
+        let base = |latitude: Option<f64>, longitude: Option<f64>| {
+            let mut row = technician_row(1, 0);
+            row.base_latitude = Set(latitude);
+            row.base_longitude = Set(longitude);
+            row
+        };
+        for (latitude, longitude) in [(Some(91.0), Some(0.0)), (Some(0.0), Some(180.5)), (Some(1.0), None), (None, Some(1.0))] {
+            let err = base(latitude, longitude).insert(&db).await.expect_err("refused");
+            assert_eq!(violation(&err), Some(Violation::Check), "{backend:?} {latitude:?} {longitude:?}: {err}");
+        }
+        base(Some(-90.0), Some(180.0)).insert(&db).await.expect("the edges are in range");
+        base(None, None).insert(&db).await.expect("neither is fine");
+        let customer = |latitude: Option<f64>, longitude: Option<f64>| customer::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            name: Set("Carla".into()),
+            email: Set(None),
+            phone: Set(None),
+            address: Set(None),
+            latitude: Set(latitude),
+            longitude: Set(longitude),
+            created_at: Set(Utc::now()),
+            updated_at: Set(Utc::now()),
+        };
+        let err = customer(Some(10.0), None).insert(&db).await.expect_err("half a pair");
+        assert_eq!(violation(&err), Some(Violation::Check), "{backend:?}: {err}");
+        let err = customer(Some(-90.5), Some(0.0)).insert(&db).await.expect_err("out of range");
+        assert_eq!(violation(&err), Some(Violation::Check), "{backend:?}: {err}");
+        customer(Some(51.45), Some(-2.59)).insert(&db).await.expect("a point");
     }
 }

@@ -1,8 +1,10 @@
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 
 use crate::domain::customers::{self, CustomerFields};
+use crate::domain::location::Patch;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
+use crate::graphql::lenient::patch;
 use crate::graphql::types::Customer;
 
 #[derive(InputObject)]
@@ -11,6 +13,8 @@ pub struct CreateCustomerInput {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 /// Only the given fields change; an empty string clears an optional one.
@@ -20,6 +24,8 @@ pub struct UpdateCustomerInput {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    pub latitude: MaybeUndefined<f64>,
+    pub longitude: MaybeUndefined<f64>,
 }
 
 #[derive(Default)]
@@ -29,16 +35,28 @@ pub struct CustomerMutation;
 impl CustomerMutation {
     async fn create_customer(&self, ctx: &Context<'_>, input: CreateCustomerInput) -> Result<Customer> {
         let actor = ctx.actor()?;
-        let fields =
-            CustomerFields { name: Some(input.name), email: input.email, phone: input.phone, address: input.address };
+        let fields = CustomerFields {
+            name: Some(input.name),
+            email: input.email,
+            phone: input.phone,
+            address: input.address,
+            latitude: Patch::from_option(input.latitude),
+            longitude: Patch::from_option(input.longitude),
+        };
         Ok(Customer(customers::create(ctx.db(), actor, fields).await?))
     }
 
     async fn update_customer(&self, ctx: &Context<'_>, id: ID, input: UpdateCustomerInput) -> Result<Customer> {
         let actor = ctx.actor()?;
         let id = ids::parse(&id);
-        let fields =
-            CustomerFields { name: input.name, email: input.email, phone: input.phone, address: input.address };
+        let fields = CustomerFields {
+            name: input.name,
+            email: input.email,
+            phone: input.phone,
+            address: input.address,
+            latitude: patch(input.latitude),
+            longitude: patch(input.longitude),
+        };
         Ok(Customer(customers::update(ctx.db(), actor, id, fields).await?))
     }
 }

@@ -1,10 +1,11 @@
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use rust_decimal::Decimal;
 
+use crate::domain::location::Patch;
 use crate::domain::technicians::{self, TechnicianFields};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
-use crate::graphql::lenient::{Lenient, read_optional};
+use crate::graphql::lenient::{Lenient, patch, read_optional};
 use crate::graphql::types::Technician;
 
 #[derive(InputObject)]
@@ -18,6 +19,8 @@ pub struct CreateTechnicianInput {
     pub active: Option<bool>,
     /// Link to a TECHNICIAN login.
     pub user_id: Option<ID>,
+    pub base_latitude: Option<f64>,
+    pub base_longitude: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -29,6 +32,8 @@ pub struct UpdateTechnicianInput {
     pub hourly_rate: Option<Lenient<Decimal>>,
     pub active: Option<bool>,
     pub user_id: Option<ID>,
+    pub base_latitude: MaybeUndefined<f64>,
+    pub base_longitude: MaybeUndefined<f64>,
 }
 
 #[derive(Default)]
@@ -46,6 +51,8 @@ impl TechnicianMutation {
             hourly_rate: Some(input.hourly_rate.read("hourlyRate")?),
             active: input.active,
             user_id: input.user_id.as_ref().map(ids::parse),
+            base_latitude: Patch::from_option(input.base_latitude),
+            base_longitude: Patch::from_option(input.base_longitude),
         };
         Ok(Technician(technicians::create(ctx.db(), actor, fields).await?))
     }
@@ -62,6 +69,8 @@ impl TechnicianMutation {
             hourly_rate,
             active: input.active,
             user_id: input.user_id.as_ref().map(ids::parse),
+            base_latitude: patch(input.base_latitude),
+            base_longitude: patch(input.base_longitude),
         };
         Ok(Technician(technicians::update(ctx.db(), actor, id, fields).await?))
     }

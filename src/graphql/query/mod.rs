@@ -3,6 +3,7 @@
 mod account;
 mod billing;
 mod customers;
+mod dispatch;
 mod jobs;
 mod schedules;
 mod technicians;
@@ -17,4 +18,5 @@ pub struct Query(
     jobs::JobQuery,
     schedules::ScheduleQuery,
     billing::BillingQuery,
+    dispatch::DispatchQuery,
 );

@@ -29,6 +29,12 @@ impl Customer {
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
+    async fn latitude(&self) -> Option<f64> {
+        self.0.latitude
+    }
+    async fn longitude(&self) -> Option<f64> {
+        self.0.longitude
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

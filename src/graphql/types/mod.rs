@@ -9,6 +9,7 @@ mod invoice;
 mod job;
 mod log_entry;
 mod schedule_entry;
+mod suggestions;
 mod technician;
 mod user;
 
@@ -20,5 +21,8 @@ pub use invoice::{Invoice, InvoiceConnection, InvoiceLine, JobFinancials, Paymen
 pub use job::{Job, JobConnection};
 pub use log_entry::{LogEntry, LogEntryConnection};
 pub use schedule_entry::{ScheduleEntry, UpcomingJob};
+pub use suggestions::{
+    ExcludedTechnician, ExclusionReason, ScoreComponent, SuggestionWeights, TechnicianCandidate, TechnicianSuggestions,
+};
 pub use technician::{Technician, TechnicianConnection};
 pub use user::{User, UserConnection};

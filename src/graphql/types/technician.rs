@@ -36,6 +36,12 @@ impl Technician {
     async fn active(&self) -> bool {
         self.0.active
     }
+    async fn base_latitude(&self) -> Option<f64> {
+        self.0.base_latitude
+    }
+    async fn base_longitude(&self) -> Option<f64> {
+        self.0.base_longitude
+    }
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.0.user_id else {
             return Ok(None);
