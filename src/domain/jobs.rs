@@ -320,6 +320,9 @@ pub async fn assign(db: &DatabaseConnection, actor: &Actor, input: Assignment) -
     if let Some(entry) = schedule::Entity::find()
         .filter(schedule::Column::TechnicianId.eq(technician.id))
         .filter(windows::unavailable(starts_at, ends_at))
+        // The earliest, as `suggestTechnicians` names it.
+        .order_by_asc(schedule::Column::StartsAt)
+        .order_by_asc(schedule::Column::Id)
         .one(&*txn)
         .await?
     {

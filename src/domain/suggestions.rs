@@ -7,7 +7,7 @@
 //! every formula is unit-tested without a database.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
     RelationTrait,
@@ -112,12 +112,15 @@ pub struct Booking {
     pub overlaps: bool,
 }
 
-/// An UNAVAILABLE entry overlapping the window.
+/// An active technician with what decides its rules and continuity.
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
-pub struct Blocked {
-    pub id: Uuid,
-    pub technician_id: Uuid,
-    pub starts_at: DateTime<Utc>,
+pub struct TechnicianFacts {
+    #[sea_orm(nested)]
+    pub technician: technician::Model,
+    /// An assignment (live or completed) on another job of the customer.
+    pub served_customer_before: bool,
+    /// Its earliest UNAVAILABLE entry overlapping the window.
+    pub unavailable_entry: Option<Uuid>,
 }
 
 /// Everything `rank` needs, read by `load`.
@@ -128,12 +131,9 @@ pub struct Facts {
     pub job_point: Option<Point>,
     pub starts_at: DateTime<Utc>,
     /// Active technicians.
-    pub technicians: Vec<technician::Model>,
+    pub technicians: Vec<TechnicianFacts>,
     /// Live assignments (other than the job's own) touching the window's UTC day or the window.
     pub bookings: Vec<Booking>,
-    pub blocked: Vec<Blocked>,
-    /// Technicians with an assignment (live or completed) on another job of the customer.
-    pub served_customer: Vec<Uuid>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -160,13 +160,18 @@ pub fn utc_day(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (start, start + Duration::days(1))
 }
 
-/// Reads the facts in five statements, whatever the number of technicians.
+/// Reads the facts in three statements, whatever the number of technicians:
+/// the job with its customer; the active technicians, each with whether it
+/// served the customer and its first UNAVAILABLE entry in the window; the
+/// live bookings of the window's day, each flagged if it overlaps the window.
 async fn load(
     db: &impl ConnectionTrait,
     job_id: Uuid,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> DomainResult<Facts> {
+    // Scoped: its `max`/`min` would shadow `Ord`'s elsewhere in this file.
+    use sea_orm::sea_query::ExprTrait;
     let (found, customer) = job::Entity::find_by_id(job_id)
         .find_also_related(customer::Entity)
         .one(db)
@@ -175,10 +180,34 @@ async fn load(
     lifecycle::check(found.status, JobStatus::Scheduled)?;
     let job_point = customer.and_then(|c| location::point(c.latitude, c.longitude));
 
+    let this_technician = (technician::Entity, technician::Column::Id);
+    let served = Query::select()
+        .expr(Expr::val(1))
+        .from(job_assignment::Entity)
+        .inner_join(
+            job::Entity,
+            Expr::col((job::Entity, job::Column::Id)).equals((job_assignment::Entity, job_assignment::Column::JobId)),
+        )
+        .and_where(Expr::col((job_assignment::Entity, job_assignment::Column::TechnicianId)).equals(this_technician))
+        .and_where(Expr::col((job::Entity, job::Column::CustomerId)).eq(found.customer_id))
+        .and_where(Expr::col((job_assignment::Entity, job_assignment::Column::JobId)).ne(found.id))
+        .to_owned();
+    let unavailable = Query::select()
+        .column((schedule::Entity, schedule::Column::Id))
+        .from(schedule::Entity)
+        .cond_where(windows::unavailable(starts_at, ends_at))
+        .and_where(Expr::col((schedule::Entity, schedule::Column::TechnicianId)).equals(this_technician))
+        .order_by((schedule::Entity, schedule::Column::StartsAt), Order::Asc)
+        .order_by((schedule::Entity, schedule::Column::Id), Order::Asc)
+        .limit(1)
+        .to_owned();
     let technicians = technician::Entity::find()
         .filter(technician::Column::Active.eq(true))
+        .column_as(Expr::exists(served), "served_customer_before")
+        .column_as(Expr::from(unavailable), "unavailable_entry")
         .order_by_asc(technician::Column::Name)
         .order_by_asc(technician::Column::Id)
+        .into_model::<TechnicianFacts>()
         .all(db)
         .await?;
 
@@ -203,45 +232,17 @@ async fn load(
         .all(db)
         .await?;
 
-    let blocked = schedule::Entity::find()
-        .select_only()
-        .column(schedule::Column::Id)
-        .column(schedule::Column::TechnicianId)
-        .column(schedule::Column::StartsAt)
-        .filter(windows::unavailable(starts_at, ends_at))
-        .into_model::<Blocked>()
-        .all(db)
-        .await?;
-
-    let served_customer = job_assignment::Entity::find()
-        .select_only()
-        .column(job_assignment::Column::TechnicianId)
-        .distinct()
-        .join(JoinType::InnerJoin, job_assignment::Relation::Job.def())
-        .filter(job::Column::CustomerId.eq(found.customer_id))
-        .filter(job_assignment::Column::JobId.ne(found.id))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?;
-
-    Ok(Facts {
-        required_skill_level: found.required_skill_level,
-        job_point,
-        starts_at,
-        technicians,
-        bookings,
-        blocked,
-        served_customer,
-    })
+    Ok(Facts { required_skill_level: found.required_skill_level, job_point, starts_at, technicians, bookings })
 }
 
 /// The partition and the scores (pure).
 pub fn rank(facts: &Facts, weights: &Weights, first: usize) -> Suggestions {
     let (day_start, day_end) = utc_day(facts.starts_at);
     let mut suggestions = Suggestions::default();
-    for technician in &facts.technicians {
+    for candidate in &facts.technicians {
+        let technician = &candidate.technician;
         let bookings: Vec<&Booking> = facts.bookings.iter().filter(|b| b.technician_id == technician.id).collect();
-        if let Some(reason) = exclusion(facts, technician, &bookings) {
+        if let Some(reason) = exclusion(facts, candidate, &bookings) {
             suggestions.excluded.push(Excluded { technician: technician.clone(), reason });
             continue;
         }
@@ -251,7 +252,7 @@ pub fn rank(facts: &Facts, weights: &Weights, first: usize) -> Suggestions {
             (Some(from), Some(to)) => Some(location::distance_km(from, to)),
             _ => None,
         };
-        let served_customer_before = facts.served_customer.contains(&technician.id);
+        let served_customer_before = candidate.served_customer_before;
         let components = [
             Component {
                 name: "travel",
@@ -309,16 +310,15 @@ pub fn score(components: &[Component]) -> f64 {
 
 /// The first hard rule the technician fails, if any: the rules `assignJob`
 /// applies, in its order (an inactive technician is never in `facts`).
-fn exclusion(facts: &Facts, technician: &technician::Model, bookings: &[&Booking]) -> Option<Exclusion> {
-    if technician.skill_level < facts.required_skill_level {
+fn exclusion(facts: &Facts, candidate: &TechnicianFacts, bookings: &[&Booking]) -> Option<Exclusion> {
+    if candidate.technician.skill_level < facts.required_skill_level {
         return Some(Exclusion::SkillTooLow);
     }
     // The earliest conflict, as `assignJob` names it.
     if let Some(booked) = bookings.iter().filter(|b| b.overlaps).min_by_key(|b| (b.starts_at, b.job_id)) {
         return Some(Exclusion::Booked { conflicting_job_id: booked.job_id });
     }
-    let blocked = facts.blocked.iter().filter(|b| b.technician_id == technician.id).min_by_key(|b| (b.starts_at, b.id));
-    blocked.map(|b| Exclusion::Unavailable { conflicting_schedule_entry_id: b.id })
+    candidate.unavailable_entry.map(|id| Exclusion::Unavailable { conflicting_schedule_entry_id: id })
 }
 
 /// Minutes of the bookings that fall on the day `[day_start, day_end)`.
@@ -358,8 +358,8 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 12, 7, hour, 0, 0).unwrap()
     }
 
-    fn technician(n: u128, name: &str, skill: i32, rate_cents: i64, base: Option<Point>) -> technician::Model {
-        technician::Model {
+    fn technician(n: u128, name: &str, skill: i32, rate_cents: i64, base: Option<Point>) -> TechnicianFacts {
+        let technician = technician::Model {
             id: Uuid::from_u128(n),
             user_id: None,
             name: name.into(),
@@ -372,7 +372,8 @@ mod tests {
             base_longitude: base.map(|p| p.longitude),
             created_at: at(0),
             updated_at: at(0),
-        }
+        };
+        TechnicianFacts { technician, served_customer_before: false, unavailable_entry: None }
     }
 
     fn booking(technician: u128, job: u128, from: DateTime<Utc>, to: DateTime<Utc>, at: Option<Point>) -> Booking {
@@ -390,25 +391,14 @@ mod tests {
     const CUSTOMER: Point = Point { latitude: 51.4545, longitude: -2.5879 };
     const DEPOT: Point = Point { latitude: 51.50, longitude: -2.50 };
 
-    fn facts(technicians: Vec<technician::Model>, bookings: Vec<Booking>) -> Facts {
-        Facts {
-            required_skill_level: 2,
-            job_point: Some(CUSTOMER),
-            starts_at: at(13),
-            technicians,
-            bookings,
-            blocked: Vec::new(),
-            served_customer: Vec::new(),
-        }
+    fn facts(technicians: Vec<TechnicianFacts>, bookings: Vec<Booking>) -> Facts {
+        Facts { required_skill_level: 2, job_point: Some(CUSTOMER), starts_at: at(13), technicians, bookings }
     }
 
     #[test]
     fn the_formulas_of_rules_md() {
-        let ann = technician(1, "Ann", 3, 5000, Some(DEPOT));
-        let facts = Facts {
-            served_customer: vec![ann.id],
-            ..facts(vec![ann.clone()], vec![booking(1, 9, at(8), at(10), None)])
-        };
+        let ann = TechnicianFacts { served_customer_before: true, ..technician(1, "Ann", 3, 5000, Some(DEPOT)) };
+        let facts = facts(vec![ann], vec![booking(1, 9, at(8), at(10), None)]);
         let ranked = rank(&facts, &Weights::default(), 5);
         let candidate = &ranked.candidates[0];
         // The morning's booking has no location: the previous stop is unknown.
@@ -445,17 +435,14 @@ mod tests {
     fn hard_rules_apply_in_order_and_partition_the_active_technicians() {
         let junior = technician(1, "Junior", 1, 3000, None);
         let booked = technician(2, "Booked", 2, 3000, None);
-        let blocked = technician(3, "Blocked", 2, 3000, None);
+        let blocked =
+            TechnicianFacts { unavailable_entry: Some(Uuid::from_u128(30)), ..technician(3, "Blocked", 2, 3000, None) };
         let free = technician(4, "Free", 2, 3000, None);
         let mut overlapping = booking(2, 20, at(12), at(14), None);
         overlapping.overlaps = true;
         let mut junior_booked = booking(1, 21, at(12), at(14), None);
         junior_booked.overlaps = true;
-        let mut facts = facts(
-            vec![junior.clone(), booked.clone(), blocked.clone(), free.clone()],
-            vec![overlapping, junior_booked],
-        );
-        facts.blocked = vec![Blocked { id: Uuid::from_u128(30), technician_id: blocked.id, starts_at: at(12) }];
+        let facts = facts(vec![junior, booked, blocked, free], vec![overlapping, junior_booked]);
         let ranked = rank(&facts, &Weights::default(), 5);
         let reasons: Vec<(&str, Exclusion)> =
             ranked.excluded.iter().map(|e| (e.technician.name.as_str(), e.reason)).collect();

@@ -10,6 +10,7 @@ mod auth;
 mod billing;
 mod cli;
 mod constraints;
+mod dispatch;
 mod limits;
 mod live;
 mod operations;
