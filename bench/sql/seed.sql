@@ -10,13 +10,20 @@ INSERT INTO users (id, email, name, password_hash, role, active, created_at, upd
   (md5('user-dispatcher')::uuid, 'dispatcher@bench.local', 'Bench Dispatcher', ':admin_hash', 'DISPATCHER', true, now(), now());
 INSERT INTO bootstrap (singleton, user_id, created_at) VALUES (1, md5('user-admin')::uuid, now());
 
-INSERT INTO customers (id, name, email, phone, address, created_at, updated_at)
+-- Everyone around Bristol (51.4545, -2.5879): customers within about 6 km,
+-- technicians' bases within about 12 km; every tenth customer has no location.
+INSERT INTO customers (id, name, email, phone, address, latitude, longitude, created_at, updated_at)
 SELECT md5('cust' || c)::uuid, 'Customer ' || c, 'customer' || c || '@example.com', '+44 20 7946 ' || lpad(c::text, 4, '0'),
-       (c % 300 + 1) || ' Bench Street, Bristol', now() - interval '90 days' + c * interval '1 minute', now()
+       (c % 300 + 1) || ' Bench Street, Bristol',
+       CASE WHEN c % 10 <> 0 THEN 51.4545 + ((c * 7919) % 1000 - 500) / 10000.0 END,
+       CASE WHEN c % 10 <> 0 THEN -2.5879 + ((c * 104729) % 1000 - 500) / 6000.0 END,
+       now() - interval '90 days' + c * interval '1 minute', now()
 FROM generate_series(1, 2000) AS c;
 
-INSERT INTO technicians (id, user_id, name, email, phone, skill_level, hourly_rate_cents, active, created_at, updated_at)
+INSERT INTO technicians (id, user_id, name, email, phone, skill_level, hourly_rate_cents, active,
+                         base_latitude, base_longitude, created_at, updated_at)
 SELECT md5('tech' || t)::uuid, NULL, 'Technician ' || t, 'tech' || t || '@example.com', NULL, 1 + t % 5, 4000 + (t % 20) * 100, true,
+       51.4545 + ((t * 7919) % 1000 - 500) / 5000.0, -2.5879 + ((t * 104729) % 1000 - 500) / 3000.0,
        now() - interval '90 days' + t * interval '1 minute', now()
 FROM generate_series(1, 200) AS t;
 

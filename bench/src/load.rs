@@ -33,6 +33,8 @@ pub struct ScenarioResult {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub statements_per_op: Option<f64>,
+    /// The server's CPU (user + system, from /proc) per operation.
+    pub server_cpu_ms_per_op: Option<f64>,
     pub rss_mib: f64,
 }
 
@@ -147,6 +149,7 @@ pub(crate) fn result(
         p50_ms: percentile(&measured.latencies_us, 0.50),
         p99_ms: percentile(&measured.latencies_us, 0.99),
         statements_per_op: statements,
+        server_cpu_ms_per_op: None,
         rss_mib: crate::memory_mib(env.pid).1,
     };
     eprintln!("{key}: {:.0} {unit}, p50 {:.2} ms, p99 {:.2} ms, errors {}", r.rate, r.p50_ms, r.p99_ms, r.errors);
@@ -377,4 +380,43 @@ pub async fn board_direct(env: &Env, url: &str) -> ScenarioResult {
         false,
         Some(2.0),
     )
+}
+
+const SUGGEST: &str = "query Suggest($job: ID!, $s: DateTime!, $e: DateTime!) { suggestTechnicians(jobId: $job, startsAt: $s, endsAt: $e, first: 5) { candidates { technician { id name } score travelKm bookedMinutesThatDay servedCustomerBefore components { name weight value } } excluded { technician { id } reason conflictingJobId conflictingScheduleEntryId } } }";
+
+/// (s) `suggestTechnicians` over the bench's 200 technicians, answers
+/// computed: a pending job and a 2-hour window tomorrow, among the day's
+/// bookings.
+pub async fn suggestions(env: &Env) -> ScenarioResult {
+    let fresh = Env { fresh: true, ..env.clone() };
+    let jobs =
+        Arc::new(ids(&fresh, "{ jobs(first: 100, filter: { status: [PENDING] }) { nodes { id } } }", "jobs").await);
+    let tomorrow = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(1);
+    let cpu_before = crate::cpu::Usage::now(env.pid);
+    let (measured, per) = read_scenario(
+        &fresh,
+        SUGGEST,
+        Arc::new(move |w, i| {
+            let n = w * 7919 + i as usize;
+            let starts = tomorrow + chrono::Duration::hours(1 + (n % 8) as i64 * 2);
+            let ends = starts + chrono::Duration::hours(2);
+            json!({ "job": jobs[n % jobs.len()], "s": starts.to_rfc3339(), "e": ends.to_rfc3339() })
+        }),
+    )
+    .await;
+    let spent = crate::cpu::Usage::now(env.pid).since(&cpu_before);
+    let completed = measured.completed.max(1) as f64;
+    let mut r = result(
+        &fresh,
+        "s",
+        "suggestTechnicians over 200 technicians, every answer computed (no-cache)",
+        "requests/s",
+        "<= 3 statements and < 1 ms server CPU per call",
+        measured,
+        false,
+        Some(per),
+    );
+    r.server_cpu_ms_per_op = Some(spent.server_ms / completed);
+    eprintln!("s: server CPU {:.3} ms per request", spent.server_ms / completed);
+    r
 }

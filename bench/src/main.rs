@@ -200,6 +200,9 @@ async fn run(args: Args) -> Result<(), String> {
         results.push(load::technician_schedule(&env).await);
         results.push(load::technician_schedule(&fresh).await);
     }
+    if wanted("s") {
+        results.push(load::suggestions(&env).await);
+    }
     if wanted("d") {
         results.push(load::lifecycle(&env).await);
     }

@@ -89,6 +89,7 @@ impl Report {
                 "key": s.key, "name": s.name, "unit": s.unit, "target": s.target,
                 "completed": s.completed, "errors": s.errors, "seconds": s.seconds, "rate": s.rate,
                 "p50Ms": s.p50_ms, "p99Ms": s.p99_ms, "statementsPerOperation": s.statements_per_op,
+                "serverCpuMsPerOperation": s.server_cpu_ms_per_op,
                 "serverRssMib": s.rss_mib,
             })).collect::<Vec<_>>(),
             "fanout": {
