@@ -20,7 +20,7 @@ use crate::entities::{customer, invoice, job, job_assignment, schedule, technici
 use crate::journal::Change;
 use crate::journal::change::{Booking, JobAssigned, JobCancelled, JobCreated, JobStarted, JobUnassigned};
 
-pub const MAX_WINDOW: Duration = Duration::hours(24);
+pub const MAX_WINDOW: Duration = windows::MAX_BOOKING;
 
 pub struct NewJob {
     pub customer_id: Uuid,

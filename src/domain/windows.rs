@@ -15,15 +15,19 @@ pub fn overlapping<C: ColumnTrait>(starts: C, ends: C, from: DateTime<Utc>, to: 
     Condition::all().add(starts.lt(to)).add(ends.gt(from))
 }
 
-/// Live assignments (bookings) overlapping `[from, to)`.
+/// Live assignments (bookings) overlapping `[from, to)`. A booking lasts at
+/// most `MAX_BOOKING` (`assignJob` refuses longer ones; PostgreSQL also has
+/// a CHECK), so one that overlaps starts after `from - MAX_BOOKING`: that
+/// bound lets the index on live starts read a day, not the whole past.
 pub fn booked(from: DateTime<Utc>, to: DateTime<Utc>) -> Condition {
-    Condition::all().add(job_assignment::Column::Live.eq(true)).add(overlapping(
-        job_assignment::Column::StartsAt,
-        job_assignment::Column::EndsAt,
-        from,
-        to,
-    ))
+    Condition::all()
+        .add(job_assignment::Column::Live.eq(true))
+        .add(overlapping(job_assignment::Column::StartsAt, job_assignment::Column::EndsAt, from, to))
+        .add(job_assignment::Column::StartsAt.gt(from - MAX_BOOKING))
 }
+
+/// The longest booking: a job's window is at most 24 hours.
+pub const MAX_BOOKING: chrono::Duration = chrono::Duration::hours(24);
 
 /// UNAVAILABLE calendar entries overlapping `[from, to)`.
 pub fn unavailable(from: DateTime<Utc>, to: DateTime<Utc>) -> Condition {
