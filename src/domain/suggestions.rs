@@ -45,7 +45,9 @@ impl Default for Weights {
 impl Weights {
     fn check(&self) -> DomainResult<()> {
         let all = [self.travel, self.workload, self.skill_fit, self.continuity, self.cost];
-        if all.iter().any(|w| !w.is_finite() || *w < 0.0) || all.iter().sum::<f64>() <= 0.0 {
+        let sum: f64 = all.iter().sum();
+        // A finite sum too: huge weights would make every score NaN.
+        if all.iter().any(|w| !w.is_finite() || *w < 0.0) || !(sum > 0.0 && sum.is_finite()) {
             return Err(DomainError::bad_input("weights", "weights must be 0 or more, with a positive sum"));
         }
         Ok(())
@@ -474,6 +476,10 @@ mod tests {
         assert!(matches!(zero.check(), Err(DomainError::BadInput { field: "weights", .. })));
         assert!(Weights { travel: -1.0, ..Weights::default() }.check().is_err());
         assert!(Weights { cost: f64::NAN, ..Weights::default() }.check().is_err());
+        assert!(
+            Weights { travel: f64::MAX, workload: f64::MAX, ..Weights::default() }.check().is_err(),
+            "sum overflows"
+        );
         let only_cost = Weights { cost: 1.0, ..zero };
         let ranked = rank(&facts(vec![technician(1, "A", 2, 2500, None)], Vec::new()), &only_cost, 5);
         assert!((ranked.candidates[0].score - 100.0 * (1.0 - 0.0025)).abs() < 1e-9);
