@@ -89,7 +89,21 @@ impl JobEventKind {
             Change::JobCompleted(_) => JobEventKind::Completed,
             Change::JobInvoiced(_) => JobEventKind::Invoiced,
             Change::JobCancelled(_) => JobEventKind::Cancelled,
-            _ => return None,
+            // No wildcard: a new change must be placed here (or not) on purpose.
+            Change::UserRegistered(_)
+            | Change::UserUpdated(_)
+            | Change::PasswordChanged(_)
+            | Change::SessionsRevoked(_)
+            | Change::LoginFailed(_)
+            | Change::CustomerCreated(_)
+            | Change::CustomerUpdated(_)
+            | Change::TechnicianCreated(_)
+            | Change::TechnicianUpdated(_)
+            | Change::ScheduleCreated(_)
+            | Change::ScheduleDeleted(_)
+            | Change::InvoiceCreated(_)
+            | Change::PaymentRecorded(_)
+            | Change::InvoicePaid(_) => return None,
         })
     }
 }
@@ -108,7 +122,25 @@ impl InvoiceEventKind {
             Change::InvoiceCreated(_) => InvoiceEventKind::Created,
             Change::PaymentRecorded(_) => InvoiceEventKind::PaymentRecorded,
             Change::InvoicePaid(_) => InvoiceEventKind::Paid,
-            _ => return None,
+            // No wildcard: a new change must be placed here (or not) on purpose.
+            Change::UserRegistered(_)
+            | Change::UserUpdated(_)
+            | Change::PasswordChanged(_)
+            | Change::SessionsRevoked(_)
+            | Change::LoginFailed(_)
+            | Change::CustomerCreated(_)
+            | Change::CustomerUpdated(_)
+            | Change::TechnicianCreated(_)
+            | Change::TechnicianUpdated(_)
+            | Change::ScheduleCreated(_)
+            | Change::ScheduleDeleted(_)
+            | Change::JobCreated(_)
+            | Change::JobAssigned(_)
+            | Change::JobUnassigned(_)
+            | Change::JobStarted(_)
+            | Change::JobCompleted(_)
+            | Change::JobInvoiced(_)
+            | Change::JobCancelled(_) => return None,
         })
     }
 }
