@@ -81,30 +81,10 @@ pub enum JobEventKind {
 impl JobEventKind {
     /// None: not a job event.
     pub fn of(change: &Change) -> Option<JobEventKind> {
-        Some(match change {
-            Change::JobCreated(_) => JobEventKind::Created,
-            Change::JobAssigned(_) => JobEventKind::Assigned,
-            Change::JobUnassigned(_) => JobEventKind::Unassigned,
-            Change::JobStarted(_) => JobEventKind::Started,
-            Change::JobCompleted(_) => JobEventKind::Completed,
-            Change::JobInvoiced(_) => JobEventKind::Invoiced,
-            Change::JobCancelled(_) => JobEventKind::Cancelled,
-            // No wildcard: a new change must be placed here (or not) on purpose.
-            Change::UserRegistered(_)
-            | Change::UserUpdated(_)
-            | Change::PasswordChanged(_)
-            | Change::SessionsRevoked(_)
-            | Change::LoginFailed(_)
-            | Change::CustomerCreated(_)
-            | Change::CustomerUpdated(_)
-            | Change::TechnicianCreated(_)
-            | Change::TechnicianUpdated(_)
-            | Change::ScheduleCreated(_)
-            | Change::ScheduleDeleted(_)
-            | Change::InvoiceCreated(_)
-            | Change::PaymentRecorded(_)
-            | Change::InvoicePaid(_) => return None,
-        })
+        match feed_of(change) {
+            Feed::Job(kind) => Some(kind),
+            Feed::Invoice(_) | Feed::Neither => None,
+        }
     }
 }
 
@@ -118,30 +98,45 @@ pub enum InvoiceEventKind {
 impl InvoiceEventKind {
     /// None: not an invoice event.
     pub fn of(change: &Change) -> Option<InvoiceEventKind> {
-        Some(match change {
-            Change::InvoiceCreated(_) => InvoiceEventKind::Created,
-            Change::PaymentRecorded(_) => InvoiceEventKind::PaymentRecorded,
-            Change::InvoicePaid(_) => InvoiceEventKind::Paid,
-            // No wildcard: a new change must be placed here (or not) on purpose.
-            Change::UserRegistered(_)
-            | Change::UserUpdated(_)
-            | Change::PasswordChanged(_)
-            | Change::SessionsRevoked(_)
-            | Change::LoginFailed(_)
-            | Change::CustomerCreated(_)
-            | Change::CustomerUpdated(_)
-            | Change::TechnicianCreated(_)
-            | Change::TechnicianUpdated(_)
-            | Change::ScheduleCreated(_)
-            | Change::ScheduleDeleted(_)
-            | Change::JobCreated(_)
-            | Change::JobAssigned(_)
-            | Change::JobUnassigned(_)
-            | Change::JobStarted(_)
-            | Change::JobCompleted(_)
-            | Change::JobInvoiced(_)
-            | Change::JobCancelled(_) => return None,
-        })
+        match feed_of(change) {
+            Feed::Invoice(kind) => Some(kind),
+            Feed::Job(_) | Feed::Neither => None,
+        }
+    }
+}
+
+/// The live feed a change belongs to.
+enum Feed {
+    Job(JobEventKind),
+    Invoice(InvoiceEventKind),
+    Neither,
+}
+
+/// One match over every change, without a wildcard: a new journal event
+/// must be placed in a feed (or in none) on purpose.
+fn feed_of(change: &Change) -> Feed {
+    match change {
+        Change::JobCreated(_) => Feed::Job(JobEventKind::Created),
+        Change::JobAssigned(_) => Feed::Job(JobEventKind::Assigned),
+        Change::JobUnassigned(_) => Feed::Job(JobEventKind::Unassigned),
+        Change::JobStarted(_) => Feed::Job(JobEventKind::Started),
+        Change::JobCompleted(_) => Feed::Job(JobEventKind::Completed),
+        Change::JobInvoiced(_) => Feed::Job(JobEventKind::Invoiced),
+        Change::JobCancelled(_) => Feed::Job(JobEventKind::Cancelled),
+        Change::InvoiceCreated(_) => Feed::Invoice(InvoiceEventKind::Created),
+        Change::PaymentRecorded(_) => Feed::Invoice(InvoiceEventKind::PaymentRecorded),
+        Change::InvoicePaid(_) => Feed::Invoice(InvoiceEventKind::Paid),
+        Change::UserRegistered(_)
+        | Change::UserUpdated(_)
+        | Change::PasswordChanged(_)
+        | Change::SessionsRevoked(_)
+        | Change::LoginFailed(_)
+        | Change::CustomerCreated(_)
+        | Change::CustomerUpdated(_)
+        | Change::TechnicianCreated(_)
+        | Change::TechnicianUpdated(_)
+        | Change::ScheduleCreated(_)
+        | Change::ScheduleDeleted(_) => Feed::Neither,
     }
 }
 
