@@ -8,6 +8,7 @@ mod common;
 
 mod auth;
 mod billing;
+mod change_feed;
 mod cli;
 mod constraints;
 mod dispatch;

@@ -22,7 +22,6 @@ const NOT_BUILT: &[&str] = &[
     "WebhookDeliveryConnection",
     "CreateWebhookInput",
     "UpdateWebhookInput",
-    "Query.changes",
     "Query.webhooks",
     "Query.webhook",
     "Mutation.createWebhook",

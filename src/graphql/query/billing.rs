@@ -55,4 +55,19 @@ impl BillingQuery {
         let page = audit::list(ctx.db(), actor, first, after.as_deref(), wants_total(ctx), filter).await?;
         Ok(LogEntryConnection::from_page(page, LogEntry))
     }
+
+    /// The journal oldest first, for integrations and warehouses; cursors
+    /// are the subscriptions' cursors (admins only).
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        entity_types: Option<Vec<String>>,
+    ) -> Result<LogEntryConnection> {
+        let actor = ctx.actor()?;
+        let page =
+            audit::changes(ctx.db(), actor, first, after.as_deref(), wants_total(ctx), entity_types.as_deref()).await?;
+        Ok(LogEntryConnection::from_page(page, LogEntry))
+    }
 }
