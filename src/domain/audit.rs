@@ -1,7 +1,9 @@
 //! The journal read back by admins: `auditLog` (newest first) and the
 //! change feed `changes` (oldest first).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
@@ -37,12 +39,7 @@ pub async fn list(
     if let Some(entity_id) = filter.entity_id {
         select = select.filter(journal_entry::Column::EntityId.eq(entity_id));
     }
-    let total_count = if request.count_total { select.clone().count(db).await? } else { 0 };
-    if let Some(after) = request.after {
-        select = select.filter(journal_entry::Column::Id.lt(after));
-    }
-    let rows = select.order_by_desc(journal_entry::Column::Id).limit(request.first + 1).all(db).await?;
-    Ok(page::assemble(rows, request, total_count, |row| Cursor::Journal(row.id)))
+    journal_page(db, select, request, Direction::NewestFirst).await
 }
 
 /// `changes`: the journal oldest first, for integrations that poll. Its
@@ -69,10 +66,29 @@ pub async fn changes(
         let known: Vec<&str> = names.iter().filter_map(|n| EntityType::parse(n)).map(EntityType::as_str).collect();
         select = select.filter(journal_entry::Column::EntityType.is_in(known));
     }
+    journal_page(db, select, PageRequest { after, ..request }, Direction::OldestFirst).await
+}
+
+enum Direction {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// One page of journal rows after the request's position, in `direction`.
+async fn journal_page(
+    db: &impl ConnectionTrait,
+    select: Select<journal_entry::Entity>,
+    request: PageRequest<i64>,
+    direction: Direction,
+) -> DomainResult<Page<journal_entry::Model>> {
     let total_count = if request.count_total { select.clone().count(db).await? } else { 0 };
-    if let Some(after) = after {
-        select = select.filter(journal_entry::Column::Id.gt(after));
-    }
-    let rows = select.order_by_asc(journal_entry::Column::Id).limit(request.first + 1).all(db).await?;
+    let id = journal_entry::Column::Id;
+    let select = match (direction, request.after) {
+        (Direction::NewestFirst, None) => select.order_by_desc(id),
+        (Direction::NewestFirst, Some(after)) => select.filter(id.lt(after)).order_by_desc(id),
+        (Direction::OldestFirst, None) => select.order_by_asc(id),
+        (Direction::OldestFirst, Some(after)) => select.filter(id.gt(after)).order_by_asc(id),
+    };
+    let rows = select.limit(request.first + 1).all(db).await?;
     Ok(page::assemble(rows, request, total_count, |row| Cursor::Journal(row.id)))
 }

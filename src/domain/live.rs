@@ -1,8 +1,6 @@
 //! Rules of the live feeds: which journal entries are which events, and who
 //! may see them. Checked per event, not only per subscription.
 
-use uuid::Uuid;
-
 use super::access;
 use super::actor::Actor;
 use super::cursor::Cursor;
@@ -47,11 +45,6 @@ pub async fn invoice_of(bus: &EventBus, entry: &Entry) -> DomainResult<invoice::
     let (id, db) = (entry.entity_id, bus.db());
     let found = bus.invoices.get_or_load(entry.id, || async move { super::billing::find(db, id).await }).await?;
     found.ok_or(DomainError::NotFound("invoice"))
-}
-
-/// The payment a PAYMENT_RECORDED or PAID event is about.
-pub fn payment_of(entry: &Entry) -> Option<Uuid> {
-    entry.change.payment_id()
 }
 
 /// `after`: a cursor this server issued, naming an existing journal row.

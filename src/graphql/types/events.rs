@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Invoice, Job, Payment, User};
 use crate::domain::cursor::Cursor;
-use crate::domain::live::{self, payment_of};
+use crate::domain::live;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{InvoiceEventKind, JobEventKind};
 use crate::graphql::loaders::shared;
@@ -56,7 +56,7 @@ impl InvoiceEvent {
     }
     /// Set for PAYMENT_RECORDED and PAID.
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
-        let Some(payment_id) = payment_of(&self.entry) else { return Ok(None) };
+        let Some(payment_id) = self.entry.change.payment_id() else { return Ok(None) };
         Ok(ctx.loaders().payment_by_id.load_one(payment_id).await.map_err(shared)?.map(Payment))
     }
     async fn at(&self) -> DateTime<Utc> {
