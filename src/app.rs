@@ -22,7 +22,9 @@ use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::config::Settings;
 use crate::db;
 use crate::graphql::{self, Services};
+use crate::domain::webhooks::TargetPolicy;
 use crate::journal::EventBus;
+use crate::webhooks::Webhooks;
 use crate::transport::response_cache::ResponseCache;
 use crate::transport::{self, AppState, Metrics, http, pages, ws};
 
@@ -37,6 +39,8 @@ pub enum StartError {
     Database(#[from] sea_orm::DbErr),
     #[error("event bus: {0}")]
     Events(String),
+    #[error("webhooks: {0}")]
+    Webhooks(String),
     #[error("listen: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -69,12 +73,23 @@ impl Server {
         } else {
             db::connect_for_events(&settings.database_url, settings.statement_timeout).await?
         };
+        let events_db_for_webhooks = events_db.clone();
         let bus = EventBus::start(events_db).await.map_err(|e| StartError::Events(e.to_string()))?;
-        let services = Arc::new(Services { db, bus, tokens, limiter: LoginLimiter::default() });
+        let webhook_wake = Arc::new(tokio::sync::Notify::new());
+        let webhooks = Webhooks::start(events_db_for_webhooks, &bus, &settings.webhooks, webhook_wake.clone())
+            .map_err(|e| StartError::Webhooks(e.to_string()))?;
+        let services = Arc::new(Services {
+            db,
+            bus,
+            tokens,
+            limiter: LoginLimiter::default(),
+            webhook_policy: TargetPolicy { allow_private: settings.webhooks.allow_private },
+            webhook_wake,
+        });
         let schema = graphql::build(services.clone(), &settings.limits, settings.introspection);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;
-        let metrics = Arc::new(Metrics::new(statements.clone()));
+        let metrics = Arc::new(Metrics::new(statements.clone(), &webhooks.metrics));
         let cache = Arc::new(ResponseCache::new(
             settings.response_cache_mb << 20,
             metrics.cache_hits.clone(),
@@ -88,6 +103,7 @@ impl Server {
             metrics,
             cache,
             subscriptions: Default::default(),
+            webhooks,
         };
         let grace = state.settings.shutdown_grace;
         Ok(Server { listener, statements, router: router(state), shutdown, grace })

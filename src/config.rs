@@ -86,6 +86,31 @@ pub struct Settings {
 
     #[command(flatten)]
     pub limits: Limits,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Outbound webhooks (RULES.md, "Webhooks").
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Allow webhook targets on loopback, private, link-local and other
+    /// non-public addresses (for tests and closed networks).
+    #[arg(long = "webhook-allow-private", env = "FIELDFORGE_WEBHOOK_ALLOW_PRIVATE", action = clap::ArgAction::SetTrue, global = true)]
+    pub allow_private: bool,
+    /// First retry delay after a failed attempt; it doubles per attempt
+    /// (with up to 10 % jitter), capped at one hour.
+    #[arg(long = "webhook-retry-base", env = "FIELDFORGE_WEBHOOK_RETRY_BASE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub retry_base: Duration,
+    /// Attempts in flight at once in this process (all webhooks together).
+    #[arg(long = "webhook-concurrency", env = "FIELDFORGE_WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
+    pub concurrency: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings { allow_private: false, retry_base: Duration::from_secs(10), concurrency: 16 }
+    }
 }
 
 /// Caps on what one request may ask for; checked before anything runs.
@@ -133,6 +158,7 @@ impl Settings {
             introspection: true,
             metrics_token: None,
             limits: Limits::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -148,6 +174,16 @@ fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_settings_read_flags_and_environment_spellings() {
+        let cli = Cli::try_parse_from(["fieldforge", "--webhook-allow-private", "--webhook-retry-base", "500ms"]).unwrap();
+        assert!(cli.settings.webhooks.allow_private);
+        assert_eq!(cli.settings.webhooks.retry_base, Duration::from_millis(500));
+        let cli = Cli::try_parse_from(["fieldforge"]).unwrap();
+        assert!(!cli.settings.webhooks.allow_private);
+        assert_eq!(cli.settings.webhooks.retry_base, Duration::from_secs(10));
+    }
 
     #[test]
     fn proxies_are_addresses_or_ranges() {

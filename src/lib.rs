@@ -12,3 +12,4 @@ pub mod journal;
 pub mod seed;
 pub mod telemetry;
 pub mod transport;
+pub mod webhooks;

@@ -9,6 +9,7 @@ mod m20261124_000001_create_schema;
 mod m20261124_000002_create_views;
 mod m20261203_000003_add_session_epoch;
 mod m20261203_000004_add_locations;
+mod m20261203_000005_add_webhooks;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_views::Migration),
             Box::new(m20261203_000003_add_session_epoch::Migration),
             Box::new(m20261203_000004_add_locations::Migration),
+            Box::new(m20261203_000005_add_webhooks::Migration),
         ]
     }
 }

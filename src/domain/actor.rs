@@ -41,6 +41,7 @@ pub enum Permission {
     Billing,
     WatchAllJobs,
     WatchInvoices,
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -48,7 +49,7 @@ impl Permission {
         use Permission::*;
         match role {
             Role::Admin => true,
-            Role::Dispatcher => !matches!(self, ManageUsers | RegisterAnyAccount | ReadAuditLog),
+            Role::Dispatcher => !matches!(self, ManageUsers | RegisterAnyAccount | ReadAuditLog | ManageWebhooks),
             Role::Technician => matches!(self, WorkOwnJobs | ManageOwnSchedule),
         }
     }
@@ -84,5 +85,8 @@ mod tests {
         assert!(RegisterTechnicianAccounts.allowed_for(Role::Dispatcher));
         assert!(!RegisterAnyAccount.allowed_for(Role::Dispatcher));
         assert!(ReadAuditLog.allowed_for(Role::Admin));
+        assert!(ManageWebhooks.allowed_for(Role::Admin));
+        assert!(!ManageWebhooks.allowed_for(Role::Dispatcher));
+        assert!(!ManageWebhooks.allowed_for(tech));
     }
 }

@@ -25,6 +25,8 @@ pub mod suggestions;
 pub mod technicians;
 pub mod users;
 pub mod validate;
+pub mod webhook_rules;
+pub mod webhooks;
 pub mod windows;
 
 pub use actor::{Actor, Permission};

@@ -72,6 +72,16 @@ text_enum!(InvoiceLineKind {
     Material = "MATERIAL",
 });
 
+text_enum!(
+    /// Where a webhook delivery stands (PENDING until its first answer).
+    DeliveryStatus {
+        Pending = "PENDING",
+        Succeeded = "SUCCEEDED",
+        Failed = "FAILED",
+        Dead = "DEAD",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{ActiveEnum, Iterable};

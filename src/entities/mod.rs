@@ -16,3 +16,5 @@ pub mod schedule;
 pub mod technician;
 pub mod technician_upcoming_job;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;

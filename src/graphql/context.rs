@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 use super::loaders::Loaders;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
+use crate::domain::webhooks::TargetPolicy;
 use crate::domain::{Actor, DomainError};
 use crate::journal::EventBus;
 
@@ -17,6 +19,10 @@ pub struct Services {
     pub bus: Arc<EventBus>,
     pub tokens: TokenService,
     pub limiter: LoginLimiter,
+    /// Which webhook targets are allowed (`--webhook-allow-private`).
+    pub webhook_policy: TargetPolicy,
+    /// Wakes the webhook worker when a delivery was queued by hand.
+    pub webhook_wake: Arc<Notify>,
 }
 
 /// How the caller of this request authenticated.

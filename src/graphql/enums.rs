@@ -136,7 +136,10 @@ fn feed_of(change: &Change) -> Feed {
         | Change::TechnicianCreated(_)
         | Change::TechnicianUpdated(_)
         | Change::ScheduleCreated(_)
-        | Change::ScheduleDeleted(_) => Feed::Neither,
+        | Change::ScheduleDeleted(_)
+        | Change::WebhookCreated(_)
+        | Change::WebhookUpdated(_)
+        | Change::WebhookDeleted(_) => Feed::Neither,
     }
 }
 

@@ -20,16 +20,18 @@ pub enum EntityType {
     Schedule,
     Job,
     Invoice,
+    Webhook,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 6] = [
+    pub const ALL: [EntityType; 7] = [
         EntityType::User,
         EntityType::Customer,
         EntityType::Technician,
         EntityType::Schedule,
         EntityType::Job,
         EntityType::Invoice,
+        EntityType::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +42,7 @@ impl EntityType {
             EntityType::Schedule => "schedule",
             EntityType::Job => "job",
             EntityType::Invoice => "invoice",
+            EntityType::Webhook => "webhook",
         }
     }
 
@@ -97,6 +100,9 @@ changes! {
     InvoiceCreated(InvoiceCreated) = "invoice.created" on Invoice,
     PaymentRecorded(PaymentRecorded) = "payment.recorded" on Invoice,
     InvoicePaid(InvoicePaid) = "invoice.paid" on Invoice,
+    WebhookCreated(WebhookData) = "webhook.created" on Webhook,
+    WebhookUpdated(WebhookData) = "webhook.updated" on Webhook,
+    WebhookDeleted(WebhookData) = "webhook.deleted" on Webhook,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,6 +282,19 @@ pub struct PaymentRecorded {
 pub struct InvoicePaid {
     pub payment_id: Uuid,
     pub paid_at: DateTime<Utc>,
+}
+
+/// A webhook as journalled: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookData {
+    pub url: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub description: Option<String>,
+    /// Set on the `webhook.updated` of `rotateWebhookSecret`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret_rotated: bool,
 }
 
 impl Change {

@@ -32,15 +32,17 @@ pub struct Journaled {
     txn: DatabaseTransaction,
     actor_id: Option<Uuid>,
     now: DateTime<Utc>,
+    recorded: std::sync::atomic::AtomicBool,
 }
 
 impl Journaled {
     pub async fn begin(db: &DatabaseConnection, actor_id: Option<Uuid>, now: DateTime<Utc>) -> Result<Self, DbErr> {
-        Ok(Journaled { txn: db.begin().await?, actor_id, now })
+        Ok(Journaled { txn: db.begin().await?, actor_id, now, recorded: Default::default() })
     }
 
-    /// Journals `change` now; more may follow before `commit`.
-    pub async fn record(&self, entity_id: Uuid, change: Change) -> Result<(), DbErr> {
+    /// Journals `change` now; more may follow before `commit`. Returns the
+    /// journal row's id (its position).
+    pub async fn record(&self, entity_id: Uuid, change: Change) -> Result<i64, DbErr> {
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
             self.txn
                 .execute_raw(Statement::from_sql_and_values(
@@ -51,13 +53,25 @@ impl Journaled {
                 .await?;
         }
         let row = entry::to_row(&change, entity_id, self.actor_id, self.now);
-        journal_entry::Entity::insert(row).exec_without_returning(&self.txn).await?;
-        Ok(())
+        let id = journal_entry::Entity::insert(row).exec(&self.txn).await?.last_insert_id;
+        self.recorded.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(id)
     }
 
     /// Journals the last change and commits the whole write.
     pub async fn commit(self, entity_id: Uuid, change: Change) -> Result<(), DbErr> {
         self.record(entity_id, change).await?;
+        self.txn.commit().await
+    }
+
+    /// Commits a write whose changes were all `record`ed already (when a
+    /// row of the write needs its own journal position). Refuses to commit
+    /// a write that journalled nothing.
+    pub async fn commit_recorded(self) -> Result<(), DbErr> {
+        if !self.recorded.load(std::sync::atomic::Ordering::Relaxed) {
+            self.txn.rollback().await?;
+            return Err(DbErr::Custom("a write must journal its change before it commits".into()));
+        }
         self.txn.commit().await
     }
 }

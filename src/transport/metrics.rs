@@ -17,6 +17,7 @@ use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
 
 use crate::db::StatementCounter;
+use crate::webhooks::DeliveryMetrics;
 
 /// Distinct operation names kept as labels; later names count as "other",
 /// so a client inventing names cannot grow the registry without bound.
@@ -60,7 +61,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(statements: StatementCounter) -> Metrics {
+    pub fn new(statements: StatementCounter, webhooks: &DeliveryMetrics) -> Metrics {
         let mut registry = Registry::default();
         let graphql_requests = Counter::default();
         let durations = Family::new_with_constructor(duration_histogram as fn() -> Histogram);
@@ -112,6 +113,7 @@ impl Metrics {
             "Shared subscription executions running",
             shared_subscriptions.clone(),
         );
+        webhooks.register(&mut registry);
         Metrics {
             registry,
             statements,
@@ -196,7 +198,7 @@ mod tests {
 
     #[test]
     fn operation_labels_are_bounded() {
-        let metrics = Metrics::new(StatementCounter::default());
+        let metrics = Metrics::new(StatementCounter::default(), &Default::default());
         for n in 0..1_000 {
             metrics.observe(&format!("Op{n}"), Duration::from_millis(1));
         }

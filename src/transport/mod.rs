@@ -32,6 +32,8 @@ pub struct AppState {
     pub cache: Arc<response_cache::ResponseCache>,
     /// Identical live subscriptions, executed once per group.
     pub subscriptions: Arc<shared_subscriptions::SharedSubscriptions>,
+    /// The webhook worker runs while this handle lives.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 pub use metrics::Metrics;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// The layers, top first, and which crate modules each may name.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("transport", &["transport", "graphql", "domain", "journal", "auth", "entities", "config", "db"]),
+    ("transport", &["transport", "graphql", "domain", "journal", "auth", "entities", "config", "db", "webhooks"]),
+    ("webhooks", &["webhooks", "domain", "journal", "entities", "config"]),
     ("graphql", &["graphql", "domain", "journal", "auth", "entities", "config"]),
     ("domain", &["domain", "journal", "auth", "entities"]),
     ("journal", &["journal", "entities"]),
@@ -19,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// Outside crates a layer must never name.
 const FORBIDDEN_CRATES: &[(&str, &[&str])] = &[
     ("graphql", &["axum"]),
+    ("webhooks", &["async_graphql", "axum"]),
     ("domain", &["async_graphql", "axum"]),
     ("journal", &["async_graphql", "axum"]),
     ("auth", &["async_graphql", "axum"]),
