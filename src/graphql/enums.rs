@@ -17,6 +17,15 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "enums::DeliveryStatus")]
+pub enum WebhookDeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Dead,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "enums::JobStatus")]
 pub enum JobStatus {
     Pending,

@@ -6,6 +6,7 @@ mod customers;
 mod jobs;
 mod schedules;
 mod technicians;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -17,4 +18,5 @@ pub struct Mutation(
     jobs::JobMutation,
     schedules::ScheduleMutation,
     billing::BillingMutation,
+    webhooks::WebhookMutation,
 );

@@ -7,6 +7,7 @@ mod dispatch;
 mod jobs;
 mod schedules;
 mod technicians;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -19,4 +20,5 @@ pub struct Query(
     schedules::ScheduleQuery,
     billing::BillingQuery,
     dispatch::DispatchQuery,
+    webhooks::WebhookQuery,
 );

@@ -12,6 +12,7 @@ mod schedule_entry;
 mod suggestions;
 mod technician;
 mod user;
+mod webhook;
 
 pub use assignment::Assignment;
 pub use auth_payload::AuthPayload;
@@ -26,3 +27,4 @@ pub use suggestions::{
 };
 pub use technician::{Technician, TechnicianConnection};
 pub use user::{User, UserConnection};
+pub use webhook::{Webhook, WebhookConnection, WebhookDelivery, WebhookDeliveryConnection, WebhookWithSecret};

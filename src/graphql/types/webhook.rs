@@ -1,0 +1,128 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::domain::cursor::Cursor;
+use crate::domain::page::PageRequest;
+use crate::domain::webhooks;
+use crate::entities::{webhook, webhook_delivery};
+use crate::graphql::connection::wants_total;
+use crate::graphql::context::ContextExt;
+use crate::graphql::enums::WebhookDeliveryStatus;
+
+/// A webhook. Never cached: its deliveries change without a journal entry.
+#[derive(Clone)]
+pub struct Webhook(pub Arc<webhook::Model>);
+
+impl Webhook {
+    pub fn new(model: webhook::Model) -> Self {
+        Webhook(Arc::new(model))
+    }
+}
+
+#[Object(cache_control(no_cache))]
+impl Webhook {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    async fn events(&self) -> Vec<String> {
+        self.0.event_patterns()
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Newest first, optionally of one status.
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<WebhookDeliveryStatus>,
+    ) -> Result<WebhookDeliveryConnection> {
+        let actor = ctx.actor()?;
+        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
+        let page = webhooks::deliveries(ctx.db(), actor, self.0.id, request, status.map(Into::into)).await?;
+        Ok(WebhookDeliveryConnection::from_page(page, |d| WebhookDelivery::new(d, self.0.clone())))
+    }
+}
+
+/// One event (or ping) for one webhook, and how its attempts went.
+#[derive(Clone)]
+pub struct WebhookDelivery {
+    delivery: webhook_delivery::Model,
+    webhook: Arc<webhook::Model>,
+}
+
+impl WebhookDelivery {
+    pub fn new(delivery: webhook_delivery::Model, webhook: Arc<webhook::Model>) -> Self {
+        WebhookDelivery { delivery, webhook }
+    }
+}
+
+#[Object(cache_control(no_cache))]
+impl WebhookDelivery {
+    async fn id(&self) -> ID {
+        ID(self.delivery.id.to_string())
+    }
+    async fn webhook(&self) -> Webhook {
+        Webhook(self.webhook.clone())
+    }
+    async fn event(&self) -> &str {
+        &self.delivery.event
+    }
+    /// The journal cursor of the event (null for a ping).
+    async fn cursor(&self) -> Option<String> {
+        self.delivery.journal_id.map(|id| Cursor::Journal(id).encode())
+    }
+    async fn status(&self) -> WebhookDeliveryStatus {
+        self.delivery.status.into()
+    }
+    async fn attempts(&self) -> i32 {
+        self.delivery.attempts
+    }
+    async fn last_status_code(&self) -> Option<i32> {
+        self.delivery.last_status_code
+    }
+    async fn last_error(&self) -> Option<&str> {
+        self.delivery.last_error.as_deref()
+    }
+    async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
+        self.delivery.next_attempt_at
+    }
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.delivery.delivered_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.delivery.created_at
+    }
+}
+
+/// `createWebhook` and `rotateWebhookSecret`: the only answers with the secret.
+#[derive(SimpleObject)]
+pub struct WebhookWithSecret {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+impl WebhookWithSecret {
+    pub fn of(model: webhook::Model) -> Self {
+        let secret = model.secret.clone();
+        WebhookWithSecret { webhook: Webhook::new(model), secret }
+    }
+}
+
+crate::graphql::connection::connection_types!(WebhookConnection, WebhookEdge, Webhook);
+crate::graphql::connection::connection_types!(WebhookDeliveryConnection, WebhookDeliveryEdge, WebhookDelivery);
