@@ -96,7 +96,7 @@ pub struct Settings {
 pub struct WebhookSettings {
     /// Allow webhook targets on loopback, private, link-local and other
     /// non-public addresses (for tests and closed networks).
-    #[arg(long = "webhook-allow-private", env = "FIELDFORGE_WEBHOOK_ALLOW_PRIVATE", action = clap::ArgAction::SetTrue, global = true)]
+    #[arg(long = "webhook-allow-private", env = "FIELDFORGE_WEBHOOK_ALLOW_PRIVATE", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
     pub allow_private: bool,
     /// First retry delay after a failed attempt; it doubles per attempt
     /// (with up to 10 % jitter), capped at one hour.
@@ -182,6 +182,13 @@ mod tests {
         assert_eq!(cli.settings.webhooks.retry_base, Duration::from_millis(500));
         let cli = Cli::try_parse_from(["fieldforge"]).unwrap();
         assert!(!cli.settings.webhooks.allow_private);
+        let parsed = |value: &str| {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let matches = command.try_get_matches_from_mut(["fieldforge", &format!("--webhook-allow-private={value}")]);
+            matches.map(|m| m.get_flag("allow_private"))
+        };
+        assert_eq!(parsed("1").ok(), Some(true));
+        assert_eq!(parsed("0").ok(), Some(false));
         assert_eq!(cli.settings.webhooks.retry_base, Duration::from_secs(10));
     }
 

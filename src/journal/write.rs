@@ -12,8 +12,8 @@ use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -37,7 +37,14 @@ pub struct Journaled {
 
 impl Journaled {
     pub async fn begin(db: &DatabaseConnection, actor_id: Option<Uuid>, now: DateTime<Utc>) -> Result<Self, DbErr> {
-        Ok(Journaled { txn: db.begin().await?, actor_id, now, recorded: Default::default() })
+        // SQLite: take the write lock first. A write that starts by reading
+        // cannot upgrade once another connection (the webhook worker's) has
+        // committed since; it would fail at once instead of waiting its turn.
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(Journaled { txn: db.begin_with_options(options).await?, actor_id, now, recorded: Default::default() })
     }
 
     /// Journals `change` now; more may follow before `commit`. Returns the

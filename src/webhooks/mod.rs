@@ -39,7 +39,7 @@ use outbox::Claimed;
 use sender::{ATTEMPT_TIMEOUT, Sender};
 
 /// How long a lease lasts: longer than any attempt (10 s) and its record.
-const LEASE: Duration = Duration::from_secs(20);
+const LEASE: Duration = Duration::from_secs(15);
 /// The longest the worker sleeps without looking (another process may have
 /// queued or freed something).
 const TICK: Duration = Duration::from_secs(1);
@@ -205,7 +205,7 @@ impl Worker {
             return;
         }
         let now = Utc::now();
-        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(20));
+        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(15));
         let busy = self.in_flight.lock().map(|m| m.clone()).unwrap_or_default();
         let claimed = match outbox::claim(&self.db, now, lease_until, free, self.per_webhook, &busy).await {
             Ok(claimed) => claimed,

@@ -19,3 +19,4 @@ mod response_cache;
 mod schema;
 mod tidy;
 mod transport;
+mod webhooks;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod receiver;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -341,6 +342,23 @@ impl ServerProcess {
 
     pub fn ws_url(&self) -> String {
         format!("ws://{}/graphql", self.addr)
+    }
+
+    /// `kill -9`: the process gets no chance to finish anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// POSTs one operation to this process.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("http://{}/graphql", self.addr))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent").json().await.expect("JSON response")
     }
 
     /// Sends SIGTERM, as a process manager does.
