@@ -21,12 +21,12 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::config::Settings;
 use crate::db;
-use crate::graphql::{self, Services};
 use crate::domain::webhooks::TargetPolicy;
+use crate::graphql::{self, Services};
 use crate::journal::EventBus;
-use crate::webhooks::Webhooks;
 use crate::transport::response_cache::ResponseCache;
 use crate::transport::{self, AppState, Metrics, http, pages, ws};
+use crate::webhooks::Webhooks;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -177,18 +177,12 @@ mod tests {
 
     #[test]
     fn webhook_settings_read_flags_and_environment_spellings() {
-        let cli = Cli::try_parse_from(["fieldforge", "--webhook-allow-private", "--webhook-retry-base", "500ms"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["fieldforge", "--webhook-allow-private", "--webhook-retry-base", "500ms"]).unwrap();
         assert!(cli.settings.webhooks.allow_private);
         assert_eq!(cli.settings.webhooks.retry_base, Duration::from_millis(500));
         let cli = Cli::try_parse_from(["fieldforge"]).unwrap();
         assert!(!cli.settings.webhooks.allow_private);
-        let parsed = |value: &str| {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let matches = command.try_get_matches_from_mut(["fieldforge", &format!("--webhook-allow-private={value}")]);
-            matches.map(|m| m.get_flag("allow_private"))
-        };
-        assert_eq!(parsed("1").ok(), Some(true));
-        assert_eq!(parsed("0").ok(), Some(false));
         assert_eq!(cli.settings.webhooks.retry_base, Duration::from_secs(10));
     }
 

@@ -63,9 +63,7 @@ pub fn matches(patterns: &[String], event: &str) -> bool {
     patterns.iter().any(|pattern| {
         pattern == "*"
             || pattern == event
-            || pattern
-                .strip_suffix(".*")
-                .is_some_and(|family| event.split_once('.').is_some_and(|(f, _)| f == family))
+            || pattern.strip_suffix(".*").is_some_and(|family| event.split_once('.').is_some_and(|(f, _)| f == family))
     })
 }
 
@@ -203,7 +201,10 @@ mod tests {
 
     #[test]
     fn events_are_names_families_or_everything() {
-        assert_eq!(events(&list(&["job.completed", "invoice.*", "*"])).unwrap(), list(&["job.completed", "invoice.*", "*"]));
+        assert_eq!(
+            events(&list(&["job.completed", "invoice.*", "*"])).unwrap(),
+            list(&["job.completed", "invoice.*", "*"])
+        );
         assert_eq!(events(&list(&["job.*", " job.* "])).unwrap(), list(&["job.*"]));
         for bad in [&[][..], &["job.finished"], &["jobs.*"], &["job*"], &["**"], &[""], &["webhook.ping"]] {
             let err = events(&list(bad)).unwrap_err();

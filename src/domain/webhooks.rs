@@ -43,7 +43,11 @@ pub struct WebhookChanges {
 
 /// `webhooks`: newest first.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(db: &impl ConnectionTrait, actor: &Actor, request: PageRequest) -> DomainResult<Page<webhook::Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    request: PageRequest,
+) -> DomainResult<Page<webhook::Model>> {
     actor.require(Permission::ManageWebhooks)?;
     page::fetch(db, webhook::Entity::find(), webhook::Column::CreatedAt, webhook::Column::Id, request, |w| {
         Cursor::row(w.created_at, w.id)
@@ -74,7 +78,13 @@ pub async fn create(
     let description = validate::optional_text("description", new.description.as_deref(), validate::TEXT_MAX)?;
     let id = Uuid::new_v4();
     let now = clock::now();
-    let data = WebhookData { url: url.clone(), events: events.clone(), active: true, description: description.clone(), secret_rotated: false };
+    let data = WebhookData {
+        url: url.clone(),
+        events: events.clone(),
+        active: true,
+        description: description.clone(),
+        secret_rotated: false,
+    };
     let txn = super::write(db, actor).await?;
     // The webhook's own creation is its starting point: rows after it are
     // the ones "committed after the webhook was created".

@@ -173,7 +173,8 @@ mod tests {
         for name in Change::NAMES {
             let family = name.split('.').next().unwrap();
             assert!(
-                ["user", "auth", "customer", "technician", "schedule", "job", "invoice", "payment"].contains(&family)
+                ["user", "auth", "customer", "technician", "schedule", "job", "invoice", "payment", "webhook"]
+                    .contains(&family)
             );
         }
     }

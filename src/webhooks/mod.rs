@@ -118,7 +118,6 @@ impl Webhooks {
         tokio::spawn(run(Arc::new(worker), Arc::downgrade(&hub), bus.subscribe()));
         Ok(hub)
     }
-
 }
 
 struct Worker {
@@ -244,8 +243,12 @@ impl Worker {
                 self.metrics.count(status);
                 tracing::debug!(delivery = %claimed.delivery.id, webhook = %claimed.delivery.webhook_id, status = status.as_str(), "webhook attempt");
             }
-            Ok(None) => tracing::debug!(delivery = %claimed.delivery.id, "webhook attempt outlived its lease or webhook"),
-            Err(err) => tracing::warn!(%err, delivery = %claimed.delivery.id, "webhooks: cannot record an attempt; it will be made again"),
+            Ok(None) => {
+                tracing::debug!(delivery = %claimed.delivery.id, "webhook attempt outlived its lease or webhook")
+            }
+            Err(err) => {
+                tracing::warn!(%err, delivery = %claimed.delivery.id, "webhooks: cannot record an attempt; it will be made again")
+            }
         }
         self.exit(claimed.delivery.webhook_id);
     }

@@ -15,11 +15,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -35,6 +35,14 @@ const INSERT_CHUNK: usize = 100;
 const CANDIDATES: u64 = 200;
 
 const OPEN: [DeliveryStatus; 2] = [DeliveryStatus::Pending, DeliveryStatus::Failed];
+/// The same, spelled for SQL.
+const OPEN_SQL: &str = "'PENDING', 'FAILED'";
+
+#[derive(Debug, FromQueryResult)]
+struct Candidate {
+    seq: i64,
+    webhook_id: Uuid,
+}
 
 /// How many webhooks exist and the least far any of them was fanned out.
 pub async fn fan_out_position(db: &DatabaseConnection) -> Result<Option<i64>, DbErr> {
@@ -55,7 +63,8 @@ pub async fn fan_out(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool
     let mut hooks = webhook::Entity::find();
     if db.get_database_backend() == DatabaseBackend::Postgres {
         // Another process fanning out takes the others; none waits.
-        hooks = hooks.lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
+        hooks = hooks
+            .lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
     }
     let hooks = hooks.all(&txn).await?;
     let Some(lowest) = hooks.iter().map(|h| h.journal_position).min() else {
@@ -143,44 +152,32 @@ pub async fn claim(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let earlier = Alias::new("earlier");
-    let held_back = Query::select()
-        .expr(Expr::val(1))
-        .from_as(webhook_delivery::Entity, earlier.clone())
-        .and_where(
-            Expr::col((earlier.clone(), webhook_delivery::Column::WebhookId))
-                .equals((webhook_delivery::Entity, webhook_delivery::Column::WebhookId)),
-        )
-        .and_where(
-            Expr::col((earlier.clone(), webhook_delivery::Column::EntityType))
-                .equals((webhook_delivery::Entity, webhook_delivery::Column::EntityType)),
-        )
-        .and_where(
-            Expr::col((earlier.clone(), webhook_delivery::Column::EntityId))
-                .equals((webhook_delivery::Entity, webhook_delivery::Column::EntityId)),
-        )
-        .and_where(Expr::col((earlier.clone(), webhook_delivery::Column::Status)).is_in(OPEN.map(|s| s.as_str())))
-        .and_where(
-            Expr::col((earlier, webhook_delivery::Column::Seq))
-                .lt(Expr::col((webhook_delivery::Entity, webhook_delivery::Column::Seq))),
-        )
-        .to_owned();
-    let candidates: Vec<(i64, Uuid)> = webhook_delivery::Entity::find()
-        .select_only()
-        .column(webhook_delivery::Column::Seq)
-        .column(webhook_delivery::Column::WebhookId)
-        .inner_join(webhook::Entity)
-        .filter(webhook::Column::Active.eq(true))
-        .filter(webhook_delivery::Column::Status.is_in(OPEN))
-        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
-        .filter(lease_free(now))
-        .filter(Expr::exists(held_back).not())
-        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-        .order_by_asc(webhook_delivery::Column::Seq)
-        .limit(CANDIDATES)
-        .into_tuple()
-        .all(db)
-        .await?;
+    // Due deliveries, at most `per_webhook` of each webhook (so one with
+    // thousands waiting cannot crowd the others out of the list), each
+    // only when no earlier one of its webhook and entity is still open.
+    let sql = format!(
+        "SELECT seq, webhook_id FROM (
+           SELECT d.seq, d.webhook_id, d.next_attempt_at,
+                  ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.seq) AS place
+           FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+           WHERE w.active AND d.status IN ({OPEN_SQL}) AND d.next_attempt_at <= $1
+             AND (d.lease_until IS NULL OR d.lease_until <= $1)
+             AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries earlier
+               WHERE earlier.webhook_id = d.webhook_id AND earlier.entity_type = d.entity_type
+                 AND earlier.entity_id = d.entity_id AND earlier.status IN ({OPEN_SQL}) AND earlier.seq < d.seq)
+         ) due
+         WHERE place <= $2
+         ORDER BY next_attempt_at, seq
+         LIMIT $3"
+    );
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [now.into(), (per_webhook as i64).into(), (CANDIDATES as i64).into()],
+    );
+    let candidates: Vec<(i64, Uuid)> =
+        Candidate::find_by_statement(statement).all(db).await?.into_iter().map(|c| (c.seq, c.webhook_id)).collect();
     let chosen = choose(&candidates, limit, per_webhook, in_flight);
     if chosen.is_empty() {
         return Ok(Vec::new());
@@ -322,6 +319,11 @@ pub async fn queue_state(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_statuses_are_spelled_alike_in_sql() {
+        assert_eq!(OPEN_SQL, OPEN.map(|s| format!("'{}'", s.as_str())).join(", "));
+    }
 
     #[test]
     fn one_busy_webhook_leaves_room_for_the_others() {

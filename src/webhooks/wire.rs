@@ -98,7 +98,16 @@ mod tests {
     #[test]
     fn the_body_has_the_contract_keys_in_order() {
         let text = String::from_utf8(body(&delivery(Some(42)))).unwrap();
-        let keys = ["\"id\"", "\"event\"", "\"cursor\"", "\"entityType\"", "\"entityId\"", "\"actorId\"", "\"data\"", "\"createdAt\""];
+        let keys = [
+            "\"id\"",
+            "\"event\"",
+            "\"cursor\"",
+            "\"entityType\"",
+            "\"entityId\"",
+            "\"actorId\"",
+            "\"data\"",
+            "\"createdAt\"",
+        ];
         let positions: Vec<usize> = keys.iter().map(|k| text.find(k).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();

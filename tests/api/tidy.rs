@@ -156,9 +156,18 @@ fn event_names_are_written_once() {
     let names =
         ["\"job.", "\"invoice.", "\"payment.", "\"user.", "\"auth.", "\"customer.", "\"technician.", "\"schedule."];
     let mut found = Vec::new();
-    for layer in ["transport", "graphql", "domain", "journal", "auth", "entities"] {
+    for layer in ["transport", "graphql", "domain", "journal", "auth", "entities", "webhooks"] {
+        let mut in_tests: Option<PathBuf> = None;
         for line in lines_of(layer) {
             if line.file.ends_with("journal/change.rs") || line.file.ends_with("journal/entry.rs") {
+                continue;
+            }
+            // A file's unit tests (its `#[cfg(test)]` module, last by
+            // convention) may spell names to check the table against.
+            if line.code == "#[cfg(test)]" {
+                in_tests = Some(line.file.clone());
+            }
+            if in_tests.as_ref() == Some(&line.file) {
                 continue;
             }
             if names.iter().any(|name| line.code.contains(name)) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::fixtures::*;
-use crate::common::receiver::{Receiver, Received, Reply};
+use crate::common::receiver::{Received, Receiver, Reply};
 use crate::common::{Backend, PASSWORD, ServerProcess, TestApp, TestDatabase};
 
 const CREATE: &str = "mutation($i: CreateWebhookInput!) {
@@ -368,6 +368,26 @@ each_backend! {
     }
 }
 
+each_backend! {
+    #[tokio::test]
+    async fn a_slow_receiver_does_not_hold_up_other_webhooks(backend) {
+        let app = spawn(backend).await;
+        let office = Office::open(&app).await;
+        let slow = Receiver::start().await;
+        slow.answer(|_| Reply::Slow(Duration::from_secs(2), 200));
+        let fast = Receiver::start().await;
+        create_webhook(&app, &office.admin, &slow.url("/slow"), &["customer.created"]).await;
+        create_webhook(&app, &office.admin, &fast.url("/fast"), &["customer.created"]).await;
+        for n in 0..30 {
+            create_customer(&app, &office.dispatcher, &format!("Customer {n}")).await;
+        }
+        // The fast receiver gets all 30 while the slow one has had only a
+        // few (one webhook takes at most a quarter of the attempt slots).
+        fast.wait_for(30, WITHIN).await;
+        assert!(slow.received().len() <= 12, "the slow webhook had {} attempts", slow.received().len());
+    }
+}
+
 #[tokio::test]
 async fn a_receiver_that_times_out_is_retried_with_the_same_id() {
     let app = spawn(Backend::Sqlite).await;
@@ -477,7 +497,8 @@ async fn two_processes_deliver_each_event_once() {
     let one = start_process(&database.url).await;
     let two = start_process(&database.url).await;
     let (admin, customer) = open_office(&one).await;
-    let body = two.gql(Some(&admin), CREATE, json!({ "i": { "url": receiver.url("/in"), "events": ["job.created"] } })).await;
+    let body =
+        two.gql(Some(&admin), CREATE, json!({ "i": { "url": receiver.url("/in"), "events": ["job.created"] } })).await;
     data(&body, "createWebhook");
     let (a, b) = tokio::join!(create_jobs(&one, &admin, &customer, 50), create_jobs(&two, &admin, &customer, 50));
     let jobs: std::collections::BTreeSet<String> = a.into_iter().chain(b).collect();

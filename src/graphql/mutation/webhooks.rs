@@ -44,7 +44,8 @@ impl WebhookMutation {
             active: input.active,
             description: input.description,
         };
-        let updated = webhooks::update(ctx.db(), actor, ctx.services().webhook_policy, ids::parse(&id), changes).await?;
+        let updated =
+            webhooks::update(ctx.db(), actor, ctx.services().webhook_policy, ids::parse(&id), changes).await?;
         // Resumed: what waited may go now.
         ctx.services().webhook_wake.notify_one();
         Ok(Webhook::new(updated))

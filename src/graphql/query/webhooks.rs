@@ -13,7 +13,12 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// Webhooks newest first (ADMIN).
-    async fn webhooks(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<WebhookConnection> {
+    async fn webhooks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<WebhookConnection> {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = webhooks::list(ctx.db(), actor, request).await?;
