@@ -3,7 +3,7 @@
 //! the attempts is the delivery worker's job (`crate::webhooks`); the rules
 //! both share are in `webhook_rules`.
 
-use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter,
 };
@@ -16,8 +16,8 @@ use super::webhook_rules::{self, PING_EVENT};
 use super::{clock, validate};
 use crate::entities::enums::DeliveryStatus;
 use crate::entities::{webhook, webhook_delivery};
-use crate::journal::Change;
 use crate::journal::change::WebhookData;
+use crate::journal::{Change, EntityType};
 
 /// Whether targets inside the server's own network are allowed
 /// (`--webhook-allow-private`).
@@ -180,27 +180,17 @@ pub async fn ping(
     let hook = webhook::Entity::find_by_id(id).one(db).await?.ok_or(DomainError::NotFound("webhook"))?;
     let now = clock::now();
     let data = serde_json::json!({ "url": hook.url, "events": hook.events });
-    let delivery = webhook_delivery::ActiveModel {
-        seq: NotSet,
-        id: Set(Uuid::new_v4()),
-        webhook_id: Set(hook.id),
-        journal_id: Set(None),
-        event: Set(PING_EVENT.to_owned()),
-        entity_type: Set("webhook".to_owned()),
-        entity_id: Set(hook.id),
-        actor_id: Set(Some(actor.user_id)),
-        data: Set(Some(data)),
-        occurred_at: Set(now),
-        status: Set(DeliveryStatus::Pending),
-        attempts: Set(0),
-        last_status_code: Set(None),
-        last_error: Set(None),
-        next_attempt_at: Set(Some(now)),
-        delivered_at: Set(None),
-        lease_token: Set(None),
-        lease_until: Set(None),
-        created_at: Set(now),
+    let delivery = webhook_delivery::Queued {
+        webhook_id: hook.id,
+        journal_id: None,
+        event: PING_EVENT.to_owned(),
+        entity_type: EntityType::Webhook.as_str().to_owned(),
+        entity_id: hook.id,
+        actor_id: Some(actor.user_id),
+        data: Some(data),
+        occurred_at: now,
     }
+    .at(now)
     .insert(db)
     .await
     // The webhook was deleted meanwhile.

@@ -48,3 +48,43 @@ impl Related<super::webhook::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a new delivery is about (a journal row, or a ping).
+pub struct Queued {
+    pub webhook_id: Uuid,
+    pub journal_id: Option<i64>,
+    pub event: String,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub data: Option<Json>,
+    pub occurred_at: DateTimeUtc,
+}
+
+impl Queued {
+    /// The row: PENDING, due at `now`, with a new delivery id.
+    pub fn at(self, now: DateTimeUtc) -> ActiveModel {
+        use sea_orm::ActiveValue::{NotSet, Set};
+        ActiveModel {
+            seq: NotSet,
+            id: Set(Uuid::new_v4()),
+            webhook_id: Set(self.webhook_id),
+            journal_id: Set(self.journal_id),
+            event: Set(self.event),
+            entity_type: Set(self.entity_type),
+            entity_id: Set(self.entity_id),
+            actor_id: Set(self.actor_id),
+            data: Set(self.data),
+            occurred_at: Set(self.occurred_at),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            last_status_code: Set(None),
+            last_error: Set(None),
+            next_attempt_at: Set(Some(now)),
+            delivered_at: Set(None),
+            lease_token: Set(None),
+            lease_until: Set(None),
+            created_at: Set(now),
+        }
+    }
+}

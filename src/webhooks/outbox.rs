@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
@@ -108,27 +107,17 @@ pub async fn fan_out(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool
 }
 
 fn delivery_of(webhook_id: Uuid, row: &journal_entry::Model, now: DateTime<Utc>) -> webhook_delivery::ActiveModel {
-    webhook_delivery::ActiveModel {
-        seq: NotSet,
-        id: Set(Uuid::new_v4()),
-        webhook_id: Set(webhook_id),
-        journal_id: Set(Some(row.id)),
-        event: Set(row.event.clone()),
-        entity_type: Set(row.entity_type.clone()),
-        entity_id: Set(row.entity_id),
-        actor_id: Set(row.actor_id),
-        data: Set(row.data.clone()),
-        occurred_at: Set(row.created_at),
-        status: Set(DeliveryStatus::Pending),
-        attempts: Set(0),
-        last_status_code: Set(None),
-        last_error: Set(None),
-        next_attempt_at: Set(Some(now)),
-        delivered_at: Set(None),
-        lease_token: Set(None),
-        lease_until: Set(None),
-        created_at: Set(now),
+    webhook_delivery::Queued {
+        webhook_id,
+        journal_id: Some(row.id),
+        event: row.event.clone(),
+        entity_type: row.entity_type.clone(),
+        entity_id: row.entity_id,
+        actor_id: row.actor_id,
+        data: row.data.clone(),
+        occurred_at: row.created_at,
     }
+    .at(now)
 }
 
 /// A delivery leased to this process, with what its attempt needs.
