@@ -18,6 +18,40 @@ pub struct Usage {
     postgres: f64,
 }
 
+/// utime + stime of a process and every process below it (PostGraphile's
+/// cluster workers are children of its primary), in ms.
+fn tree_ms(root: u32) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+    let mut parents = std::collections::HashMap::new();
+    for pid in entries.flatten().filter_map(|e| e.file_name().into_string().ok()) {
+        if let Some(ppid) = parent_of(&pid) {
+            parents.insert(pid.parse::<u32>().unwrap_or(0), ppid);
+        }
+    }
+    let descends = |mut pid: u32| {
+        for _ in 0..32 {
+            if pid == root {
+                return true;
+            }
+            match parents.get(&pid) {
+                Some(&ppid) if ppid != 0 => pid = ppid,
+                _ => return false,
+            }
+        }
+        false
+    };
+    parents.keys().filter(|&&pid| descends(pid)).filter_map(|pid| process_ms(&pid.to_string())).sum()
+}
+
+fn parent_of(pid: &str) -> Option<u32> {
+    if !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// utime + stime of a process (all its threads), in ms.
 fn process_ms(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -43,7 +77,7 @@ impl Usage {
     pub fn now(server_pid: u32) -> Usage {
         Usage {
             at: Instant::now(),
-            server: process_ms(&server_pid.to_string()).unwrap_or(0.0),
+            server: tree_ms(server_pid),
             generator: process_ms("self").unwrap_or(0.0),
             postgres: postgres_ms(),
         }

@@ -85,6 +85,8 @@ pub(crate) struct Measured {
     errors: u64,
     seconds: f64,
     latencies_us: Vec<u64>,
+    /// CPU the server (with its child processes) used meanwhile, in ms.
+    server_cpu_ms: f64,
 }
 
 /// Runs `op(worker, iteration)` from `clients` workers until the time is up.
@@ -95,6 +97,7 @@ where
 {
     let deadline = Instant::now() + env.duration;
     let started = Instant::now();
+    let cpu_before = crate::cpu::Usage::now(env.pid);
     let workers = (0..env.clients).map(|worker| {
         let op = op.clone();
         tokio::spawn(async move {
@@ -122,7 +125,14 @@ where
         errors += e;
     }
     latencies_us.sort_unstable();
-    Measured { completed: latencies_us.len() as u64, errors, seconds: started.elapsed().as_secs_f64(), latencies_us }
+    let server_cpu_ms = crate::cpu::Usage::now(env.pid).since(&cpu_before).server_ms;
+    Measured {
+        completed: latencies_us.len() as u64,
+        errors,
+        seconds: started.elapsed().as_secs_f64(),
+        latencies_us,
+        server_cpu_ms,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -149,10 +159,17 @@ pub(crate) fn result(
         p50_ms: percentile(&measured.latencies_us, 0.50),
         p99_ms: percentile(&measured.latencies_us, 0.99),
         statements_per_op: statements,
-        server_cpu_ms_per_op: None,
+        server_cpu_ms_per_op: Some(measured.server_cpu_ms / measured.completed.max(1) as f64),
         rss_mib: crate::memory_mib(env.pid).1,
     };
-    eprintln!("{key}: {:.0} {unit}, p50 {:.2} ms, p99 {:.2} ms, errors {}", r.rate, r.p50_ms, r.p99_ms, r.errors);
+    eprintln!(
+        "{key}: {:.0} {unit}, p50 {:.2} ms, p99 {:.2} ms, errors {}, server CPU {:.3} ms per op",
+        r.rate,
+        r.p50_ms,
+        r.p99_ms,
+        r.errors,
+        r.server_cpu_ms_per_op.unwrap_or_default()
+    );
     r
 }
 
@@ -246,7 +263,7 @@ pub async fn job_detail(env: &Env) -> ScenarioResult {
 }
 
 pub async fn technician_schedule(env: &Env) -> ScenarioResult {
-    let technicians = Arc::new(ids(env, "{ technicians(first: 100) { nodes { id } } }", "technicians").await);
+    let technicians = Arc::new(technician_ids(env).await);
     let from = chrono::Utc::now();
     let to = from + chrono::Duration::days(7);
     let (measured, per) = read_scenario(
@@ -301,7 +318,7 @@ pub async fn board_while_writing(env: &Env) -> ScenarioResult {
 
 /// create → assign → start → complete → pay, each lifecycle in its own window.
 pub async fn lifecycle(env: &Env) -> ScenarioResult {
-    let technicians = Arc::new(ids(env, "{ technicians(first: 100) { nodes { id } } }", "technicians").await);
+    let technicians = Arc::new(technician_ids(env).await);
     let customers = Arc::new(ids(env, "{ customers(first: 100) { nodes { id } } }", "customers").await);
     // Each run books its own stretch of the calendar, so a re-run against the
     // same database (--skip-seed) meets no windows of an earlier run.
@@ -354,32 +371,62 @@ pub async fn lifecycle(env: &Env) -> ScenarioResult {
 
 /// The board's two statements sent by the load generator straight to
 /// PostgreSQL: the database's own limit for that read on this machine.
-pub async fn board_direct(env: &Env, url: &str) -> ScenarioResult {
+/// The peer's single statements (`../shared/peer/queries/*.sql`): each read
+/// answered in one round trip, the database's own limit for it.
+const BOARD_SQL: &str = "SELECT j.id, j.title, j.status, j.created_at, c.id AS customer_id, c.name AS customer_name, c.address, t.id AS technician_id, t.name AS technician_name, a.starts_at, a.ends_at FROM jobs j JOIN customers c ON c.id = j.customer_id LEFT JOIN job_assignments a ON a.job_id = j.id LEFT JOIN technicians t ON t.id = a.technician_id ORDER BY j.created_at DESC, j.id DESC LIMIT 51";
+const JOB_SQL: &str = "SELECT j.id, j.title, j.description, j.status, j.priority, j.created_at, c.id AS customer_id, c.name, c.email, c.phone, c.address, t.id AS technician_id, t.name AS technician_name, a.starts_at, a.ends_at, i.id AS invoice_id, i.number, i.status AS invoice_status, i.total_cents, i.amount_paid_cents, i.total_cents - i.amount_paid_cents AS balance_due_cents, i.issued_at, (SELECT json_agg(json_build_array(l.description, l.quantity_hundredths, l.unit_price_cents, l.amount_cents) ORDER BY l.position) FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines, (SELECT json_agg(json_build_array(p.amount_cents, p.method, p.received_at) ORDER BY p.received_at) FROM payments p WHERE p.invoice_id = i.id) AS payments FROM jobs j JOIN customers c ON c.id = j.customer_id LEFT JOIN job_assignments a ON a.job_id = j.id LEFT JOIN technicians t ON t.id = a.technician_id LEFT JOIN invoices i ON i.job_id = j.id WHERE j.id = $1::uuid";
+const SCHEDULE_SQL: &str = "SELECT s.id, s.kind, s.starts_at, s.ends_at, s.note, j.id AS job_id, j.title, j.status FROM schedules s LEFT JOIN jobs j ON j.id = s.job_id WHERE s.technician_id = $1::uuid AND s.starts_at < $3::timestamptz AND s.ends_at > $2::timestamptz ORDER BY s.starts_at, s.id";
+
+/// One read scenario's single statement, prepared, from 16 clients over a
+/// pool (what pgbench `-M prepared` measures).
+async fn direct(
+    env: &Env,
+    url: &str,
+    key: &'static str,
+    name: &'static str,
+    sql: &'static str,
+    values: Arc<dyn Fn(usize, u64) -> Vec<sea_orm::Value> + Send + Sync>,
+) -> ScenarioResult {
     let db = Arc::new(Database::connect(url).await.expect("connect"));
-    let admin_id = "c2bb39b3-3e82-3e49-04e3-4e1d49e1ab63"; // any id: the lookup's cost is what counts
-    let measured = drive(env, move |_, _, _| {
+    let measured = drive(env, move |worker, iteration, _| {
         let db = db.clone();
+        let values = values(worker, iteration);
         async move {
-            let pg = DatabaseBackend::Postgres;
-            let auth = Statement::from_sql_and_values(pg, "SELECT u.id, u.role, u.active, t.id AS technician_id, (SELECT COALESCE(MAX(id), 0) FROM logs) AS journal_version FROM users u LEFT JOIN technicians t ON t.user_id = u.id WHERE u.id = $1::uuid", [admin_id.into()]);
-            if db.query_all_raw(auth).await.is_err() {
-                return false;
-            }
-            let page = Statement::from_string(pg, "SELECT j.*, a.*, c.*, t.* FROM jobs j LEFT JOIN job_assignments a ON a.job_id = j.id LEFT JOIN customers c ON c.id = j.customer_id LEFT JOIN technicians t ON t.id = a.technician_id ORDER BY j.created_at DESC, j.id DESC LIMIT 51");
-            db.query_all_raw(page).await.is_ok()
+            let statement = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values);
+            db.query_all_raw(statement).await.is_ok()
         }
     })
     .await;
-    result(
-        env,
-        "a-direct",
-        "the board's 2 statements sent straight to PostgreSQL (baseline)",
-        "requests/s",
-        "reference",
-        measured,
-        false,
-        Some(2.0),
-    )
+    let mut r = result(env, key, name, "requests/s", "reference", measured, false, Some(1.0));
+    r.server_cpu_ms_per_op = None; // no server in the way
+    r
+}
+
+pub async fn board_direct(env: &Env, url: &str) -> ScenarioResult {
+    let name = "the board as one statement sent straight to PostgreSQL (the limit)";
+    direct(env, url, "a-direct", name, BOARD_SQL, Arc::new(|_, _| Vec::new())).await
+}
+
+pub async fn job_detail_direct(env: &Env, url: &str) -> ScenarioResult {
+    let jobs = Arc::new(invoiced_jobs(env).await);
+    let name = "one job with its invoice as one statement sent straight to PostgreSQL";
+    let pick = Arc::new(move |w: usize, i: u64| vec![jobs[(w * 7919 + i as usize) % jobs.len()].clone().into()]);
+    direct(env, url, "b-direct", name, JOB_SQL, pick).await
+}
+
+pub async fn technician_schedule_direct(env: &Env, url: &str) -> ScenarioResult {
+    let technicians = Arc::new(technician_ids(env).await);
+    let from = chrono::Utc::now();
+    let to = from + chrono::Duration::days(7);
+    let name = "one technician's week as one statement sent straight to PostgreSQL";
+    let pick = Arc::new(move |w: usize, i: u64| {
+        vec![technicians[(w * 31 + i as usize) % technicians.len()].clone().into(), from.into(), to.into()]
+    });
+    direct(env, url, "c-direct", name, SCHEDULE_SQL, pick).await
+}
+
+pub async fn technician_ids(env: &Env) -> Vec<String> {
+    ids(env, "{ technicians(first: 100) { nodes { id } } }", "technicians").await
 }
 
 const SUGGEST: &str = "query Suggest($job: ID!, $s: DateTime!, $e: DateTime!) { suggestTechnicians(jobId: $job, startsAt: $s, endsAt: $e, first: 5) { candidates { technician { id name } score travelKm bookedMinutesThatDay servedCustomerBefore components { name weight value } } excluded { technician { id } reason conflictingJobId conflictingScheduleEntryId } } }";
@@ -392,7 +439,6 @@ pub async fn suggestions(env: &Env) -> ScenarioResult {
     let jobs =
         Arc::new(ids(&fresh, "{ jobs(first: 100, filter: { status: [PENDING] }) { nodes { id } } }", "jobs").await);
     let tomorrow = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(1);
-    let cpu_before = crate::cpu::Usage::now(env.pid);
     let (measured, per) = read_scenario(
         &fresh,
         SUGGEST,
@@ -404,9 +450,7 @@ pub async fn suggestions(env: &Env) -> ScenarioResult {
         }),
     )
     .await;
-    let spent = crate::cpu::Usage::now(env.pid).since(&cpu_before);
-    let completed = measured.completed.max(1) as f64;
-    let mut r = result(
+    result(
         &fresh,
         "s",
         "suggestTechnicians over 200 technicians, every answer computed (no-cache)",
@@ -415,8 +459,5 @@ pub async fn suggestions(env: &Env) -> ScenarioResult {
         measured,
         false,
         Some(per),
-    );
-    r.server_cpu_ms_per_op = Some(spent.server_ms / completed);
-    eprintln!("s: server CPU {:.3} ms per request", spent.server_ms / completed);
-    r
+    )
 }

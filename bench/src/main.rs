@@ -26,7 +26,11 @@ use serde_json::{Value, json};
 #[command(about = "Load benchmark for FieldForge (PostgreSQL)")]
 pub struct Args {
     /// A PostgreSQL URL where the benchmark may create and drop its database.
-    #[arg(long, env = "BENCH_ADMIN_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        env = "BENCH_ADMIN_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+    )]
     admin_url: String,
     /// Name of the (re)created benchmark database.
     #[arg(long, default_value = "fieldforge_bench")]
@@ -57,11 +61,12 @@ pub struct Args {
     /// Reuse an already seeded benchmark database.
     #[arg(long)]
     skip_seed: bool,
-    /// The other GraphQL server of the side-by-side (scenario `r`), started
-    /// with `-c <database url> --port <port + 1> …`; it is skipped, with a
-    /// message, when it cannot start.
-    #[arg(long, default_value = "npx --yes postgraphile@4.14.1")]
-    reference_server: String,
+    /// The side-by-side peer of scenario `r`: PostGraphile 5's directory
+    /// (package.json, postgraphile.mjs, peer-functions.sql, queries/). It is
+    /// installed with `npm ci` on first use and started on port + 1; `r` is
+    /// skipped, with a message, when it cannot start.
+    #[arg(long, env = "BENCH_PEER_DIR", default_value = "../shared/peer")]
+    peer_dir: PathBuf,
     /// Run only these scenarios (e.g. `--only a,e`; `r` is the reference
     /// GraphQL server, `h` the hostile clients); all by default.
     #[arg(long, value_delimiter = ',')]
@@ -79,10 +84,16 @@ impl Drop for ServerProcess {
     }
 }
 
+/// The admin URL with another database, keeping its parameters (`sslmode`:
+/// without `disable`, loopback connections negotiate TLS with a server that
+/// has it on, and the benchmark would measure rustls).
 fn database_url(admin_url: &str, name: &str) -> String {
-    let base = admin_url.split('?').next().unwrap_or(admin_url);
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-    format!("{prefix}/{name}")
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
 }
 
 async fn seed(args: &Args, url: &str) -> Result<(), String> {
@@ -188,17 +199,20 @@ async fn run(args: Args) -> Result<(), String> {
     if wanted("b") {
         results.push(load::job_detail(&env).await);
         results.push(load::job_detail(&fresh).await);
-    }
-    if wanted("r")
-        && let Some(other) = reference::start(&args.reference_server, &url, args.port + 1, &env).await
-    {
-        reference::warm_up(&other).await;
-        results.push(reference::board(&other).await);
-        results.push(reference::job_detail(&other, load::invoiced_jobs(&env).await).await);
+        results.push(load::job_detail_direct(&env, &url).await);
     }
     if wanted("c") {
         results.push(load::technician_schedule(&env).await);
         results.push(load::technician_schedule(&fresh).await);
+        results.push(load::technician_schedule_direct(&env, &url).await);
+    }
+    if wanted("r")
+        && let Some(other) = reference::start(&args.peer_dir, &url, args.port + 1, &env).await
+    {
+        reference::warm_up(&other).await;
+        results.push(reference::board(&other).await);
+        results.push(reference::job_detail(&other, load::invoiced_jobs(&env).await).await);
+        results.push(reference::technician_schedule(&other, load::technician_ids(&env).await).await);
     }
     if wanted("s") {
         results.push(load::suggestions(&env).await);

@@ -1,31 +1,33 @@
-//! The same reads answered by another GraphQL server over the same
-//! database, in the same run: PostGraphile 4 (Node.js), which compiles each
-//! query into one SQL statement. It runs without authentication or role
-//! rules (no account lookup, no per-row visibility), so per request it does
-//! less than FieldForge is required to do; it has no answer cache either, so
-//! compare it with both `a` and `a-fresh`.
+//! The same reads answered by the side-by-side peer over the same database,
+//! in the same run: PostGraphile 5 (`../shared/peer`: Node 22, the Amber
+//! preset, `NODE_ENV=production`, one node:cluster worker per core, pool
+//! 10), which compiles each query into one SQL statement. It runs without
+//! authentication or role rules (no account lookup, no per-row
+//! visibility), so per request it does less than FieldForge must; it has no
+//! answer cache either, so compare it with the computed (`-fresh`) answers.
 
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
 
 use crate::load::{self, Env, ScenarioResult, drive, gql, result};
-
-const BOARD: &str = "query Board { allJobs(first: 50, orderBy: [CREATED_AT_DESC, ID_DESC]) { nodes { id title status customerByCustomerId { id name address } jobAssignmentByJobId { startsAt endsAt technicianByTechnicianId { id name } } } } }";
-const JOB: &str = "query Job($id: UUID!) { jobById(id: $id) { id title status customerByCustomerId { id name } jobAssignmentByJobId { technicianByTechnicianId { id name } } invoiceByJobId { id number totalCents amountPaidCents invoiceLinesByInvoiceId(orderBy: POSITION_ASC) { nodes { description quantityHundredths unitPriceCents amountCents } } paymentsByInvoiceId(orderBy: RECEIVED_AT_ASC) { nodes { amountCents method receivedAt } } } } }";
 
 pub struct ReferenceServer {
     child: Child,
     pub env: Env,
+    board: String,
+    job: String,
+    schedule: String,
 }
 
 impl Drop for ReferenceServer {
     fn drop(&mut self) {
-        // `npx` runs the server as its child: stop the whole process group,
-        // or a server would outlive the run and answer the next one's probe.
+        // Stop the whole process group: the cluster's workers too.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.kill();
@@ -33,93 +35,124 @@ impl Drop for ReferenceServer {
     }
 }
 
-/// Starts `command` (e.g. `npx --yes postgraphile@4.14.1`) on `port`; None,
-/// with the reason printed, when it does not answer within two minutes.
-pub async fn start(command: &str, database_url: &str, port: u16, like: &Env) -> Option<ReferenceServer> {
-    let mut words = command.split_whitespace();
-    let program = words.next()?;
+fn query(peer: &Path, name: &str) -> Option<String> {
+    std::fs::read_to_string(peer.join("queries").join(format!("{name}.postgraphile.graphql"))).ok()
+}
+
+/// Installs (`npm ci`, once), adds the peer's SQL function to the bench
+/// database, and starts PostGraphile 5 on `port`; None, with the reason
+/// printed, when any of it fails or it does not answer within two minutes.
+pub async fn start(peer: &Path, database_url: &str, port: u16, like: &Env) -> Option<ReferenceServer> {
+    let skip = |why: String| {
+        eprintln!("reference server skipped: {why}");
+        None
+    };
+    let (Some(board), Some(job), Some(schedule)) =
+        (query(peer, "board"), query(peer, "job-detail"), query(peer, "tech-schedule"))
+    else {
+        return skip(format!("no peer queries in {}", peer.display()));
+    };
+    let node = peer.join("node_modules/.bin/node");
+    if !node.exists() {
+        eprintln!("installing the peer (npm ci in {})", peer.display());
+        let installed = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(peer).status();
+        if !installed.is_ok_and(|s| s.success()) {
+            return skip("`npm ci` failed (Node.js, npm and the npm registry are needed)".into());
+        }
+    }
+    let functions = match std::fs::read_to_string(peer.join("peer-functions.sql")) {
+        Ok(sql) => sql,
+        Err(err) => return skip(format!("peer-functions.sql: {err}")),
+    };
+    match Database::connect(database_url).await {
+        Ok(db) => {
+            if let Err(err) = db.execute_unprepared(&functions).await {
+                return skip(format!("peer-functions.sql: {err}"));
+            }
+        }
+        Err(err) => return skip(format!("database: {err}")),
+    }
     let client = reqwest::Client::new();
     let mut env = Env { base: format!("http://127.0.0.1:{port}"), token: String::new(), ..like.clone() };
     if gql(&client, &env, "{ __typename }", json!({})).await.is_some() {
-        eprintln!("reference server skipped: something already answers on port {port}");
-        return None;
+        return skip(format!("something already answers on port {port}"));
     }
-    let child = Command::new(program)
+    let child = Command::new(&node)
         .process_group(0)
-        .args(words)
-        .args(["-c", database_url, "--host", "127.0.0.1", "--port", &port.to_string(), "--schema", "public"])
-        .args(["--disable-query-log", "--disable-default-mutations"])
+        .arg("postgraphile.mjs")
+        .current_dir(peer)
+        .env("DATABASE_URL", database_url)
+        .env("PORT", port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
     let child = match child {
         Ok(child) => child,
-        Err(err) => {
-            eprintln!("reference server skipped: cannot run `{command}`: {err}");
-            return None;
-        }
+        Err(err) => return skip(format!("cannot run {}: {err}", node.display())),
     };
     env.pid = child.id();
-    let server = ReferenceServer { child, env };
+    let server = ReferenceServer { child, env, board, job, schedule };
     for _ in 0..1200 {
         if gql(&client, &server.env, "{ __typename }", json!({})).await.is_some() {
             return Some(server);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("reference server skipped: `{command}` did not answer within two minutes");
-    None
+    skip("PostGraphile 5 did not answer within two minutes".into())
+}
+
+async fn scenario(
+    server: &ReferenceServer,
+    key: &'static str,
+    name: &'static str,
+    query: String,
+    variables: Arc<dyn Fn(usize, u64) -> Value + Send + Sync>,
+) -> ScenarioResult {
+    let env = Arc::new(server.env.clone());
+    let shared = env.clone();
+    let query = Arc::new(query);
+    let measured = drive(&env, move |worker, iteration, client| {
+        let (env, query, variables) = (shared.clone(), query.clone(), variables(worker, iteration));
+        async move { answered(gql(&client, &env, &query, variables).await) }
+    })
+    .await;
+    result(&env, key, name, "requests/s", "reference", measured, false, None)
+}
+
+/// PostGraphile answers errors with 200 too: only data without errors counts.
+fn answered(body: Option<Value>) -> bool {
+    body.is_some_and(|b| b["errors"].is_null() && !b["data"].is_null())
 }
 
 pub async fn board(server: &ReferenceServer) -> ScenarioResult {
-    let env = Arc::new(server.env.clone());
-    let shared = env.clone();
-    let measured = drive(&env, move |_, _, client| {
-        let env = shared.clone();
-        async move { gql(&client, &env, BOARD, json!({})).await.is_some() }
-    })
-    .await;
-    result(
-        &env,
-        "a-postgraphile",
-        "the board from PostGraphile 4 over the same database (no auth, no role rules)",
-        "requests/s",
-        "reference",
-        measured,
-        false,
-        None,
-    )
+    let name = "the board from PostGraphile 5 over the same database (no auth, no role rules)";
+    scenario(server, "a-postgraphile", name, server.board.clone(), Arc::new(|_, _| json!({}))).await
 }
 
 pub async fn job_detail(server: &ReferenceServer, jobs: Vec<String>) -> ScenarioResult {
-    let env = Arc::new(server.env.clone());
-    let shared = env.clone();
-    let jobs = Arc::new(jobs);
-    let measured = drive(&env, move |worker, iteration, client| {
-        let env = shared.clone();
-        let id = jobs[(worker * 7919 + iteration as usize) % jobs.len()].clone();
-        async move { gql(&client, &env, JOB, json!({ "id": id })).await.is_some() }
-    })
-    .await;
-    result(
-        &env,
-        "b-postgraphile",
-        "one job with its invoice from PostGraphile 4 (no auth, no role rules)",
-        "requests/s",
-        "reference",
-        measured,
-        false,
-        None,
-    )
+    let name = "one job with its invoice from PostGraphile 5 (no auth, no role rules)";
+    let pick = Arc::new(move |w: usize, i: u64| json!({ "jobId": jobs[(w * 7919 + i as usize) % jobs.len()] }));
+    scenario(server, "b-postgraphile", name, server.job.clone(), pick).await
 }
 
-/// Warms the reference server's query planning and JIT the same way as ours.
+pub async fn technician_schedule(server: &ReferenceServer, technicians: Vec<String>) -> ScenarioResult {
+    let name = "one technician's week from PostGraphile 5 (a SQL function; no auth)";
+    let from = chrono::Utc::now();
+    let to = from + chrono::Duration::days(7);
+    let pick = Arc::new(
+        move |w: usize, i: u64| json!({ "technicianId": technicians[(w * 31 + i as usize) % technicians.len()], "from": from.to_rfc3339(), "to": to.to_rfc3339() }),
+    );
+    scenario(server, "c-postgraphile", name, server.schedule.clone(), pick).await
+}
+
+/// Warms the peer's planning and JIT the same way as ours.
 pub async fn warm_up(server: &ReferenceServer) {
-    let env = Env { duration: Duration::from_secs(2), ..server.env.clone() };
+    let env = Env { duration: Duration::from_secs(3), ..server.env.clone() };
     let shared = Arc::new(env.clone());
+    let board = Arc::new(server.board.clone());
     drive(&env, move |_, _, client| {
-        let env = shared.clone();
-        async move { load::gql(&client, &env, BOARD, json!({})).await.is_some() }
+        let (env, board) = (shared.clone(), board.clone());
+        async move { load::gql(&client, &env, &board, json!({})).await.is_some() }
     })
     .await;
 }

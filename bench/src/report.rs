@@ -42,18 +42,19 @@ impl Report {
 
     pub fn print(&self) {
         eprintln!(
-            "\n{:<15} {:>8} {:<15} {:>9} {:>9} {:>11} {:>7}",
-            "scenario", "rate", "unit", "p50 ms", "p99 ms", "stmts/op", "errors"
+            "\n{:<15} {:>8} {:<15} {:>9} {:>9} {:>11} {:>13} {:>7}",
+            "scenario", "rate", "unit", "p50 ms", "p99 ms", "stmts/op", "server CPU ms", "errors"
         );
         for s in &self.scenarios {
             eprintln!(
-                "{:<15} {:>8.0} {:<15} {:>9.2} {:>9.2} {:>11} {:>7}",
+                "{:<15} {:>8.0} {:<15} {:>9.2} {:>9.2} {:>11} {:>13} {:>7}",
                 s.key,
                 s.rate,
                 s.unit,
                 s.p50_ms,
                 s.p99_ms,
                 s.statements_per_op.map_or("-".into(), |v| format!("{v:.2}")),
+                s.server_cpu_ms_per_op.map_or("-".into(), |v| format!("{v:.3}")),
                 s.errors
             );
         }
@@ -123,7 +124,7 @@ impl Report {
     pub fn svg(&self) -> String {
         let target = |key: &str| match key {
             "a" | "a-direct" | "a-fresh" | "a-busy" | "a-postgraphile" => 3000.0,
-            "b" | "c" | "b-fresh" | "c-fresh" | "b-postgraphile" => 5000.0,
+            "b" | "c" | "b-fresh" | "c-fresh" | "b-direct" | "c-direct" | "b-postgraphile" | "c-postgraphile" => 5000.0,
             "d" => 500.0,
             _ => 1.0,
         };

@@ -151,6 +151,30 @@ async fn serves_from_an_in_memory_sqlite_database() {
     let _ = running.await;
 }
 
+/// A PostgreSQL URL over the Unix socket (`postgres:///db?host=/dir`)
+/// serves like a TCP one: migrations, writes with their journal, reads.
+#[tokio::test]
+async fn serves_postgresql_over_its_unix_socket() {
+    if !crate::common::postgres_configured() {
+        return;
+    }
+    let socket_dir = std::env::var("PGSOCKET_DIR").unwrap_or_else(|_| "/var/run/postgresql".to_owned());
+    if !std::path::Path::new(&socket_dir).join(".s.PGSQL.5432").exists() {
+        eprintln!("skipped: PostgreSQL offers no socket in {socket_dir}");
+        return;
+    }
+    let database = std::sync::Arc::new(crate::common::TestDatabase::create(crate::common::Backend::Postgres).await);
+    let tcp = url::Url::parse(&database.url).unwrap();
+    let name = tcp.path().trim_start_matches('/').to_owned();
+    let user = if tcp.username().is_empty() { "postgres" } else { tcp.username() };
+    let socket_url = format!("postgres:///{name}?host={socket_dir}&user={user}");
+    let app = TestApp::spawn_on(database, |s| s.database_url = socket_url.clone()).await;
+    let admin = app.bootstrap_admin().await;
+    let body = app.gql(Some(&admin), "{ me { email } auditLog(first: 1) { nodes { event } } }", json!({})).await;
+    assert_eq!(body["data"]["me"]["email"], "admin@example.com", "{body}");
+    assert_eq!(body["data"]["auditLog"]["nodes"][0]["event"], "user.registered", "{body}");
+}
+
 async fn login_from(app: &TestApp, forwarded_for: &str, email: &str) -> serde_json::Value {
     let query = "mutation($e: String!) { login(email: $e, password: \"not the password\") { token } }";
     app.http
