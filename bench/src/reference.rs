@@ -47,6 +47,11 @@ pub async fn start(peer: &Path, database_url: &str, port: u16, like: &Env) -> Op
         eprintln!("reference server skipped: {why}");
         None
     };
+    // Absolute: the program's path must not depend on the child's directory.
+    let peer = &match peer.canonicalize() {
+        Ok(dir) => dir,
+        Err(err) => return skip(format!("{}: {err}", peer.display())),
+    };
     let (Some(board), Some(job), Some(schedule)) =
         (query(peer, "board"), query(peer, "job-detail"), query(peer, "tech-schedule"))
     else {
