@@ -60,8 +60,8 @@ pub struct DeliveryMetrics {
 impl DeliveryMetrics {
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
-            "fieldforge_webhook_attempts",
-            "Webhook delivery attempts by outcome (succeeded, failed: will retry, dead: gave up)",
+            "fieldforge_webhook_deliveries",
+            "Webhook delivery attempts by outcome (succeeded; failed: will be retried; dead: no more attempts)",
             self.attempts.clone(),
         );
         registry.register(

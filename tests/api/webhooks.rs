@@ -204,7 +204,7 @@ each_backend! {
         // Only the matching event went out, and the webhook's own creation did not.
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(events_of(&receiver.received()), ["job.created"]);
-        app.wait_for_metric("fieldforge_webhook_attempts_total{outcome=\"succeeded\"}", |v| v >= 1.0, WITHIN).await;
+        app.wait_for_metric("fieldforge_webhook_deliveries_total{outcome=\"succeeded\"}", |v| v >= 1.0, WITHIN).await;
     }
 }
 
@@ -229,8 +229,8 @@ each_backend! {
         assert_eq!(received.len(), 8);
         assert!(received.iter().all(|r| r.delivery_id() == dead["id"].as_str().unwrap()), "one delivery id throughout");
         // The waits grew: the last gap is far longer than the first.
-        app.wait_for_metric("fieldforge_webhook_attempts_total{outcome=\"dead\"}", |v| v == 1.0, WITHIN).await;
-        app.wait_for_metric("fieldforge_webhook_attempts_total{outcome=\"failed\"}", |v| v == 7.0, WITHIN).await;
+        app.wait_for_metric("fieldforge_webhook_deliveries_total{outcome=\"dead\"}", |v| v == 1.0, WITHIN).await;
+        app.wait_for_metric("fieldforge_webhook_deliveries_total{outcome=\"failed\"}", |v| v == 7.0, WITHIN).await;
 
         // Redelivered: the same id again, attempts go on counting.
         receiver.answer(|_| Reply::Status(204));
@@ -513,7 +513,7 @@ async fn two_processes_deliver_each_event_once() {
     assert!(receiver.overlaps().is_empty(), "never by both at once");
     let succeeded = |addr| async move {
         let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
-        crate::common::metric_in(&text, "fieldforge_webhook_attempts_total{outcome=\"succeeded\"}")
+        crate::common::metric_in(&text, "fieldforge_webhook_deliveries_total{outcome=\"succeeded\"}")
     };
     assert_eq!(succeeded(one.addr).await + succeeded(two.addr).await, 100.0);
 }
