@@ -4,13 +4,17 @@
 //! both share are in `webhook_rules`.
 
 use sea_orm::ActiveValue::Set;
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
-use super::error::{DomainError, DomainResult};
+use super::error::{DomainError, DomainResult, Violation, violation};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::webhook_rules::{self, PING_EVENT};
 use super::{clock, validate};
@@ -193,10 +197,10 @@ pub async fn ping(
     .at(now)
     .insert(db)
     .await
-    // The webhook was deleted meanwhile.
-    .map_err(|err| match DomainError::from(err) {
-        DomainError::Conflict { .. } => DomainError::NotFound("webhook"),
-        other => other,
+    .map_err(|err| match violation(&err) {
+        // The webhook was deleted meanwhile.
+        Some(Violation::ForeignKey) => DomainError::NotFound("webhook"),
+        _ => err.into(),
     })?;
     Ok((delivery, hook))
 }
@@ -251,6 +255,77 @@ pub async fn deliveries(
         Cursor::row(d.created_at, d.id)
     })
     .await
+}
+
+/// The first page of deliveries of each of `webhook_ids` in one statement
+/// (plus one grouped count when asked for), for `Webhook.deliveries` inside
+/// a list of webhooks: each webhook's newest are ranked with a window
+/// function. Later pages (`after`) go through `deliveries`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn first_delivery_pages(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    webhook_ids: &[Uuid],
+    request: PageRequest,
+    status: Option<DeliveryStatus>,
+) -> DomainResult<HashMap<Uuid, Page<webhook_delivery::Model>>> {
+    actor.require(Permission::ManageWebhooks)?;
+    let of_these = || {
+        let mut condition =
+            Condition::all().add(webhook_delivery::Column::WebhookId.is_in(webhook_ids.iter().copied()));
+        if let Some(status) = status {
+            condition = condition.add(webhook_delivery::Column::Status.eq(status));
+        }
+        condition
+    };
+    let ranked = Query::select()
+        .column(webhook_delivery::Column::Seq)
+        .expr_as(
+            Expr::cust("ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY created_at DESC, id DESC)"),
+            Alias::new("newest_rank"),
+        )
+        .from(webhook_delivery::Entity)
+        .cond_where(of_these())
+        .to_owned();
+    // Newest `first + 1` per webhook: the extra row tells whether more follow.
+    let page_rows = Query::select()
+        .column(Alias::new("seq"))
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("newest_rank")).lte(request.first as i64 + 1))
+        .to_owned();
+    let rows = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Seq.in_subquery(page_rows))
+        .order_by_desc(webhook_delivery::Column::CreatedAt)
+        .order_by_desc(webhook_delivery::Column::Id)
+        .all(db)
+        .await?;
+    let totals: HashMap<Uuid, i64> = if request.count_total {
+        webhook_delivery::Entity::find()
+            .select_only()
+            .column(webhook_delivery::Column::WebhookId)
+            .column_as(webhook_delivery::Column::Seq.count(), "deliveries")
+            .filter(of_these())
+            .group_by(webhook_delivery::Column::WebhookId)
+            .into_tuple::<(Uuid, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut grouped: HashMap<Uuid, Vec<webhook_delivery::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.webhook_id).or_default().push(row);
+    }
+    Ok(webhook_ids
+        .iter()
+        .map(|id| {
+            let rows = grouped.remove(id).unwrap_or_default();
+            let total = totals.get(id).map_or(0, |&n| u64::try_from(n).unwrap_or(0));
+            (*id, page::assemble(rows, request, total, |d| Cursor::row(d.created_at, d.id)))
+        })
+        .collect())
 }
 
 fn journalled(hook: &webhook::Model, secret_rotated: bool) -> WebhookData {

@@ -9,10 +9,12 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::jobs::{JobRow, JobScope};
-use crate::domain::page::Page;
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use crate::domain::{Actor, DomainError};
-use crate::domain::{job_pages, lookups};
+use crate::domain::{job_pages, lookups, webhooks};
+use crate::entities::enums::DeliveryStatus;
+use crate::entities::webhook_delivery;
 use chrono::{DateTime, Utc};
 
 use crate::entities::{
@@ -166,6 +168,45 @@ impl Loader<CustomerJobsKey> for FirstJobsByCustomer {
     }
 }
 
+/// First pages of webhooks' deliveries (`Webhook.deliveries` in a list of
+/// webhooks): one statement per distinct page size and status filter.
+pub struct FirstDeliveriesByWebhook(Viewer);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WebhookDeliveriesKey {
+    pub webhook_id: Uuid,
+    pub first: u64,
+    pub status: Option<DeliveryStatus>,
+    pub count_total: bool,
+}
+
+impl Loader<WebhookDeliveriesKey> for FirstDeliveriesByWebhook {
+    type Value = Page<webhook_delivery::Model>;
+    type Error = Arc<DomainError>;
+
+    async fn load(
+        &self,
+        keys: &[WebhookDeliveriesKey],
+    ) -> Result<HashMap<WebhookDeliveriesKey, Self::Value>, Self::Error> {
+        let Some(actor) = &self.0.actor else { return Ok(HashMap::new()) };
+        let mut batches: HashMap<(u64, Option<DeliveryStatus>, bool), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            batches.entry((key.first, key.status, key.count_total)).or_default().push(key.webhook_id);
+        }
+        let mut found = HashMap::new();
+        for ((first, status, count_total), webhooks) in batches {
+            let request = PageRequest { first, after: None, count_total };
+            let pages = webhooks::first_delivery_pages(&self.0.db, actor, &webhooks, request, status)
+                .await
+                .map_err(Arc::new)?;
+            for (webhook_id, page) in pages {
+                found.insert(WebhookDeliveriesKey { webhook_id, first, status, count_total }, page);
+            }
+        }
+        Ok(found)
+    }
+}
+
 /// All loaders of one request (created per request: results are not cached
 /// across requests, so nobody sees stale or foreign data).
 pub struct Loaders {
@@ -184,6 +225,7 @@ pub struct Loaders {
     pub upcoming_by_technician: DataLoader<UpcomingByTechnician>,
     pub schedule_by_technician: DataLoader<ScheduleByTechnician>,
     pub first_jobs_by_customer: DataLoader<FirstJobsByCustomer>,
+    pub first_deliveries_by_webhook: DataLoader<FirstDeliveriesByWebhook>,
 }
 
 impl Loaders {
@@ -206,7 +248,8 @@ impl Loaders {
             payments_by_invoice: DataLoader::new(PaymentsByInvoice(load(&viewer)), tokio::spawn),
             upcoming_by_technician: DataLoader::new(UpcomingByTechnician(load(&viewer)), tokio::spawn),
             schedule_by_technician: DataLoader::new(ScheduleByTechnician(load(&viewer)), tokio::spawn),
-            first_jobs_by_customer: DataLoader::new(FirstJobsByCustomer(viewer), tokio::spawn),
+            first_jobs_by_customer: DataLoader::new(FirstJobsByCustomer(load(&viewer)), tokio::spawn),
+            first_deliveries_by_webhook: DataLoader::new(FirstDeliveriesByWebhook(viewer), tokio::spawn),
         }
     }
 }

@@ -43,7 +43,7 @@ struct Candidate {
     webhook_id: Uuid,
 }
 
-/// How many webhooks exist and the least far any of them was fanned out.
+/// The least far any webhook was fanned out (None: there are no webhooks).
 pub async fn fan_out_position(db: &DatabaseConnection) -> Result<Option<i64>, DbErr> {
     let lowest: Option<Option<i64>> = webhook::Entity::find()
         .select_only()

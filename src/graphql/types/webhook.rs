@@ -4,12 +4,13 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::domain::cursor::Cursor;
-use crate::domain::page::PageRequest;
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::webhooks;
 use crate::entities::{webhook, webhook_delivery};
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::WebhookDeliveryStatus;
+use crate::graphql::loaders::{WebhookDeliveriesKey, shared};
 
 /// A webhook. Never cached: its deliveries change without a journal entry.
 #[derive(Clone)]
@@ -54,7 +55,20 @@ impl Webhook {
     ) -> Result<WebhookDeliveryConnection> {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
-        let page = webhooks::deliveries(ctx.db(), actor, self.0.id, request, status.map(Into::into)).await?;
+        let status = status.map(Into::into);
+        let page = if request.after.is_none() {
+            // First pages of all webhooks in a list load together.
+            let key = WebhookDeliveriesKey {
+                webhook_id: self.0.id,
+                first: request.first,
+                status,
+                count_total: request.count_total,
+            };
+            let page = ctx.loaders().first_deliveries_by_webhook.load_one(key).await.map_err(shared)?;
+            page.unwrap_or_else(|| Page::empty(request))
+        } else {
+            webhooks::deliveries(ctx.db(), actor, self.0.id, request, status).await?
+        };
         Ok(WebhookDeliveryConnection::from_page(page, |d| WebhookDelivery::new(d, self.0.clone())))
     }
 }

@@ -19,6 +19,8 @@ use sha2::Sha256;
 pub struct Received {
     pub headers: HashMap<String, String>,
     pub body: Bytes,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -133,6 +135,7 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
             .collect(),
         body,
+        at: std::time::Instant::now(),
     };
     let id = received.delivery_id();
     {
