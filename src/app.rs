@@ -22,6 +22,7 @@ use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::webhooks::TargetPolicy;
+use crate::graphql::documents::DocumentCache;
 use crate::graphql::{self, Services};
 use crate::journal::EventBus;
 use crate::transport::response_cache::ResponseCache;
@@ -29,6 +30,10 @@ use crate::transport::{self, AppState, Metrics, http, pages, ws};
 use crate::webhooks::Webhooks;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Parsed documents kept by query text: a frontend sends a few dozen
+/// distinct queries; 512 leaves room for several.
+const PARSED_DOCUMENTS: usize = 512;
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +107,7 @@ impl Server {
             shutdown: shutdown_rx,
             metrics,
             cache,
+            documents: Arc::new(DocumentCache::new(PARSED_DOCUMENTS)),
             subscriptions: Default::default(),
             webhooks,
         };

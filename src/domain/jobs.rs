@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    DatabaseTransaction, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use super::error::{Conflicting, DomainError, DomainResult, Violation, violation}
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{access, clock, lifecycle, validate, windows};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
+use crate::entities::positional::{Row, select_columns};
 use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
 use crate::journal::Change;
 use crate::journal::change::{Booking, JobAssigned, JobCancelled, JobCreated, JobStarted, JobUnassigned};
@@ -89,14 +90,18 @@ pub struct JobDetail {
 /// same statement (the job detail view).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<JobDetail>> {
-    let found = job::Entity::find_by_id(id)
-        .find_also_related(job_assignment::Entity)
-        .find_also(job::Entity, customer::Entity)
-        .find_also(job_assignment::Entity, technician::Entity)
-        .find_also(job::Entity, invoice::Entity)
+    let joined = with_parties(job::Entity::find_by_id(id)).join(JoinType::LeftJoin, job::Relation::Invoice.def());
+    let found = select_columns::<invoice::Model, _>(joined)
+        .into_model::<Row<(
+            job::Model,
+            Option<job_assignment::Model>,
+            Option<customer::Model>,
+            Option<technician::Model>,
+            Option<invoice::Model>,
+        )>>()
         .one(db)
         .await?;
-    let Some((job, assignment, customer, technician, invoice)) = found else { return Ok(None) };
+    let Some(Row((job, assignment, customer, technician, invoice))) = found else { return Ok(None) };
     if !sees_single(actor, assignment.as_ref()) {
         return Ok(None);
     }
@@ -160,12 +165,24 @@ pub async fn list_with_parties(
 ) -> DomainResult<Page<JobWithParties>> {
     let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     let total_count = page::total(db, &select, request).await?;
-    let joined = select
-        .find_also_related(job_assignment::Entity)
-        .find_also(job::Entity, customer::Entity)
-        .find_also(job_assignment::Entity, technician::Entity);
-    let rows = page::keyset(joined, job::Column::CreatedAt, job::Column::Id, request).all(db).await?;
+    let joined = page::keyset(with_parties(select), job::Column::CreatedAt, job::Column::Id, request);
+    let rows = joined.into_model::<Row<JobWithParties>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
     Ok(page::assemble(rows, request, total_count, |(j, ..)| Cursor::row(j.created_at, j.id)))
+}
+
+/// The jobs of `select` joined to their assignment, customer and assigned
+/// technician, selected in `JobWithParties` order to be read by position
+/// (SeaORM's own four-model decoding was a quarter of the board's time).
+fn with_parties(select: Select<job::Entity>) -> Select<job::Entity> {
+    let joined = select
+        .select_only()
+        .join(JoinType::LeftJoin, job::Relation::Assignment.def())
+        .join(JoinType::LeftJoin, job::Relation::Customer.def())
+        .join(JoinType::LeftJoin, job_assignment::Relation::Technician.def());
+    let joined = select_columns::<job::Model, _>(joined);
+    let joined = select_columns::<job_assignment::Model, _>(joined);
+    let joined = select_columns::<customer::Model, _>(joined);
+    select_columns::<technician::Model, _>(joined)
 }
 
 /// The jobs `filter` selects among those the caller may see; None when

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use super::actor::{Actor, Permission};
 use super::error::{Conflicting, DomainError, DomainResult};
 use super::{access, clock, jobs, validate, windows};
 use crate::entities::enums::ScheduleKind;
+use crate::entities::positional::{Row, select_columns};
 use crate::entities::{job, job_assignment, schedule, technician, technician_upcoming_job};
 use crate::journal::Change;
 use crate::journal::change::ScheduleData;
@@ -97,14 +98,18 @@ pub async fn entries_of(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> DomainResult<Vec<EntryWithJob>> {
-    Ok(schedule::Entity::find()
-        .find_also_related(job::Entity)
+    // Both models selected in `EntryWithJob` order and read by position.
+    let joined = schedule::Entity::find().select_only().join(JoinType::LeftJoin, schedule::Relation::Job.def());
+    let joined = select_columns::<job::Model, _>(select_columns::<schedule::Model, _>(joined));
+    let rows = joined
         .filter(schedule::Column::TechnicianId.is_in(technician_ids.iter().copied()))
         .filter(windows::overlapping(schedule::Column::StartsAt, schedule::Column::EndsAt, from, to))
         .order_by_asc(schedule::Column::StartsAt)
         .order_by_asc(schedule::Column::Id)
+        .into_model::<Row<EntryWithJob>>()
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(|Row(row)| row).collect())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

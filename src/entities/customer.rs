@@ -20,3 +20,6 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position in joined lists (`positional.rs`).
+super::positional::positional!(id, name, email, phone, address, latitude, longitude, created_at, updated_at);

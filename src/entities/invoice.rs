@@ -30,3 +30,16 @@ impl Related<super::job::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position in joined lists (`positional.rs`).
+super::positional::positional!(
+    id,
+    number,
+    job_id,
+    customer_id,
+    status,
+    total_cents,
+    amount_paid_cents,
+    issued_at,
+    paid_at
+);

@@ -52,3 +52,20 @@ impl Related<super::job_assignment::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position in joined lists (`positional.rs`).
+super::positional::positional!(
+    id,
+    customer_id,
+    title,
+    description,
+    status,
+    priority,
+    required_skill_level,
+    notes,
+    started_at,
+    completed_at,
+    cancelled_at,
+    created_at,
+    updated_at
+);

@@ -40,3 +40,6 @@ impl Related<super::job::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position in joined lists (`positional.rs`).
+super::positional::positional!(id, job_id, technician_id, starts_at, ends_at, live, created_at);

@@ -12,6 +12,7 @@ pub mod job_assignment;
 pub mod job_financials;
 pub mod journal_entry;
 pub mod payment;
+pub mod positional;
 pub mod schedule;
 pub mod technician;
 pub mod technician_upcoming_job;

@@ -30,3 +30,6 @@ impl Related<super::job::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position in joined lists (`positional.rs`).
+super::positional::positional!(id, technician_id, kind, starts_at, ends_at, note, job_id, created_at);

@@ -32,3 +32,19 @@ impl Related<super::user::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position in joined lists (`positional.rs`).
+super::positional::positional!(
+    id,
+    user_id,
+    name,
+    email,
+    phone,
+    skill_level,
+    hourly_rate_cents,
+    active,
+    base_latitude,
+    base_longitude,
+    created_at,
+    updated_at
+);

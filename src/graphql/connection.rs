@@ -25,32 +25,54 @@ impl PageInfo {
 }
 
 /// Defines `$connection` and `$edge` for `$node`, and `$connection::from_page`.
+/// The page's nodes are held once: `edges` and `nodes` serve them by
+/// reference (a copy of every node for one of them was the board's largest
+/// allocation), and a cursor is encoded only when an edge's `cursor` is asked.
 macro_rules! connection_types {
     ($connection:ident, $edge:ident, $node:ty) => {
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
+        pub struct $edge<'a> {
+            cursor: &'a $crate::domain::cursor::Cursor,
+            node: &'a $node,
         }
 
-        #[derive(async_graphql::SimpleObject)]
+        #[async_graphql::Object]
+        impl<'a> $edge<'a> {
+            async fn cursor(&self) -> String {
+                self.cursor.encode()
+            }
+            async fn node(&self) -> &'a $node {
+                self.node
+            }
+        }
+
         pub struct $connection {
-            pub edges: Vec<$edge>,
-            pub nodes: Vec<$node>,
-            pub page_info: $crate::graphql::connection::PageInfo,
-            pub total_count: i32,
+            items: Vec<($crate::domain::cursor::Cursor, $node)>,
+            page_info: $crate::graphql::connection::PageInfo,
+            total_count: i32,
+        }
+
+        #[async_graphql::Object]
+        impl $connection {
+            async fn edges(&self) -> Vec<$edge<'_>> {
+                self.items.iter().map(|(cursor, node)| $edge { cursor, node }).collect()
+            }
+            async fn nodes(&self) -> Vec<&$node> {
+                self.items.iter().map(|(_, node)| node).collect()
+            }
+            async fn page_info(&self) -> &$crate::graphql::connection::PageInfo {
+                &self.page_info
+            }
+            async fn total_count(&self) -> i32 {
+                self.total_count
+            }
         }
 
         impl $connection {
             pub fn from_page<M>(page: $crate::domain::page::Page<M>, wrap: impl Fn(M) -> $node) -> Self {
                 let page_info = $crate::graphql::connection::PageInfo::of_page(&page);
                 let total_count = i32::try_from(page.total_count).unwrap_or(i32::MAX);
-                let edges: Vec<$edge> = page
-                    .items
-                    .into_iter()
-                    .map(|(cursor, m)| $edge { cursor: cursor.encode(), node: wrap(m) })
-                    .collect();
-                $connection { nodes: edges.iter().map(|e| e.node.clone()).collect(), edges, page_info, total_count }
+                let items = page.items.into_iter().map(|(cursor, m)| (cursor, wrap(m))).collect();
+                $connection { items, page_info, total_count }
             }
         }
     };

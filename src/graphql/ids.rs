@@ -11,6 +11,14 @@ pub fn parse(id: &ID) -> Uuid {
     Uuid::parse_str(id.as_str()).unwrap_or_else(|_| Uuid::nil())
 }
 
+/// The served form of an id: lower-case hyphenated, written straight into
+/// its string (`to_string` goes through the formatter, once per `id` field
+/// of every row).
+pub fn of(id: Uuid) -> ID {
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    ID(id.hyphenated().encode_lower(&mut text).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -20,5 +28,12 @@ mod tests {
         assert_eq!(parse(&ID::from("not-a-uuid")), Uuid::nil());
         let id = Uuid::from_u128(5);
         assert_eq!(parse(&ID::from(id.to_string())), id);
+    }
+
+    #[test]
+    fn an_id_is_served_as_its_lower_case_hyphenated_text() {
+        let id = Uuid::parse_str("6F9619FF-8B86-D011-B42D-00CF4FC964FF").unwrap();
+        assert_eq!(of(id), ID::from("6f9619ff-8b86-d011-b42d-00cf4fc964ff"));
+        assert_eq!(of(id).as_str(), id.to_string());
     }
 }

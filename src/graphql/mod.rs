@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod context;
 pub mod cost;
+pub mod documents;
 pub mod enums;
 pub mod error;
 pub mod ids;

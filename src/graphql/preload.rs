@@ -10,7 +10,7 @@ use async_graphql::Context;
 use async_graphql::Lookahead;
 
 use super::context::ContextExt;
-use super::types::Job;
+use super::types::{Customer, Invoice, Job, Technician};
 use crate::domain::jobs::{JobDetail, JobRow, JobWithParties};
 use crate::domain::page::Page;
 use crate::domain::{DomainError, lookups};
@@ -31,15 +31,15 @@ pub fn wants_detail_of_one(look: Lookahead<'_>) -> bool {
 /// A job read together with its assignment, customer and technician.
 pub fn with_parties((job, assignment, customer, technician): JobWithParties) -> Job {
     let mut view = Job::with_assignment((job, assignment));
-    view.customer = customer;
-    view.technician = Some(technician);
+    view.customer = customer.map(Customer);
+    view.technician = Some(technician.map(Technician));
     view
 }
 
 /// A single job read with its parties and invoice (`jobs::get_detail`).
 pub fn detail(detail: JobDetail) -> Job {
     let mut view = with_parties(detail.parties);
-    view.invoice = Some(detail.invoice);
+    view.invoice = Some(detail.invoice.map(Invoice));
     view
 }
 
@@ -78,11 +78,11 @@ pub async fn job_page(ctx: &Context<'_>, page: Page<JobRow>) -> Result<Page<Job>
     Ok(page.map(|(job, assignment)| {
         let mut view = Job::with_assignment((job, assignment));
         if want_customers {
-            view.customer = customers.get(&view.model.customer_id).cloned();
+            view.customer = customers.get(&view.model.customer_id).cloned().map(Customer);
         }
         if want_technicians {
             let technician_id = view.assigned_technician_id();
-            view.technician = Some(technician_id.and_then(|id| technicians.get(&id).cloned()));
+            view.technician = Some(technician_id.and_then(|id| technicians.get(&id).cloned()).map(Technician));
         }
         view
     }))

@@ -11,6 +11,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection,
 use async_graphql::{Request, Response, ServerError};
 
 use super::cost::CostModel;
+use super::documents::DocumentCache;
 use super::error::coded;
 use crate::config::Limits;
 
@@ -38,9 +39,13 @@ pub struct Refused {
     pub cause: &'static str,
 }
 
-/// Parses the request (once), applies the alias cap, counts the cost and
-/// applies the cost cap.
-pub fn prepare(request: &mut Request, limits: &Limits) -> Result<Prepared, Box<Refused>> {
+/// Parses the request (once, or not at all when its text was parsed
+/// before), applies the alias cap, counts the cost and applies the cost cap.
+pub fn prepare(request: &mut Request, limits: &Limits, documents: &DocumentCache) -> Result<Prepared, Box<Refused>> {
+    if let Err(mut error) = documents.parse_into(request) {
+        with_code(&mut error);
+        return Err(Box::new(Refused { error, cost: 0, cause: "invalid" }));
+    }
     let operation_name = request.operation_name.clone();
     // The document borrows the request: count with the variables set aside.
     let variables = std::mem::take(&mut request.variables);

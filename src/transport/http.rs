@@ -59,7 +59,7 @@ pub async fn get(
         Ok(request) => request,
         Err(_) => return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_USER_INPUT"),
     };
-    if prepare(&mut request, &state.settings.limits).is_ok_and(|p| p.is_mutation) {
+    if prepare(&mut request, &state.settings.limits, &state.documents).is_ok_and(|p| p.is_mutation) {
         let mut response =
             refusal(StatusCode::METHOD_NOT_ALLOWED, "mutations are served over POST only", "BAD_USER_INPUT");
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
@@ -139,7 +139,7 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
     let mut mutated = false;
     let mut cacheable = true;
     let runs = requests.into_iter().map(|mut request| {
-        let prepared = prepare(&mut request, &state.settings.limits);
+        let prepared = prepare(&mut request, &state.settings.limits, &state.documents);
         mutated |= prepared.as_ref().is_ok_and(|p| p.is_mutation);
         cacheable &= prepared.as_ref().is_ok_and(|p| p.cacheable);
         let request = request.data(info.clone()).data(loaders.clone());

@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Responses to read-only queries, valid while the data is unchanged.
     pub cache: Arc<response_cache::ResponseCache>,
+    /// Parsed documents by query text.
+    pub documents: Arc<crate::graphql::documents::DocumentCache>,
     /// Identical live subscriptions, executed once per group.
     pub subscriptions: Arc<shared_subscriptions::SharedSubscriptions>,
     /// The webhook worker runs while this handle lives.

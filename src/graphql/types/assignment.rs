@@ -5,6 +5,7 @@ use super::{Job, Technician};
 use crate::domain::DomainError;
 use crate::entities::job_assignment;
 use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -13,7 +14,7 @@ pub struct Assignment(pub job_assignment::Model);
 #[Object]
 impl Assignment {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
         let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;

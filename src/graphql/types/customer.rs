@@ -7,6 +7,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::entities::customer;
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
 use crate::graphql::loaders::{CustomerJobsKey, shared};
 
 #[derive(Clone)]
@@ -15,7 +16,7 @@ pub struct Customer(pub customer::Model);
 #[Object]
 impl Customer {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -57,7 +58,7 @@ impl Customer {
             let page = page.unwrap_or_else(|| Page::empty(request));
             return Ok(JobConnection::from_page(page, |row| {
                 let mut job = Job::with_assignment(row);
-                job.customer = Some(self.0.clone());
+                job.customer = Some(self.clone());
                 job
             }));
         }

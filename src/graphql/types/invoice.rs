@@ -7,6 +7,7 @@ use crate::domain::{DomainError, money};
 use crate::entities::{invoice, invoice_line, job_financials, payment};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{InvoiceStatus, PaymentMethod};
+use crate::graphql::ids;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -15,7 +16,7 @@ pub struct Invoice(pub invoice::Model);
 #[Object]
 impl Invoice {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     /// Human-readable and unique, e.g. "INV-000042".
     async fn number(&self) -> &str {
@@ -84,7 +85,7 @@ pub struct Payment(pub payment::Model);
 #[Object]
 impl Payment {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
         let invoice = ctx.loaders().invoice_by_id.load_one(self.0.invoice_id).await.map_err(shared)?;

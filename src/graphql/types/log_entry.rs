@@ -5,6 +5,7 @@ use super::User;
 use crate::entities::journal_entry;
 use crate::graphql::connection::connection_types;
 use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
 use crate::graphql::loaders::shared;
 
 /// A journal entry as the audit log shows it: the row as stored.
@@ -24,7 +25,7 @@ impl LogEntry {
         &self.0.entity_type
     }
     async fn entity_id(&self) -> ID {
-        ID(self.0.entity_id.to_string())
+        ids::of(self.0.entity_id)
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(actor_id) = self.0.actor_id else { return Ok(None) };

@@ -7,6 +7,7 @@ use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use crate::entities::{job, schedule, technician_upcoming_job};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::ScheduleKind;
+use crate::graphql::ids;
 use crate::graphql::loaders::shared;
 
 /// A calendar entry; its job comes along when the entry was read with it.
@@ -22,7 +23,7 @@ impl From<EntryWithJob> for ScheduleEntry {
 #[Object]
 impl ScheduleEntry {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
         load_technician(ctx, self.0.technician_id).await

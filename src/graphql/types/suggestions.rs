@@ -5,6 +5,7 @@ use async_graphql::{Enum, ID, InputObject, Object, SimpleObject};
 
 use super::Technician;
 use crate::domain::suggestions::{Candidate, Excluded, Exclusion, Weights};
+use crate::graphql::ids;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum ExclusionReason {
@@ -64,15 +65,13 @@ impl ExcludedTechnician {
     }
     async fn conflicting_job_id(&self) -> Option<ID> {
         match self.0.reason {
-            Exclusion::Booked { conflicting_job_id } => Some(ID(conflicting_job_id.to_string())),
+            Exclusion::Booked { conflicting_job_id } => Some(ids::of(conflicting_job_id)),
             _ => None,
         }
     }
     async fn conflicting_schedule_entry_id(&self) -> Option<ID> {
         match self.0.reason {
-            Exclusion::Unavailable { conflicting_schedule_entry_id } => {
-                Some(ID(conflicting_schedule_entry_id.to_string()))
-            }
+            Exclusion::Unavailable { conflicting_schedule_entry_id } => Some(ids::of(conflicting_schedule_entry_id)),
             _ => None,
         }
     }

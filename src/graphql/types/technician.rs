@@ -6,6 +6,7 @@ use super::{ScheduleEntry, UpcomingJob, User};
 use crate::domain::{clock, money};
 use crate::entities::technician;
 use crate::graphql::context::ContextExt;
+use crate::graphql::ids;
 use crate::graphql::lenient::Lenient;
 use crate::graphql::loaders::shared;
 
@@ -15,7 +16,7 @@ pub struct Technician(pub technician::Model);
 #[Object]
 impl Technician {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name

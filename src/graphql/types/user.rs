@@ -5,6 +5,7 @@ use super::Technician;
 use crate::entities::user;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::Role;
+use crate::graphql::ids;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
@@ -13,7 +14,7 @@ pub struct User(pub user::Model);
 #[Object]
 impl User {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn email(&self) -> &str {
         &self.0.email

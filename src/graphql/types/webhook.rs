@@ -10,6 +10,7 @@ use crate::entities::{webhook, webhook_delivery};
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::WebhookDeliveryStatus;
+use crate::graphql::ids;
 use crate::graphql::loaders::{WebhookDeliveriesKey, shared};
 
 /// A webhook. Never cached: its deliveries change without a journal entry.
@@ -25,7 +26,7 @@ impl Webhook {
 #[Object(cache_control(no_cache))]
 impl Webhook {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ids::of(self.0.id)
     }
     async fn url(&self) -> &str {
         &self.0.url
@@ -89,7 +90,7 @@ impl WebhookDelivery {
 #[Object(cache_control(no_cache))]
 impl WebhookDelivery {
     async fn id(&self) -> ID {
-        ID(self.delivery.id.to_string())
+        ids::of(self.delivery.id)
     }
     async fn webhook(&self) -> Webhook {
         Webhook(self.webhook.clone())

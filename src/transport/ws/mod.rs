@@ -281,7 +281,8 @@ impl Connection {
     /// subscriptions, or executes its own; either way one forwarder sends.
     fn start(&mut self, id: String, Operation(mut request): Operation) {
         let Some(info) = self.info.clone() else { return };
-        let prepared = prepare(&mut request, &self.state.settings.limits).map_err(|refused| refused.error);
+        let prepared =
+            prepare(&mut request, &self.state.settings.limits, &self.state.documents).map_err(|refused| refused.error);
         let group = match (&prepared, &info.auth) {
             (Ok(p), Auth::Authenticated(actor)) if p.is_subscription => GroupKey::of(actor, &request, p.resumes),
             _ => None,
