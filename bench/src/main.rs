@@ -13,6 +13,7 @@ mod hostile;
 mod load;
 mod reference;
 mod report;
+mod side_by_side;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -67,6 +68,11 @@ pub struct Args {
     /// skipped, with a message, when it cannot start.
     #[arg(long, env = "BENCH_PEER_DIR", default_value = "../shared/peer")]
     peer_dir: PathBuf,
+    /// Scenario `r`: alternating rounds per read and side (FieldForge
+    /// computed, PostGraphile 5), `--seconds` each; the figure is the median
+    /// of the per-round ratios.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Run only these scenarios (e.g. `--only a,e`; `r` is the reference
     /// GraphQL server, `h` the hostile clients); all by default.
     #[arg(long, value_delimiter = ',')]
@@ -206,13 +212,15 @@ async fn run(args: Args) -> Result<(), String> {
         results.push(load::technician_schedule(&fresh).await);
         results.push(load::technician_schedule_direct(&env, &url).await);
     }
+    let mut side_by_side = Vec::new();
     if wanted("r")
         && let Some(other) = reference::start(&args.peer_dir, &url, args.port + 1, &env).await
     {
         reference::warm_up(&other).await;
-        results.push(reference::board(&other).await);
-        results.push(reference::job_detail(&other, load::invoiced_jobs(&env).await).await);
-        results.push(reference::technician_schedule(&other, load::technician_ids(&env).await).await);
+        side_by_side = side_by_side::run(&fresh, &other, args.rounds.max(1)).await;
+        for read in &side_by_side {
+            results.extend(read.rounds.iter().flat_map(|(ours, peer)| [ours.clone(), peer.clone()]));
+        }
     }
     if wanted("s") {
         results.push(load::suggestions(&env).await);
@@ -226,7 +234,7 @@ async fn run(args: Args) -> Result<(), String> {
     let (peak, rss) = memory_mib(pid);
     drop(server);
 
-    let report = report::Report::new(&args, results, fan, hostile, peak, rss);
+    let report = report::Report::new(&args, results, side_by_side, fan, hostile, peak, rss);
     report.print();
     std::fs::create_dir_all(&args.out).map_err(|e| e.to_string())?;
     std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&report.json()).unwrap())

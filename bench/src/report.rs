@@ -6,11 +6,14 @@ use crate::Args;
 use crate::fanout::FanOut;
 use crate::hostile::Hostile;
 use crate::load::ScenarioResult;
+use crate::side_by_side::Read;
 
 pub struct Report {
     pub clients: usize,
     pub seconds: u64,
     pub scenarios: Vec<ScenarioResult>,
+    /// Scenario `r`: FieldForge computed and PostGraphile 5, alternating.
+    pub side_by_side: Vec<Read>,
     pub fanout: FanOut,
     pub hostile: Option<Hostile>,
     pub peak_rss_mib: f64,
@@ -21,6 +24,7 @@ impl Report {
     pub fn new(
         args: &Args,
         mut scenarios: Vec<ScenarioResult>,
+        side_by_side: Vec<Read>,
         fanout: FanOut,
         hostile: Option<Hostile>,
         peak: f64,
@@ -33,6 +37,7 @@ impl Report {
             clients: args.clients,
             seconds: args.seconds,
             scenarios,
+            side_by_side,
             fanout,
             hostile,
             peak_rss_mib: peak,
@@ -56,6 +61,18 @@ impl Report {
                 s.statements_per_op.map_or("-".into(), |v| format!("{v:.2}")),
                 s.server_cpu_ms_per_op.map_or("-".into(), |v| format!("{v:.3}")),
                 s.errors
+            );
+        }
+        for read in &self.side_by_side {
+            let (ours, peer) = read.median_cpu_ms();
+            let rounds: Vec<String> = read.ratios().iter().map(|r| format!("{r:.2}")).collect();
+            eprintln!(
+                "r         {}: FieldForge computed / PostGraphile 5 = {:.2} (median of rounds {}); server CPU per request {:.3} / {:.3} ms",
+                read.name,
+                read.median_ratio(),
+                rounds.join(", "),
+                ours,
+                peer
             );
         }
         let f = &self.fanout;
@@ -93,6 +110,7 @@ impl Report {
                 "serverCpuMsPerOperation": s.server_cpu_ms_per_op,
                 "serverRssMib": s.rss_mib,
             })).collect::<Vec<_>>(),
+            "sideBySide": self.side_by_side.iter().map(Read::json).collect::<Vec<_>>(),
             "fanout": {
                 "subscribers": self.fanout.subscribers, "connected": self.fanout.connected,
                 "burst": self.fanout.burst, "deliveries": self.fanout.delivered,
