@@ -42,10 +42,7 @@ pub struct Refused {
 /// Parses the request (once, or not at all when its text was parsed
 /// before), applies the alias cap, counts the cost and applies the cost cap.
 pub fn prepare(request: &mut Request, limits: &Limits, documents: &DocumentCache) -> Result<Prepared, Box<Refused>> {
-    if let Err(mut error) = documents.parse_into(request) {
-        with_code(&mut error);
-        return Err(Box::new(Refused { error, cost: 0, cause: "invalid" }));
-    }
+    documents.parse_into(request).map_err(unreadable)?;
     let operation_name = request.operation_name.clone();
     // The document borrows the request: count with the variables set aside.
     let variables = std::mem::take(&mut request.variables);
@@ -54,16 +51,20 @@ pub fn prepare(request: &mut Request, limits: &Limits, documents: &DocumentCache
     checked
 }
 
+/// A document that could not be parsed: the client's bad input.
+fn unreadable(mut error: ServerError) -> Box<Refused> {
+    with_code(&mut error);
+    Box::new(Refused { error, cost: 0, cause: "invalid" })
+}
+
 fn check(
     request: &mut Request,
     operation_name: Option<&str>,
     variables: &async_graphql::Variables,
     limits: &Limits,
 ) -> Result<Prepared, Box<Refused>> {
-    let document = request.parsed_query().map_err(|mut error| {
-        with_code(&mut error);
-        Box::new(Refused { error, cost: 0, cause: "invalid" })
-    })?;
+    // Parsed by `prepare` already (this returns the kept parse).
+    let document = request.parsed_query().map_err(unreadable)?;
     let cost = CostModel::served().cost(document, operation_name, variables);
     let aliases = count_aliases(document);
     let max_aliases = limits.max_aliases;

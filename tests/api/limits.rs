@@ -19,6 +19,24 @@ each_backend! {
 
 each_backend! {
     #[tokio::test]
+    async fn a_repeated_query_is_answered_like_the_first_time(backend) {
+        // Parsed documents are kept by text: a kept parse answers the same,
+        // an unparsable text is refused every time.
+        let app = TestApp::spawn(backend).await;
+        let admin = app.bootstrap_admin().await;
+        for _ in 0..3 {
+            let body = app.gql(Some(&admin), "{ me { email } }", json!({})).await;
+            assert_eq!(body["data"]["me"]["email"], "admin@example.com", "{backend:?}: {body}");
+            let broken = app.gql(Some(&admin), "{ me { email ", json!({})).await;
+            assert!(broken["data"].is_null(), "{backend:?}: {broken}");
+            assert_eq!(error_code(&broken), "BAD_USER_INPUT");
+        }
+        app.stop().await;
+    }
+}
+
+each_backend! {
+    #[tokio::test]
     async fn depth_cost_and_aliases_are_capped(backend) {
         let app = TestApp::spawn_with(backend, |s| {
             s.limits.max_depth = 5;
