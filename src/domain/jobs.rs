@@ -16,7 +16,7 @@ use super::error::{Conflicting, DomainError, DomainResult, Violation, violation}
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{access, clock, lifecycle, validate, windows};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
-use crate::entities::positional::{Row, select_columns};
+use crate::entities::positional::{Positional, Row, select_columns};
 use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
 use crate::journal::Change;
 use crate::journal::change::{Booking, JobAssigned, JobCancelled, JobCreated, JobStarted, JobUnassigned};
@@ -90,7 +90,8 @@ pub struct JobDetail {
 /// same statement (the job detail view).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<JobDetail>> {
-    let joined = with_parties(job::Entity::find_by_id(id)).join(JoinType::LeftJoin, job::Relation::Invoice.def());
+    let joined = with_parties::<job::Model, customer::Model, technician::Model>(job::Entity::find_by_id(id))
+        .join(JoinType::LeftJoin, job::Relation::Invoice.def());
     let found = select_columns::<invoice::Model, _>(joined)
         .into_model::<Row<(
             job::Model,
@@ -128,9 +129,29 @@ pub fn scope(actor: &Actor) -> DomainResult<JobScope> {
 
 /// A job of a list with its current assignment.
 pub type JobRow = (job::Model, Option<job_assignment::Model>);
-/// A job of a list with its assignment, customer and assigned technician.
-pub type JobWithParties =
-    (job::Model, Option<job_assignment::Model>, Option<customer::Model>, Option<technician::Model>);
+/// A job of a list with its assignment, customer and assigned technician,
+/// as whole models (`JobWithParties`) or as the cards a list shows
+/// (`JobCardWithParties`: 22 columns where the models have 40).
+pub type Parties<J, C, T> = (J, Option<job_assignment::Model>, Option<C>, Option<T>);
+pub type JobWithParties = Parties<job::Model, customer::Model, technician::Model>;
+pub type JobCardWithParties = Parties<job::Card, customer::Card, technician::Card>;
+
+/// A job read whole or as its card: where it stands in a list.
+pub trait Listed {
+    fn position(&self) -> Cursor;
+}
+
+impl Listed for job::Model {
+    fn position(&self) -> Cursor {
+        Cursor::row(self.created_at, self.id)
+    }
+}
+
+impl Listed for job::Card {
+    fn position(&self) -> Cursor {
+        Cursor::row(self.created_at, self.id)
+    }
+}
 
 /// `jobs`: newest first; a technician sees only jobs assigned to it.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -151,38 +172,48 @@ pub async fn list(
     )
     .all(db)
     .await?;
-    Ok(page::assemble(rows, request, total_count, |(j, _)| Cursor::row(j.created_at, j.id)))
+    Ok(page::assemble(rows, request, total_count, |(j, _)| j.position()))
 }
 
 /// As `list`, with each job's customer and assigned technician read in the
-/// same statement (the dispatch board).
+/// same statement (the dispatch board), whole or as cards.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list_with_parties(
+pub async fn list_with_parties<J, C, T>(
     db: &impl ConnectionTrait,
     actor: &Actor,
     request: PageRequest,
     filter: JobFilter,
-) -> DomainResult<Page<JobWithParties>> {
+) -> DomainResult<Page<Parties<J, C, T>>>
+where
+    J: Positional<Entity = job::Entity> + Listed + Send + Sync,
+    C: Positional<Entity = customer::Entity> + Send + Sync,
+    T: Positional<Entity = technician::Entity> + Send + Sync,
+{
     let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     let total_count = page::total(db, &select, request).await?;
-    let joined = page::keyset(with_parties(select), job::Column::CreatedAt, job::Column::Id, request);
-    let rows = joined.into_model::<Row<JobWithParties>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
-    Ok(page::assemble(rows, request, total_count, |(j, ..)| Cursor::row(j.created_at, j.id)))
+    let joined = page::keyset(with_parties::<J, C, T>(select), job::Column::CreatedAt, job::Column::Id, request);
+    let rows = joined.into_model::<Row<Parties<J, C, T>>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
+    Ok(page::assemble(rows, request, total_count, |(j, ..)| j.position()))
 }
 
 /// The jobs of `select` joined to their assignment, customer and assigned
-/// technician, selected in `JobWithParties` order to be read by position
-/// (SeaORM's own four-model decoding was a quarter of the board's time).
-fn with_parties(select: Select<job::Entity>) -> Select<job::Entity> {
+/// technician, selected in `Parties` order to be read by position (SeaORM's
+/// own four-model decoding was a quarter of the board's time).
+fn with_parties<J, C, T>(select: Select<job::Entity>) -> Select<job::Entity>
+where
+    J: Positional<Entity = job::Entity>,
+    C: Positional<Entity = customer::Entity>,
+    T: Positional<Entity = technician::Entity>,
+{
     let joined = select
         .select_only()
         .join(JoinType::LeftJoin, job::Relation::Assignment.def())
         .join(JoinType::LeftJoin, job::Relation::Customer.def())
         .join(JoinType::LeftJoin, job_assignment::Relation::Technician.def());
-    let joined = select_columns::<job::Model, _>(joined);
+    let joined = select_columns::<J, _>(joined);
     let joined = select_columns::<job_assignment::Model, _>(joined);
-    let joined = select_columns::<customer::Model, _>(joined);
-    select_columns::<technician::Model, _>(joined)
+    let joined = select_columns::<C, _>(joined);
+    select_columns::<T, _>(joined)
 }
 
 /// The jobs `filter` selects among those the caller may see; None when

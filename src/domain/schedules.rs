@@ -69,8 +69,8 @@ pub fn check_calendar_window(from: DateTime<Utc>, to: DateTime<Utc>) -> DomainRe
     check_window(from, to, "to", MAX_CALENDAR_WINDOW)
 }
 
-/// A calendar entry with its job (kind JOB), read in one statement.
-pub type EntryWithJob = (schedule::Model, Option<job::Model>);
+/// A calendar entry with its job's card (kind JOB), read in one statement.
+pub type EntryWithJob = (schedule::Model, Option<job::Card>);
 /// A row of the upcoming-jobs view with its job, read in one statement.
 pub type UpcomingWithJob = (technician_upcoming_job::Model, Option<job::Model>);
 
@@ -100,7 +100,7 @@ pub async fn entries_of(
 ) -> DomainResult<Vec<EntryWithJob>> {
     // Both models selected in `EntryWithJob` order and read by position.
     let joined = schedule::Entity::find().select_only().join(JoinType::LeftJoin, schedule::Relation::Job.def());
-    let joined = select_columns::<job::Model, _>(select_columns::<schedule::Model, _>(joined));
+    let joined = select_columns::<job::Card, _>(select_columns::<schedule::Model, _>(joined));
     let rows = joined
         .filter(schedule::Column::TechnicianId.is_in(technician_ids.iter().copied()))
         .filter(windows::overlapping(schedule::Column::StartsAt, schedule::Column::EndsAt, from, to))

@@ -23,3 +23,14 @@ impl ActiveModelBehavior for ActiveModel {}
 
 // Read by position in joined lists (`positional.rs`).
 super::positional::positional!(id, name, email, phone, address, latitude, longitude, created_at, updated_at);
+
+super::positional::card!(
+    /// What a job shows of its customer.
+    Card {
+        id: Uuid,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        address: Option<String>,
+    }
+);

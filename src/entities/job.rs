@@ -69,3 +69,15 @@ super::positional::positional!(
     created_at,
     updated_at
 );
+
+super::positional::card!(
+    /// What a list of jobs shows (the dispatch board, a calendar entry).
+    Card {
+        id: Uuid,
+        customer_id: Uuid,
+        title: String,
+        status: JobStatus,
+        priority: JobPriority,
+        created_at: DateTimeUtc,
+    }
+);

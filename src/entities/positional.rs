@@ -7,10 +7,11 @@
 //!
 //! `positional!` in each entity file lists the fields once; a unit test
 //! holds that list equal to the entity's columns, so a new column cannot be
-//! read from the wrong place.
+//! read from the wrong place. `card!` defines a model's card: the few
+//! columns a list shows, read alone (the board needs 6 of a job's 13).
 
 use sea_orm::sea_query::{Expr, IntoIden};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, Iterable, QueryResult, QuerySelect};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult, QuerySelect};
 use uuid::Uuid;
 
 /// A model or a tuple of them read from consecutive columns.
@@ -20,7 +21,8 @@ pub trait ReadAt: Sized {
     fn read_at(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
 }
 
-/// A model whose fields `positional!` lists, in the order of its columns.
+/// A model (or a card of it) whose fields are listed in reading order;
+/// each is a column of `Entity`.
 pub trait Positional: ReadAt {
     type Entity: EntityTrait;
     /// The field names, in reading order (the first is the `id`).
@@ -38,21 +40,56 @@ macro_rules! positional {
         impl $crate::entities::positional::ReadAt for Model {
             const WIDTH: usize = <Self as $crate::entities::positional::Positional>::FIELDS.len();
 
-            #[allow(unused_assignments)]
+            #[allow(unused_assignments)] // the last field's `next += 1`
             fn read_at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
-                let mut next = at;
-                Ok(Model {
-                    $($field: {
-                        let value = row.try_get_by_index(next)?;
-                        next += 1;
-                        value
-                    },)+
-                })
+                $crate::entities::positional::read_fields!(Model, row, at, $($field),+)
             }
         }
     };
 }
 pub(crate) use positional;
+
+/// Defines a card of an entity's model: a struct of some of its columns,
+/// read alone and by position.
+macro_rules! card {
+    ($(#[$meta:meta])* $card:ident { $($field:ident: $type:ty),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $card {
+            $(pub $field: $type,)+
+        }
+
+        impl $crate::entities::positional::Positional for $card {
+            type Entity = Entity;
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+        }
+
+        impl $crate::entities::positional::ReadAt for $card {
+            const WIDTH: usize = <Self as $crate::entities::positional::Positional>::FIELDS.len();
+
+            #[allow(unused_assignments)] // the last field's `next += 1`
+            fn read_at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
+                $crate::entities::positional::read_fields!($card, row, at, $($field),+)
+            }
+        }
+    };
+}
+pub(crate) use card;
+
+/// `$ty { field: column at, field: column at + 1, … }`.
+macro_rules! read_fields {
+    ($ty:ident, $row:expr, $at:expr, $($field:ident),+) => {{
+        let mut next = $at;
+        Ok($ty {
+            $($field: {
+                let value = $row.try_get_by_index(next)?;
+                next += 1;
+                value
+            },)+
+        })
+    }};
+}
+pub(crate) use read_fields;
 
 /// A left-joined model: None when its `id` is NULL (no row joined).
 impl<M: Positional> ReadAt for Option<M> {
@@ -97,36 +134,57 @@ impl<T: ReadAt> FromQueryResult for Row<T> {
     }
 }
 
-/// Appends the columns of `M`'s table, qualified by table, in `M`'s field
+/// Appends the columns of `M`'s fields, qualified by table, in `M`'s field
 /// order (as SeaORM would select them: enum columns cast for reading).
 pub fn select_columns<M: Positional, S: QuerySelect>(mut select: S) -> S {
     let table = <M::Entity as Default>::default().into_iden();
-    for column in <M::Entity as EntityTrait>::Column::iter() {
+    for column in columns_of::<M>() {
         select = select.expr(column.select_as(Expr::col((table.clone(), column))));
     }
     select
+}
+
+/// `M`'s fields as columns of its entity.
+fn columns_of<M: Positional>() -> impl Iterator<Item = <M::Entity as EntityTrait>::Column> {
+    // A field that names no column fails every test that reads `M` (and the
+    // unit test below), never silently.
+    <M::Entity as EntityTrait>::Column::iter().filter(|column| M::FIELDS.contains(&column.as_str()))
 }
 
 #[cfg(test)]
 mod tests {
     use sea_orm::{EntityTrait, IdenStatic, Iterable};
 
-    use super::Positional;
+    use super::{Positional, columns_of};
     use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
 
-    fn columns_in_field_order<M: Positional>() {
-        let columns: Vec<String> = <M::Entity as EntityTrait>::Column::iter().map(|c| c.as_str().to_owned()).collect();
-        assert_eq!(M::FIELDS, columns, "positional! must list the model's fields in column order");
+    /// What `select_columns` selects is what `read_at` reads, in order.
+    fn reads_its_columns_in_order<M: Positional>() {
+        let selected: Vec<&str> = columns_of::<M>().map(|c| c.as_str()).collect();
+        assert_eq!(M::FIELDS, selected, "the fields must be columns, listed in column order");
         assert_eq!(M::FIELDS[0], "id", "a left-joined model is told absent by its id");
+    }
+
+    fn reads_every_column<M: Positional>() {
+        reads_its_columns_in_order::<M>();
+        let columns: Vec<&str> = <M::Entity as EntityTrait>::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(M::FIELDS, columns, "positional! must list every column of the model");
     }
 
     #[test]
     fn every_positional_model_reads_its_columns_in_order() {
-        columns_in_field_order::<job::Model>();
-        columns_in_field_order::<job_assignment::Model>();
-        columns_in_field_order::<customer::Model>();
-        columns_in_field_order::<technician::Model>();
-        columns_in_field_order::<invoice::Model>();
-        columns_in_field_order::<schedule::Model>();
+        reads_every_column::<job::Model>();
+        reads_every_column::<job_assignment::Model>();
+        reads_every_column::<customer::Model>();
+        reads_every_column::<technician::Model>();
+        reads_every_column::<invoice::Model>();
+        reads_every_column::<schedule::Model>();
+    }
+
+    #[test]
+    fn every_card_reads_its_columns_in_order() {
+        reads_its_columns_in_order::<job::Card>();
+        reads_its_columns_in_order::<customer::Card>();
+        reads_its_columns_in_order::<technician::Card>();
     }
 }

@@ -48,3 +48,13 @@ super::positional::positional!(
     created_at,
     updated_at
 );
+
+super::positional::card!(
+    /// What a job shows of its technician.
+    Card {
+        id: Uuid,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+    }
+);

@@ -669,6 +669,99 @@ each_backend! {
     }
 }
 
+/// What the board shows of a job: all on the cards it can read alone.
+const ON_CARDS: &str = "id title status priority createdAt customer { id name email phone address } technician { id name email phone } assignment { startsAt endsAt }";
+/// Fields of a job, its customer and technician beyond those cards.
+const BEYOND_CARDS: &str = "id title description requiredSkillLevel startedAt updatedAt customer { name latitude longitude createdAt updatedAt } technician { name skillLevel hourlyRate active baseLatitude baseLongitude }";
+
+/// `fields` of the job `id`, read alone (every column of every row).
+async fn job_alone(app: &TestApp, token: &str, id: &Value, fields: &str) -> Value {
+    let body =
+        app.gql(Some(token), &format!("query($id: ID!) {{ job(id: $id) {{ {fields} }} }}"), json!({ "id": id })).await;
+    body["data"]["job"].clone()
+}
+
+each_backend! {
+    /// The board reads only its cards' columns when they answer every field
+    /// asked, and whole rows when a field (through a fragment too) needs
+    /// more: the answers equal a single job's read, at the same count of
+    /// statements either way.
+    #[tokio::test]
+    async fn the_board_answers_on_cards_and_beyond_them_like_a_job_read_alone(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let assigned = create_job(&app, d, &office.customer_id, "Assigned", 3).await;
+        assign_ok(&app, d, &assigned, &office.tech_id, &at(1, 8), &at(1, 9)).await;
+        let described = app
+            .gql(
+                Some(d),
+                "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }",
+                json!({ "i": { "customerId": office.customer_id, "title": "Leak", "description": "Under the sink", "requiredSkillLevel": 2 } }),
+            )
+            .await;
+        assert!(described["data"]["createJob"]["id"].is_string(), "{described}");
+
+        let on_cards = format!("{{ jobs(first: 10) {{ nodes {{ {ON_CARDS} }} }} }}");
+        let beyond = format!("{{ jobs(first: 10) {{ edges {{ node {{ ...Beyond }} }} }} }} fragment Beyond on Job {{ {BEYOND_CARDS} }}");
+        for (query, fields, path) in [(&on_cards, ON_CARDS, "/data/jobs/nodes"), (&beyond, BEYOND_CARDS, "/data/jobs/edges")] {
+            let before = app.statements.get();
+            let body = app.gql(Some(d), query, json!({})).await;
+            let statements = app.statements.get() - before;
+            assert_eq!(statements, 2, "{backend:?}: the account, then the page with its parties: {body}");
+            let rows = body.pointer(path).and_then(Value::as_array).unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(rows.len(), 2, "{body}");
+            for row in rows {
+                let job = row.get("node").unwrap_or(row);
+                assert_eq!(job, &job_alone(&app, d, &job["id"], fields).await, "{backend:?}");
+            }
+        }
+        let body = app.gql(Some(d), &beyond, json!({})).await;
+        let leak = &body["data"]["jobs"]["edges"][0]["node"];
+        assert_eq!((&leak["description"], &leak["requiredSkillLevel"]), (&json!("Under the sink"), &json!(2)), "{body}");
+        let assigned_row = &body["data"]["jobs"]["edges"][1]["node"];
+        assert_eq!(assigned_row["technician"]["skillLevel"], 3, "{body}");
+        app.stop().await;
+    }
+}
+
+each_backend! {
+    /// A calendar reads its jobs as cards; a field beyond the card loads the
+    /// entries' whole jobs in one more statement, however many there are.
+    #[tokio::test]
+    async fn a_calendar_answers_job_fields_beyond_the_card_in_one_more_statement(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let d = &office.dispatcher;
+        let mut jobs = Vec::new();
+        for hour in [8, 10, 12] {
+            let job = create_job(&app, d, &office.customer_id, &format!("At {hour}"), 1).await;
+            assign_ok(&app, d, &job, &office.tech_id, &at(1, hour), &at(1, hour + 1)).await;
+            jobs.push(job);
+        }
+        let calendar = |fields: &str| {
+            format!("query($t: ID!, $f: DateTime!, $to: DateTime!) {{ schedule(technicianId: $t, from: $f, to: $to) {{ job {{ {fields} }} }} }}")
+        };
+        let mut counts = Vec::new();
+        for (fields, entries) in [("id title status", 2), ("id title status", 3), ("id title requiredSkillLevel updatedAt", 2), ("id title requiredSkillLevel updatedAt", 3)] {
+            let to = at(1, 8 + 2 * entries);
+            let before = app.statements.get();
+            let body = app.gql(Some(d), &calendar(fields), json!({ "t": office.tech_id, "f": at(1, 0), "to": to })).await;
+            counts.push(app.statements.get() - before);
+            let entries_read = body["data"]["schedule"].as_array().unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(entries_read.len(), entries as usize, "{body}");
+            for (entry, id) in entries_read.iter().zip(&jobs) {
+                assert_eq!(entry["job"], job_alone(&app, d, &json!(id), fields).await, "{backend:?}");
+            }
+        }
+        assert_eq!(counts, vec![2, 2, 3, 3], "{backend:?}: the account, the entries with their job cards, the whole jobs");
+        // The technician sees its own calendar the same way.
+        let body = app.gql(Some(&office.tech), &calendar("requiredSkillLevel"), json!({ "t": office.tech_id, "f": at(1, 0), "to": at(2, 0) })).await;
+        assert_eq!(body["data"]["schedule"][0]["job"]["requiredSkillLevel"], 1, "{body}");
+        app.stop().await;
+    }
+}
+
 each_backend! {
     /// `job(id)` asking for its customer and technician reads them in the
     /// job's own statement; what it shows and to whom stays the same.

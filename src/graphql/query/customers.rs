@@ -23,12 +23,12 @@ impl CustomerQuery {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = customers::list(ctx.db(), actor, request, search.as_deref()).await?;
-        Ok(CustomerConnection::from_page(page, Customer))
+        Ok(CustomerConnection::from_page(page, Customer::new))
     }
 
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let actor = ctx.actor()?;
         let id = ids::parse(&id);
-        Ok(customers::get(ctx.db(), actor, id).await?.map(Customer))
+        Ok(customers::get(ctx.db(), actor, id).await?.map(Customer::new))
     }
 }

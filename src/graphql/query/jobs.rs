@@ -46,7 +46,12 @@ impl JobQuery {
             scheduled_to: read_optional(filter.scheduled_to, "scheduledTo")?,
         };
         if preload::wants_parties(ctx.look_ahead()) {
-            // The board: customers and technicians in the page's own statement.
+            // The board: customers and technicians in the page's own statement,
+            // as cards when they answer every field asked.
+            if preload::cards_suffice(ctx.field()) {
+                let page = jobs::list_with_parties(ctx.db(), actor, request, filter).await?;
+                return Ok(JobConnection::from_page(page, preload::cards_with_parties));
+            }
             let page = jobs::list_with_parties(ctx.db(), actor, request, filter).await?;
             return Ok(JobConnection::from_page(page, preload::with_parties));
         }

@@ -24,13 +24,13 @@ impl TechnicianQuery {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = technicians::list(ctx.db(), actor, request, active).await?;
-        Ok(TechnicianConnection::from_page(page, Technician))
+        Ok(TechnicianConnection::from_page(page, Technician::new))
     }
 
     async fn technician(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Technician>> {
         let actor = ctx.actor()?;
         let id = ids::parse(&id);
-        Ok(technicians::get(ctx.db(), actor, id).await?.map(Technician))
+        Ok(technicians::get(ctx.db(), actor, id).await?.map(Technician::new))
     }
 
     /// Active technicians with the skill and nothing booked or blocked in the window.
@@ -44,6 +44,6 @@ impl TechnicianQuery {
         let actor = ctx.actor()?;
         let (starts_at, ends_at) = (starts_at.read("startsAt")?, ends_at.read("endsAt")?);
         let rows = schedules::available_technicians(ctx.db(), actor, starts_at, ends_at, min_skill_level).await?;
-        Ok(rows.into_iter().map(Technician).collect())
+        Ok(rows.into_iter().map(Technician::new).collect())
     }
 }

@@ -22,7 +22,7 @@ impl Assignment {
     }
     async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
         let technician = ctx.loaders().technician_by_id.load_one(self.0.technician_id).await.map_err(shared)?;
-        Ok(Technician(technician.ok_or_else(|| DomainError::internal("assignment without technician"))?))
+        Ok(Technician::new(technician.ok_or_else(|| DomainError::internal("assignment without technician"))?))
     }
     async fn starts_at(&self) -> DateTime<Utc> {
         self.0.starts_at

@@ -1,6 +1,10 @@
+use std::borrow::Cow;
+
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
+use super::record::{Record, either};
 use super::{Job, JobConnection};
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::{Page, PageRequest};
@@ -11,36 +15,58 @@ use crate::graphql::ids;
 use crate::graphql::loaders::{CustomerJobsKey, shared};
 
 #[derive(Clone)]
-pub struct Customer(pub customer::Model);
+pub struct Customer(Record<customer::Model, customer::Card>);
+
+impl Customer {
+    /// Fields that need more than the customer's card (`customer::Card`).
+    pub const WHOLE_ONLY: &[&str] = &["latitude", "longitude", "createdAt", "updatedAt"];
+
+    pub fn new(model: customer::Model) -> Self {
+        Customer(Record::Whole(model))
+    }
+
+    pub fn card(card: customer::Card) -> Self {
+        Customer(Record::Card(card))
+    }
+
+    pub fn row_id(&self) -> Uuid {
+        *either!(self.0, id)
+    }
+
+    /// Every column (loaded, batched, when only the card was read).
+    async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, customer::Model>> {
+        Ok(self.0.whole("customer", |card| ctx.loaders().customer_by_id.load_one(card.id)).await?)
+    }
+}
 
 #[Object]
 impl Customer {
     async fn id(&self) -> ID {
-        ids::of(self.0.id)
+        ids::of(self.row_id())
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        either!(self.0, name)
     }
     async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+        either!(self.0, email).as_deref()
     }
     async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+        either!(self.0, phone).as_deref()
     }
     async fn address(&self) -> Option<&str> {
-        self.0.address.as_deref()
+        either!(self.0, address).as_deref()
     }
-    async fn latitude(&self) -> Option<f64> {
-        self.0.latitude
+    async fn latitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.whole(ctx).await?.latitude)
     }
-    async fn longitude(&self) -> Option<f64> {
-        self.0.longitude
+    async fn longitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.whole(ctx).await?.longitude)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.updated_at)
     }
     /// This customer's jobs, newest first (a technician sees only its own).
     async fn jobs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
@@ -49,7 +75,7 @@ impl Customer {
         if request.after.is_none() {
             // First pages of all customers in a list load together.
             let key = CustomerJobsKey {
-                customer_id: self.0.id,
+                customer_id: self.row_id(),
                 first: request.first,
                 scope: jobs::scope(actor)?,
                 count_total: request.count_total,
@@ -62,7 +88,7 @@ impl Customer {
                 job
             }));
         }
-        let filter = JobFilter { customer_id: Some(self.0.id), ..Default::default() };
+        let filter = JobFilter { customer_id: Some(self.row_id()), ..Default::default() };
         let page = jobs::list(ctx.db(), actor, request, filter).await?;
         Ok(JobConnection::from_page(crate::graphql::preload::job_page(ctx, page).await?, |job| job))
     }

@@ -28,7 +28,7 @@ impl Invoice {
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
         let customer = ctx.loaders().customer_by_id.load_one(self.0.customer_id).await.map_err(shared)?;
-        Ok(Customer(customer.ok_or_else(|| DomainError::internal("invoice without customer"))?))
+        Ok(Customer::new(customer.ok_or_else(|| DomainError::internal("invoice without customer"))?))
     }
     async fn status(&self) -> InvoiceStatus {
         self.0.status.into()

@@ -3,6 +3,7 @@ use std::borrow::Cow;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
+use super::record::{Record, either};
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::DomainError;
 use crate::entities::{job, job_assignment};
@@ -13,7 +14,8 @@ use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
 pub struct Job {
-    pub model: job::Model,
+    /// The job's columns: all, or the card a board read.
+    record: Record<job::Model, job::Card>,
     /// The current assignment when the query already fetched it (`jobs`);
     /// otherwise it is loaded on demand.
     assignment: Option<Option<Assignment>>,
@@ -26,8 +28,39 @@ pub struct Job {
 }
 
 impl Job {
+    /// Fields that need more than the job's card (`job::Card`).
+    pub const WHOLE_ONLY: &[&str] =
+        &["description", "requiredSkillLevel", "startedAt", "completedAt", "cancelledAt", "updatedAt"];
+
     pub fn new(model: job::Model) -> Self {
-        Job { model, assignment: None, customer: None, technician: None, invoice: None }
+        Job::of(Record::Whole(model))
+    }
+
+    fn of(record: Record<job::Model, job::Card>) -> Self {
+        Job { record, assignment: None, customer: None, technician: None, invoice: None }
+    }
+
+    /// A job read as its card (`job::Card`): a list's or a calendar's.
+    pub fn card(card: job::Card) -> Self {
+        Job::of(Record::Card(card))
+    }
+
+    /// A job read as its card, with its current assignment.
+    pub fn card_with_assignment((card, assignment): (job::Card, Option<job_assignment::Model>)) -> Self {
+        Job { assignment: Some(assignment.map(Assignment)), ..Job::card(card) }
+    }
+
+    pub fn row_id(&self) -> uuid::Uuid {
+        *either!(self.record, id)
+    }
+
+    pub fn customer_id(&self) -> uuid::Uuid {
+        *either!(self.record, customer_id)
+    }
+
+    /// Every column of the job (loaded, batched, when only its card was read).
+    async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, job::Model>> {
+        Ok(self.record.whole("job", |card| ctx.loaders().job_by_id.load_one(card.id)).await?)
     }
 
     pub fn with_assignment((model, assignment): (job::Model, Option<job_assignment::Model>)) -> Self {
@@ -43,7 +76,7 @@ impl Job {
         match &self.assignment {
             Some(known) => Ok(known.as_ref().map(Cow::Borrowed)),
             None => {
-                let loaded = ctx.loaders().assignment_by_job.load_one(self.model.id).await.map_err(shared)?;
+                let loaded = ctx.loaders().assignment_by_job.load_one(self.row_id()).await.map_err(shared)?;
                 Ok(loaded.map(|a| Cow::Owned(Assignment(a))))
             }
         }
@@ -53,29 +86,29 @@ impl Job {
 #[Object]
 impl Job {
     async fn id(&self) -> ID {
-        ids::of(self.model.id)
+        ids::of(self.row_id())
     }
     async fn title(&self) -> &str {
-        &self.model.title
+        either!(self.record, title)
     }
-    async fn description(&self) -> Option<&str> {
-        self.model.description.as_deref()
+    async fn description(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.whole(ctx).await?.description.clone())
     }
     async fn status(&self) -> JobStatus {
-        self.model.status.into()
+        (*either!(self.record, status)).into()
     }
     async fn priority(&self) -> JobPriority {
-        self.model.priority.into()
+        (*either!(self.record, priority)).into()
     }
-    async fn required_skill_level(&self) -> i32 {
-        self.model.required_skill_level
+    async fn required_skill_level(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(self.whole(ctx).await?.required_skill_level)
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Cow<'_, Customer>> {
         if let Some(customer) = &self.customer {
             return Ok(Cow::Borrowed(customer));
         }
-        let customer = ctx.loaders().customer_by_id.load_one(self.model.customer_id).await.map_err(shared)?;
-        Ok(Cow::Owned(Customer(customer.ok_or_else(|| DomainError::internal("job without customer"))?)))
+        let customer = ctx.loaders().customer_by_id.load_one(self.customer_id()).await.map_err(shared)?;
+        Ok(Cow::Owned(Customer::new(customer.ok_or_else(|| DomainError::internal("job without customer"))?)))
     }
     /// The current assignment, if any.
     async fn assignment(&self, ctx: &Context<'_>) -> Result<Option<Cow<'_, Assignment>>> {
@@ -88,34 +121,34 @@ impl Job {
         }
         let Some(assignment) = self.current_assignment(ctx).await? else { return Ok(None) };
         let technician = ctx.loaders().technician_by_id.load_one(assignment.0.technician_id).await.map_err(shared)?;
-        Ok(technician.map(|t| Cow::Owned(Technician(t))))
+        Ok(technician.map(|t| Cow::Owned(Technician::new(t))))
     }
     /// Null for technicians: they never see billing.
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Cow<'_, Invoice>>> {
         if let Some(invoice) = &self.invoice {
             return Ok(invoice.as_ref().map(Cow::Borrowed));
         }
-        let invoice = ctx.loaders().invoice_by_job.load_one(self.model.id).await.map_err(shared)?;
+        let invoice = ctx.loaders().invoice_by_job.load_one(self.row_id()).await.map_err(shared)?;
         Ok(invoice.map(|i| Cow::Owned(Invoice(i))))
     }
     /// Row of the job_financials view; null for technicians.
     async fn financials(&self, ctx: &Context<'_>) -> Result<Option<JobFinancials>> {
-        Ok(ctx.loaders().financials_by_job.load_one(self.model.id).await.map_err(shared)?.map(JobFinancials))
+        Ok(ctx.loaders().financials_by_job.load_one(self.row_id()).await.map_err(shared)?.map(JobFinancials))
     }
-    async fn started_at(&self) -> Option<DateTime<Utc>> {
-        self.model.started_at
+    async fn started_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.started_at)
     }
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.model.completed_at
+    async fn completed_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.completed_at)
     }
-    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
-        self.model.cancelled_at
+    async fn cancelled_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.cancelled_at)
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+        *either!(self.record, created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.updated_at)
     }
 }
 

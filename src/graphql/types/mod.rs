@@ -8,6 +8,7 @@ mod events;
 mod invoice;
 mod job;
 mod log_entry;
+mod record;
 mod schedule_entry;
 mod suggestions;
 mod technician;

@@ -12,7 +12,7 @@ use crate::graphql::loaders::shared;
 
 /// A calendar entry; its job comes along when the entry was read with it.
 #[derive(Clone)]
-pub struct ScheduleEntry(pub schedule::Model, pub Option<job::Model>);
+pub struct ScheduleEntry(pub schedule::Model, pub Option<job::Card>);
 
 impl From<EntryWithJob> for ScheduleEntry {
     fn from((entry, job): EntryWithJob) -> Self {
@@ -44,7 +44,7 @@ impl ScheduleEntry {
     async fn job(&self, ctx: &Context<'_>) -> Result<Option<Job>> {
         let Some(job_id) = self.0.job_id else { return Ok(None) };
         if let Some(job) = &self.1 {
-            return Ok(Some(Job::new(job.clone())));
+            return Ok(Some(Job::card(job.clone())));
         }
         Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(Job::new))
     }
@@ -82,5 +82,5 @@ impl UpcomingJob {
 
 async fn load_technician(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Technician> {
     let technician = ctx.loaders().technician_by_id.load_one(id).await.map_err(shared)?;
-    Ok(Technician(technician.ok_or_else(|| DomainError::internal("technician vanished"))?))
+    Ok(Technician::new(technician.ok_or_else(|| DomainError::internal("technician vanished"))?))
 }

@@ -26,7 +26,7 @@ pub struct TechnicianCandidate(pub Candidate);
 #[Object]
 impl TechnicianCandidate {
     async fn technician(&self) -> Technician {
-        Technician(self.0.technician.clone())
+        Technician::new(self.0.technician.clone())
     }
     async fn score(&self) -> f64 {
         self.0.score
@@ -54,7 +54,7 @@ pub struct ExcludedTechnician(pub Excluded);
 #[Object]
 impl ExcludedTechnician {
     async fn technician(&self) -> Technician {
-        Technician(self.0.technician.clone())
+        Technician::new(self.0.technician.clone())
     }
     async fn reason(&self) -> ExclusionReason {
         match self.0.reason {

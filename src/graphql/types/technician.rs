@@ -1,7 +1,11 @@
+use std::borrow::Cow;
+
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
+use super::record::{Record, either};
 use super::{ScheduleEntry, UpcomingJob, User};
 use crate::domain::{clock, money};
 use crate::entities::technician;
@@ -11,40 +15,62 @@ use crate::graphql::lenient::Lenient;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
-pub struct Technician(pub technician::Model);
+pub struct Technician(Record<technician::Model, technician::Card>);
+
+impl Technician {
+    /// Fields that need more than the technician's card (`technician::Card`).
+    pub const WHOLE_ONLY: &[&str] = &["skillLevel", "hourlyRate", "active", "baseLatitude", "baseLongitude", "user"];
+
+    pub fn new(model: technician::Model) -> Self {
+        Technician(Record::Whole(model))
+    }
+
+    pub fn card(card: technician::Card) -> Self {
+        Technician(Record::Card(card))
+    }
+
+    pub fn row_id(&self) -> Uuid {
+        *either!(self.0, id)
+    }
+
+    /// Every column (loaded, batched, when only the card was read).
+    async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, technician::Model>> {
+        Ok(self.0.whole("technician", |card| ctx.loaders().technician_by_id.load_one(card.id)).await?)
+    }
+}
 
 #[Object]
 impl Technician {
     async fn id(&self) -> ID {
-        ids::of(self.0.id)
+        ids::of(self.row_id())
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        either!(self.0, name)
     }
     async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+        either!(self.0, email).as_deref()
     }
     async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+        either!(self.0, phone).as_deref()
     }
     /// 1 (apprentice) .. 5 (master)
-    async fn skill_level(&self) -> i32 {
-        self.0.skill_level
+    async fn skill_level(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(self.whole(ctx).await?.skill_level)
     }
-    async fn hourly_rate(&self) -> Decimal {
-        money::from_cents(self.0.hourly_rate_cents)
+    async fn hourly_rate(&self, ctx: &Context<'_>) -> Result<Decimal> {
+        Ok(money::from_cents(self.whole(ctx).await?.hourly_rate_cents))
     }
-    async fn active(&self) -> bool {
-        self.0.active
+    async fn active(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.whole(ctx).await?.active)
     }
-    async fn base_latitude(&self) -> Option<f64> {
-        self.0.base_latitude
+    async fn base_latitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.whole(ctx).await?.base_latitude)
     }
-    async fn base_longitude(&self) -> Option<f64> {
-        self.0.base_longitude
+    async fn base_longitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.whole(ctx).await?.base_longitude)
     }
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let Some(user_id) = self.0.user_id else {
+        let Some(user_id) = self.whole(ctx).await?.user_id else {
             return Ok(None);
         };
         let loaders = ctx.loaders();
@@ -54,7 +80,7 @@ impl Technician {
     // What is upcoming changes with the clock: never a reused answer.
     #[graphql(cache_control(no_cache))]
     async fn upcoming_jobs(&self, ctx: &Context<'_>) -> Result<Vec<UpcomingJob>> {
-        let rows = ctx.loaders().upcoming_by_technician.load_one(self.0.id).await.map_err(shared)?;
+        let rows = ctx.loaders().upcoming_by_technician.load_one(self.row_id()).await.map_err(shared)?;
         Ok(rows.unwrap_or_default().into_iter().map(UpcomingJob::from).collect())
     }
     /// Entries overlapping `[from, to)`, ordered by start.
@@ -65,7 +91,7 @@ impl Technician {
         to: Lenient<DateTime<Utc>>,
     ) -> Result<Vec<ScheduleEntry>> {
         let (from, to) = (from.read("from")?, to.read("to")?);
-        let key = (self.0.id, clock::truncate(from), clock::truncate(to));
+        let key = (self.row_id(), clock::truncate(from), clock::truncate(to));
         let rows = ctx.loaders().schedule_by_technician.load_one(key).await.map_err(shared)?;
         Ok(rows.unwrap_or_default().into_iter().map(ScheduleEntry::from).collect())
     }

@@ -31,7 +31,7 @@ impl User {
     /// The technician profile linked to this login, if any.
     async fn technician(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Technician>> {
         let loaders = ctx.loaders();
-        Ok(loaders.technician_by_user.load_one(self.0.id).await.map_err(shared)?.map(Technician))
+        Ok(loaders.technician_by_user.load_one(self.0.id).await.map_err(shared)?.map(Technician::new))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
