@@ -7,10 +7,10 @@
 //! database's last word. Idempotency keys are UNIQUE.
 
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect,
+    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
 };
 
 use uuid::Uuid;
@@ -19,8 +19,9 @@ use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult, Violation, violation};
 use super::money::{self, MAX_AMOUNT_CENTS};
 use super::page::{self, Cursor, Page, PageRequest};
-use super::{clock, validate};
+use super::{access, clock, validate};
 use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, PaymentMethod};
+use crate::entities::positional::{Row, select_columns, select_nulls};
 use crate::entities::{counter, invoice, invoice_line, job, job_financials, payment};
 use crate::journal::change::{InvoiceCreated, InvoicePaid, PaymentRecorded};
 use crate::journal::{Change, Journaled};
@@ -233,6 +234,53 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainRe
     Ok(invoice::Entity::find_by_id(id).one(db).await?)
 }
 
+/// An invoice's lines in invoice order and its payments oldest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InvoiceItems {
+    pub lines: Vec<invoice_line::Model>,
+    pub payments: Vec<payment::Model>,
+}
+
+/// A row of `items_of_invoice`'s union: a line or a payment.
+type LineOrPayment = (Option<invoice_line::Model>, Option<payment::Model>);
+
+impl InvoiceItems {
+    /// The union's rows (in no order) as the API lists them.
+    fn from_rows(rows: impl IntoIterator<Item = LineOrPayment>) -> Self {
+        let mut items = InvoiceItems::default();
+        for (line, payment) in rows {
+            items.lines.extend(line);
+            items.payments.extend(payment);
+        }
+        items.lines.sort_by_key(|line| line.position);
+        items.payments.sort_by_key(|payment| (payment.received_at, payment.id));
+        items
+    }
+}
+
+/// The lines and payments of an invoice in one statement (the job detail
+/// view, where separately they cost two); none for a caller who does not
+/// see billing.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn items_of_invoice(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    invoice_id: Uuid,
+) -> DomainResult<InvoiceItems> {
+    if !access::sees_billing(actor) {
+        return Ok(InvoiceItems::default());
+    }
+    let lines = invoice_line::Entity::find().select_only().filter(invoice_line::Column::InvoiceId.eq(invoice_id));
+    let lines = select_nulls::<payment::Model, _>(select_columns::<invoice_line::Model, _>(lines));
+    let payments = payment::Entity::find().select_only().filter(payment::Column::InvoiceId.eq(invoice_id));
+    let payments = select_columns::<payment::Model, _>(select_nulls::<invoice_line::Model, _>(payments));
+    let mut union = lines.into_query();
+    union.union(UnionType::All, payments.into_query());
+    let statement = db.get_database_backend().build(&union);
+    let rows = Row::<LineOrPayment>::find_by_statement(statement).all(db).await?;
+    Ok(InvoiceItems::from_rows(rows.into_iter().map(|Row(row)| row)))
+}
+
 /// `jobFinancials(jobId)`: the row of the `job_financials` view.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn financials(
@@ -258,5 +306,42 @@ mod tests {
         };
         assert_eq!(line(150, 1999).amount_cents().unwrap(), 2999); // 1.5 × 19.99 = 29.985
         assert_eq!(line(100, 4000).amount_cents().unwrap(), 4000);
+    }
+
+    #[test]
+    fn invoice_items_are_listed_lines_by_position_and_payments_oldest_first() {
+        let invoice_id = Uuid::new_v4();
+        let line = |position| invoice_line::Model {
+            id: Uuid::new_v4(),
+            invoice_id,
+            position,
+            kind: InvoiceLineKind::Labor,
+            description: format!("line {position}"),
+            quantity_hundredths: 100,
+            unit_price_cents: 100,
+            amount_cents: 100,
+        };
+        let at = |seconds| chrono::DateTime::from_timestamp(seconds, 0).unwrap();
+        let payment = |seconds| payment::Model {
+            id: Uuid::new_v4(),
+            invoice_id,
+            amount_cents: 1,
+            method: PaymentMethod::Cash,
+            reference: None,
+            idempotency_key: None,
+            received_at: at(seconds),
+            recorded_by: None,
+        };
+        let rows = vec![
+            (None, Some(payment(30))),
+            (Some(line(2)), None),
+            (None, Some(payment(10))),
+            (Some(line(0)), None),
+            (Some(line(1)), None),
+        ];
+        let items = InvoiceItems::from_rows(rows);
+        assert_eq!(items.lines.iter().map(|l| l.position).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(items.payments.iter().map(|p| p.received_at).collect::<Vec<_>>(), [at(10), at(30)]);
+        assert_eq!(InvoiceItems::from_rows(Vec::new()), InvoiceItems::default());
     }
 }

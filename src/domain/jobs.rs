@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
+use super::billing::{self, InvoiceItems};
 use super::error::{Conflicting, DomainError, DomainResult, Violation, violation};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{access, clock, lifecycle, validate, windows};
@@ -70,8 +71,8 @@ pub async fn get(
     actor: &Actor,
     id: Uuid,
 ) -> DomainResult<Option<(job::Model, Option<job_assignment::Model>)>> {
-    let found = job::Entity::find_by_id(id).find_also_related(job_assignment::Entity).one(db).await?;
-    Ok(found.filter(|(_, assignment)| sees_single(actor, assignment.as_ref())))
+    let found = with_assignment(job::Entity::find_by_id(id)).into_model::<Row<JobRow>>().one(db).await?;
+    Ok(found.map(|Row(row)| row).filter(|(_, assignment)| sees_single(actor, assignment.as_ref())))
 }
 
 /// Staff see any job; a technician only one assigned to it now.
@@ -84,12 +85,21 @@ pub struct JobDetail {
     pub parties: JobWithParties,
     /// None for a caller who does not see billing, and for a job not invoiced.
     pub invoice: Option<invoice::Model>,
+    /// The invoice's lines and payments, when asked for and there is an
+    /// invoice the caller sees.
+    pub invoice_items: Option<InvoiceItems>,
 }
 
 /// `get` with the customer, the assigned technician and the invoice in the
-/// same statement (the job detail view).
+/// same statement (the job detail view); with `with_invoice_items`, the
+/// invoice's lines and payments in one more.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<Option<JobDetail>> {
+pub async fn get_detail(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    with_invoice_items: bool,
+) -> DomainResult<Option<JobDetail>> {
     let joined = with_parties::<job::Model, customer::Model, technician::Model>(job::Entity::find_by_id(id))
         .join(JoinType::LeftJoin, job::Relation::Invoice.def());
     let found = select_columns::<invoice::Model, _>(joined)
@@ -107,7 +117,11 @@ pub async fn get_detail(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> D
         return Ok(None);
     }
     let invoice = invoice.filter(|_| access::sees_billing(actor));
-    Ok(Some(JobDetail { parties: (job, assignment, customer, technician), invoice }))
+    let invoice_items = match &invoice {
+        Some(invoice) if with_invoice_items => Some(billing::items_of_invoice(db, actor, invoice.id).await?),
+        _ => None,
+    };
+    Ok(Some(JobDetail { parties: (job, assignment, customer, technician), invoice, invoice_items }))
 }
 
 /// Which jobs a caller's lists may show.
@@ -164,15 +178,16 @@ pub async fn list(
     let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     // The current assignment comes with each job (one statement, not one per row).
     let total_count = page::total(db, &select, request).await?;
-    let rows = page::keyset(
-        select.find_also_related(job_assignment::Entity),
-        job::Column::CreatedAt,
-        job::Column::Id,
-        request,
-    )
-    .all(db)
-    .await?;
+    let joined = page::keyset(with_assignment(select), job::Column::CreatedAt, job::Column::Id, request);
+    let rows = joined.into_model::<Row<JobRow>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
     Ok(page::assemble(rows, request, total_count, |(j, _)| j.position()))
+}
+
+/// The jobs of `select` joined to their current assignment, selected in
+/// `JobRow` order to be read by position.
+fn with_assignment(select: Select<job::Entity>) -> Select<job::Entity> {
+    let joined = select.select_only().join(JoinType::LeftJoin, job::Relation::Assignment.def());
+    select_columns::<job_assignment::Model, _>(select_columns::<job::Model, _>(joined))
 }
 
 /// As `list`, with each job's customer and assigned technician read in the

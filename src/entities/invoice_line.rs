@@ -20,3 +20,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position with an invoice's payments (`positional.rs`).
+super::positional::positional!(
+    id,
+    invoice_id,
+    position,
+    kind,
+    description,
+    quantity_hundredths,
+    unit_price_cents,
+    amount_cents
+);

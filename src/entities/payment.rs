@@ -20,3 +20,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+// Read by position with an invoice's lines (`positional.rs`).
+super::positional::positional!(
+    id,
+    invoice_id,
+    amount_cents,
+    method,
+    reference,
+    idempotency_key,
+    received_at,
+    recorded_by
+);

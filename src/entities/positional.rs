@@ -144,6 +144,16 @@ pub fn select_columns<M: Positional, S: QuerySelect>(mut select: S) -> S {
     select
 }
 
+/// Appends one NULL per field of `M`: a branch of a UNION that has no `M`
+/// (read back as `None`, its `id` being NULL; PostgreSQL types each NULL
+/// from the other branch's column).
+pub fn select_nulls<M: Positional, S: QuerySelect>(mut select: S) -> S {
+    for _ in 0..M::WIDTH {
+        select = select.expr(Expr::cust("NULL"));
+    }
+    select
+}
+
 /// `M`'s fields as columns of its entity.
 fn columns_of<M: Positional>() -> impl Iterator<Item = <M::Entity as EntityTrait>::Column> {
     // A field that names no column fails every test that reads `M` (and the
@@ -156,7 +166,7 @@ mod tests {
     use sea_orm::{EntityTrait, IdenStatic, Iterable};
 
     use super::{Positional, columns_of};
-    use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
+    use crate::entities::{customer, invoice, invoice_line, job, job_assignment, payment, schedule, technician};
 
     /// What `select_columns` selects is what `read_at` reads, in order.
     fn reads_its_columns_in_order<M: Positional>() {
@@ -179,6 +189,8 @@ mod tests {
         reads_every_column::<technician::Model>();
         reads_every_column::<invoice::Model>();
         reads_every_column::<schedule::Model>();
+        reads_every_column::<invoice_line::Model>();
+        reads_every_column::<payment::Model>();
     }
 
     #[test]

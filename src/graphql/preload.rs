@@ -51,6 +51,13 @@ pub fn wants_detail_of_one(look: Lookahead<'_>) -> bool {
     ["customer", "technician", "invoice"].into_iter().any(|field| look.field(field).exists())
 }
 
+/// Whether a single job's selection asks for its invoice's lines or
+/// payments: then they come in one statement with the job's detail.
+pub fn wants_invoice_items(look: Lookahead<'_>) -> bool {
+    let invoice = look.field("invoice");
+    invoice.field("lines").exists() || invoice.field("payments").exists()
+}
+
 /// A job read together with its assignment, customer and technician.
 pub fn with_parties((job, assignment, customer, technician): JobWithParties) -> Job {
     let mut view = Job::with_assignment((job, assignment));
@@ -70,7 +77,8 @@ pub fn cards_with_parties((card, assignment, customer, technician): JobCardWithP
 /// A single job read with its parties and invoice (`jobs::get_detail`).
 pub fn detail(detail: JobDetail) -> Job {
     let mut view = with_parties(detail.parties);
-    view.invoice = Some(detail.invoice.map(Invoice));
+    let items = detail.invoice_items;
+    view.invoice = Some(detail.invoice.map(|invoice| Invoice::with_items(invoice, items)));
     view
 }
 

@@ -25,13 +25,13 @@ impl BillingQuery {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         let page = billing::list(ctx.db(), actor, request, status.map(Into::into)).await?;
-        Ok(InvoiceConnection::from_page(page, Invoice))
+        Ok(InvoiceConnection::from_page(page, Invoice::new))
     }
 
     async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invoice>> {
         let actor = ctx.actor()?;
         let id = ids::parse(&id);
-        Ok(billing::get(ctx.db(), actor, id).await?.map(Invoice))
+        Ok(billing::get(ctx.db(), actor, id).await?.map(Invoice::new))
     }
 
     async fn job_financials(&self, ctx: &Context<'_>, job_id: ID) -> Result<Option<JobFinancials>> {

@@ -63,7 +63,9 @@ impl JobQuery {
         let actor = ctx.actor()?;
         let id = ids::parse(&id);
         if preload::wants_detail_of_one(ctx.look_ahead()) {
-            return Ok(jobs::get_detail(ctx.db(), actor, id).await?.map(preload::detail));
+            let with_invoice_items = preload::wants_invoice_items(ctx.look_ahead());
+            let detail = jobs::get_detail(ctx.db(), actor, id, with_invoice_items).await?;
+            return Ok(detail.map(preload::detail));
         }
         Ok(jobs::get(ctx.db(), actor, id).await?.map(Job::with_assignment))
     }

@@ -52,7 +52,7 @@ impl InvoiceEvent {
         self.kind
     }
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
-        Ok(Invoice(live::invoice_of(&ctx.services().bus, &self.entry).await?))
+        Ok(Invoice::new(live::invoice_of(&ctx.services().bus, &self.entry).await?))
     }
     /// Set for PAYMENT_RECORDED and PAID.
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {

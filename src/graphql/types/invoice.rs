@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{Customer, Job, User};
+use crate::domain::billing::InvoiceItems;
 use crate::domain::{DomainError, money};
 use crate::entities::{invoice, invoice_line, job_financials, payment};
 use crate::graphql::context::ContextExt;
@@ -11,49 +12,71 @@ use crate::graphql::ids;
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
-pub struct Invoice(pub invoice::Model);
+pub struct Invoice {
+    model: invoice::Model,
+    /// Lines and payments read with the invoice (`jobs::get_detail`);
+    /// otherwise they are loaded on demand.
+    items: Option<InvoiceItems>,
+}
+
+impl Invoice {
+    pub fn new(model: invoice::Model) -> Self {
+        Invoice { model, items: None }
+    }
+
+    /// An invoice with its lines and payments already read.
+    pub fn with_items(model: invoice::Model, items: Option<InvoiceItems>) -> Self {
+        Invoice { model, items }
+    }
+}
 
 #[Object]
 impl Invoice {
     async fn id(&self) -> ID {
-        ids::of(self.0.id)
+        ids::of(self.model.id)
     }
     /// Human-readable and unique, e.g. "INV-000042".
     async fn number(&self) -> &str {
-        &self.0.number
+        &self.model.number
     }
     async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
-        let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
+        let job = ctx.loaders().job_by_id.load_one(self.model.job_id).await.map_err(shared)?;
         Ok(Job::new(job.ok_or_else(|| DomainError::internal("invoice without job"))?))
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
-        let customer = ctx.loaders().customer_by_id.load_one(self.0.customer_id).await.map_err(shared)?;
+        let customer = ctx.loaders().customer_by_id.load_one(self.model.customer_id).await.map_err(shared)?;
         Ok(Customer::new(customer.ok_or_else(|| DomainError::internal("invoice without customer"))?))
     }
     async fn status(&self) -> InvoiceStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<InvoiceLine>> {
-        let lines = ctx.loaders().lines_by_invoice.load_one(self.0.id).await.map_err(shared)?;
+        if let Some(items) = &self.items {
+            return Ok(items.lines.iter().cloned().map(InvoiceLine).collect());
+        }
+        let lines = ctx.loaders().lines_by_invoice.load_one(self.model.id).await.map_err(shared)?;
         Ok(lines.unwrap_or_default().into_iter().map(InvoiceLine).collect())
     }
     async fn total(&self) -> Decimal {
-        money::from_cents(self.0.total_cents)
+        money::from_cents(self.model.total_cents)
     }
     async fn amount_paid(&self) -> Decimal {
-        money::from_cents(self.0.amount_paid_cents)
+        money::from_cents(self.model.amount_paid_cents)
     }
     async fn balance_due(&self) -> Decimal {
-        money::from_cents(self.0.total_cents - self.0.amount_paid_cents)
+        money::from_cents(self.model.total_cents - self.model.amount_paid_cents)
     }
     async fn issued_at(&self) -> DateTime<Utc> {
-        self.0.issued_at
+        self.model.issued_at
     }
     async fn paid_at(&self) -> Option<DateTime<Utc>> {
-        self.0.paid_at
+        self.model.paid_at
     }
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
-        let payments = ctx.loaders().payments_by_invoice.load_one(self.0.id).await.map_err(shared)?;
+        if let Some(items) = &self.items {
+            return Ok(items.payments.iter().cloned().map(Payment).collect());
+        }
+        let payments = ctx.loaders().payments_by_invoice.load_one(self.model.id).await.map_err(shared)?;
         Ok(payments.unwrap_or_default().into_iter().map(Payment).collect())
     }
 }
@@ -89,7 +112,7 @@ impl Payment {
     }
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
         let invoice = ctx.loaders().invoice_by_id.load_one(self.0.invoice_id).await.map_err(shared)?;
-        Ok(Invoice(invoice.ok_or_else(|| DomainError::internal("payment without invoice"))?))
+        Ok(Invoice::new(invoice.ok_or_else(|| DomainError::internal("payment without invoice"))?))
     }
     async fn amount(&self) -> Decimal {
         money::from_cents(self.0.amount_cents)

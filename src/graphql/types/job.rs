@@ -129,7 +129,7 @@ impl Job {
             return Ok(invoice.as_ref().map(Cow::Borrowed));
         }
         let invoice = ctx.loaders().invoice_by_job.load_one(self.row_id()).await.map_err(shared)?;
-        Ok(invoice.map(|i| Cow::Owned(Invoice(i))))
+        Ok(invoice.map(|i| Cow::Owned(Invoice::new(i))))
     }
     /// Row of the job_financials view; null for technicians.
     async fn financials(&self, ctx: &Context<'_>) -> Result<Option<JobFinancials>> {
