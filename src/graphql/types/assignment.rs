@@ -16,9 +16,9 @@ impl Assignment {
     async fn id(&self) -> ID {
         ids::of(self.0.id)
     }
-    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Box<Job>> {
         let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
-        Ok(Job::new(job.ok_or_else(|| DomainError::internal("assignment without job"))?))
+        Ok(Box::new(Job::new(job.ok_or_else(|| DomainError::internal("assignment without job"))?)))
     }
     async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
         let technician = ctx.loaders().technician_by_id.load_one(self.0.technician_id).await.map_err(shared)?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::record::{Record, either};
-use super::{Job, JobConnection};
+use super::{Job, JobConnection, on_heap};
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::{Page, PageRequest};
 use crate::entities::customer;
@@ -70,6 +70,12 @@ impl Customer {
     }
     /// This customer's jobs, newest first (a technician sees only its own).
     async fn jobs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
+        on_heap(self.jobs_page(ctx, first, after)).await
+    }
+}
+
+impl Customer {
+    async fn jobs_page(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
         let actor = ctx.actor()?;
         let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
         if request.after.is_none() {

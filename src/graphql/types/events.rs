@@ -1,7 +1,7 @@
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::{Invoice, Job, Payment, User};
+use super::{Invoice, Job, Payment, User, on_heap};
 use crate::domain::cursor::Cursor;
 use crate::domain::live;
 use crate::graphql::context::ContextExt;
@@ -25,8 +25,8 @@ impl JobEvent {
         self.kind
     }
     /// The job as it was when this event was first delivered.
-    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
-        Ok(Job::new(live::job_of(&ctx.services().bus, &self.entry).await?))
+    async fn job(&self, ctx: &Context<'_>) -> Result<Box<Job>> {
+        Ok(Box::new(Job::new(on_heap(live::job_of(&ctx.services().bus, &self.entry)).await?)))
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(actor_id) = self.entry.actor_id else { return Ok(None) };
@@ -52,7 +52,7 @@ impl InvoiceEvent {
         self.kind
     }
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
-        Ok(Invoice::new(live::invoice_of(&ctx.services().bus, &self.entry).await?))
+        Ok(Invoice::new(on_heap(live::invoice_of(&ctx.services().bus, &self.entry)).await?))
     }
     /// Set for PAYMENT_RECORDED and PAID.
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {

@@ -39,9 +39,9 @@ impl Invoice {
     async fn number(&self) -> &str {
         &self.model.number
     }
-    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Box<Job>> {
         let job = ctx.loaders().job_by_id.load_one(self.model.job_id).await.map_err(shared)?;
-        Ok(Job::new(job.ok_or_else(|| DomainError::internal("invoice without job"))?))
+        Ok(Box::new(Job::new(job.ok_or_else(|| DomainError::internal("invoice without job"))?)))
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
         let customer = ctx.loaders().customer_by_id.load_one(self.model.customer_id).await.map_err(shared)?;
@@ -138,9 +138,9 @@ pub struct JobFinancials(pub job_financials::Model);
 
 #[Object]
 impl JobFinancials {
-    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Box<Job>> {
         let job = ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?;
-        Ok(Job::new(job.ok_or_else(|| DomainError::internal("financials without job"))?))
+        Ok(Box::new(Job::new(job.ok_or_else(|| DomainError::internal("financials without job"))?)))
     }
     async fn labor_hours(&self) -> Decimal {
         money::from_hundredths(self.0.labor_hours_hundredths)

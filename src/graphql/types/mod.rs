@@ -29,3 +29,14 @@ pub use suggestions::{
 pub use technician::{Technician, TechnicianConnection};
 pub use user::{User, UserConnection};
 pub use webhook::{Webhook, WebhookConnection, WebhookDelivery, WebhookDeliveryConnection, WebhookWithSecret};
+
+/// A large future, moved to the heap. async-graphql sizes each field's
+/// future by the largest field of its type, then allocates and copies that
+/// size for every field it resolves (`id`, `name`, …, once per row of a
+/// list); a resolver that awaits something large awaits it through this, so
+/// its type's small fields stay small. For the same reason a field that
+/// returns a `Job` (776 bytes, held while its own fields resolve) returns it
+/// boxed.
+fn on_heap<F: std::future::Future>(future: F) -> std::pin::Pin<Box<F>> {
+    Box::pin(future)
+}

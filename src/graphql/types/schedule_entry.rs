@@ -41,12 +41,12 @@ impl ScheduleEntry {
         self.0.note.as_deref()
     }
     /// Set for kind JOB.
-    async fn job(&self, ctx: &Context<'_>) -> Result<Option<Job>> {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Option<Box<Job>>> {
         let Some(job_id) = self.0.job_id else { return Ok(None) };
         if let Some(job) = &self.1 {
-            return Ok(Some(Job::card(job.clone())));
+            return Ok(Some(Box::new(Job::card(job.clone()))));
         }
-        Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(Job::new))
+        Ok(ctx.loaders().job_by_id.load_one(job_id).await.map_err(shared)?.map(|job| Box::new(Job::new(job))))
     }
 }
 
@@ -62,12 +62,12 @@ impl From<UpcomingWithJob> for UpcomingJob {
 
 #[Object]
 impl UpcomingJob {
-    async fn job(&self, ctx: &Context<'_>) -> Result<Job> {
+    async fn job(&self, ctx: &Context<'_>) -> Result<Box<Job>> {
         let job = match &self.1 {
             Some(job) => Some(job.clone()),
             None => ctx.loaders().job_by_id.load_one(self.0.job_id).await.map_err(shared)?,
         };
-        Ok(Job::new(job.ok_or_else(|| DomainError::internal("upcoming job vanished"))?))
+        Ok(Box::new(Job::new(job.ok_or_else(|| DomainError::internal("upcoming job vanished"))?)))
     }
     async fn technician(&self, ctx: &Context<'_>) -> Result<Technician> {
         load_technician(ctx, self.0.technician_id).await

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::on_heap;
 use crate::domain::cursor::Cursor;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::webhooks;
@@ -48,6 +49,18 @@ impl Webhook {
     }
     /// Newest first, optionally of one status.
     async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<WebhookDeliveryStatus>,
+    ) -> Result<WebhookDeliveryConnection> {
+        on_heap(self.deliveries_page(ctx, first, after, status)).await
+    }
+}
+
+impl Webhook {
+    async fn deliveries_page(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
