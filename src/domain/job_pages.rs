@@ -11,8 +11,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryF
 use uuid::Uuid;
 
 use super::error::DomainResult;
-use super::jobs::{JobRow, JobScope};
+use super::jobs::{self, JobRow, JobScope};
 use super::page::{self, Cursor, Page, PageRequest};
+use crate::entities::positional::Row;
 use crate::entities::{job, job_assignment};
 
 /// The first `first` jobs (newest first) of each customer that `scope` may
@@ -43,16 +44,15 @@ pub async fn first_pages_by_customer(
         .from_subquery(visible, Alias::new("ranked"))
         .and_where(Expr::col(Alias::new("newest_rank")).lte(first as i64 + 1))
         .to_owned();
-    let rows = job::Entity::find()
-        .find_also_related(job_assignment::Entity)
-        .filter(job::Column::Id.in_subquery(ranked))
+    let rows = jobs::with_assignment(job::Entity::find().filter(job::Column::Id.in_subquery(ranked)))
         .order_by_desc(job::Column::CreatedAt)
         .order_by_desc(job::Column::Id)
+        .into_model::<Row<JobRow>>()
         .all(db)
         .await?;
     let totals = if count_total { totals(db, scope, customer_ids).await? } else { HashMap::new() };
     let mut grouped: HashMap<Uuid, Vec<JobRow>> = HashMap::new();
-    for row in rows {
+    for Row(row) in rows {
         grouped.entry(row.0.customer_id).or_default().push(row);
     }
     Ok(customer_ids

@@ -185,7 +185,7 @@ pub async fn list(
 
 /// The jobs of `select` joined to their current assignment, selected in
 /// `JobRow` order to be read by position.
-fn with_assignment(select: Select<job::Entity>) -> Select<job::Entity> {
+pub(super) fn with_assignment(select: Select<job::Entity>) -> Select<job::Entity> {
     let joined = select.select_only().join(JoinType::LeftJoin, job::Relation::Assignment.def());
     select_columns::<job_assignment::Model, _>(select_columns::<job::Model, _>(joined))
 }
