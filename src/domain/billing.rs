@@ -7,10 +7,10 @@
 //! database's last word. Idempotency keys are UNIQUE.
 
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, UnionType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 
 use uuid::Uuid;
@@ -19,9 +19,8 @@ use super::actor::{Actor, Permission};
 use super::error::{DomainError, DomainResult, Violation, violation};
 use super::money::{self, MAX_AMOUNT_CENTS};
 use super::page::{self, Cursor, Page, PageRequest};
-use super::{access, clock, validate};
+use super::{clock, validate};
 use crate::entities::enums::{InvoiceLineKind, InvoiceStatus, PaymentMethod};
-use crate::entities::positional::{Row, select_columns, select_nulls};
 use crate::entities::{counter, invoice, invoice_line, job, job_financials, payment};
 use crate::journal::change::{InvoiceCreated, InvoicePaid, PaymentRecorded};
 use crate::journal::{Change, Journaled};
@@ -241,12 +240,12 @@ pub struct InvoiceItems {
     pub payments: Vec<payment::Model>,
 }
 
-/// A row of `items_of_invoice`'s union: a line or a payment.
-type LineOrPayment = (Option<invoice_line::Model>, Option<payment::Model>);
+/// A line or a payment, as the job detail's union reads them (`jobs::get_detail`).
+pub(super) type LineOrPayment = (Option<invoice_line::Model>, Option<payment::Model>);
 
 impl InvoiceItems {
     /// The union's rows (in no order) as the API lists them.
-    fn from_rows(rows: impl IntoIterator<Item = LineOrPayment>) -> Self {
+    pub(super) fn from_rows(rows: impl IntoIterator<Item = LineOrPayment>) -> Self {
         let mut items = InvoiceItems::default();
         for (line, payment) in rows {
             items.lines.extend(line);
@@ -256,29 +255,6 @@ impl InvoiceItems {
         items.payments.sort_by_key(|payment| (payment.received_at, payment.id));
         items
     }
-}
-
-/// The lines and payments of an invoice in one statement (the job detail
-/// view, where separately they cost two); none for a caller who does not
-/// see billing.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn items_of_invoice(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    invoice_id: Uuid,
-) -> DomainResult<InvoiceItems> {
-    if !access::sees_billing(actor) {
-        return Ok(InvoiceItems::default());
-    }
-    let lines = invoice_line::Entity::find().select_only().filter(invoice_line::Column::InvoiceId.eq(invoice_id));
-    let lines = select_nulls::<payment::Model, _>(select_columns::<invoice_line::Model, _>(lines));
-    let payments = payment::Entity::find().select_only().filter(payment::Column::InvoiceId.eq(invoice_id));
-    let payments = select_columns::<payment::Model, _>(select_nulls::<invoice_line::Model, _>(payments));
-    let mut union = lines.into_query();
-    union.union(UnionType::All, payments.into_query());
-    let statement = db.get_database_backend().build(&union);
-    let rows = Row::<LineOrPayment>::find_by_statement(statement).all(db).await?;
-    Ok(InvoiceItems::from_rows(rows.into_iter().map(|Row(row)| row)))
 }
 
 /// `jobFinancials(jobId)`: the row of the `job_financials` view.

@@ -3,22 +3,23 @@
 //! change and its journal row in one transaction.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    DatabaseTransaction, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait, Select,
 };
 
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
-use super::billing::{self, InvoiceItems};
+use super::billing::InvoiceItems;
 use super::error::{Conflicting, DomainError, DomainResult, Violation, violation};
 use super::page::{self, Cursor, Page, PageRequest};
 use super::{access, clock, lifecycle, validate, windows};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
-use crate::entities::positional::{Positional, Row, select_columns};
-use crate::entities::{customer, invoice, job, job_assignment, schedule, technician};
+use crate::entities::positional::{Positional, Row, select_columns, select_nulls};
+use crate::entities::{customer, invoice, invoice_line, job, job_assignment, payment, schedule, technician};
 use crate::journal::Change;
 use crate::journal::change::{Booking, JobAssigned, JobCancelled, JobCreated, JobStarted, JobUnassigned};
 
@@ -90,9 +91,30 @@ pub struct JobDetail {
     pub invoice_items: Option<InvoiceItems>,
 }
 
-/// `get` with the customer, the assigned technician and the invoice in the
-/// same statement (the job detail view); with `with_invoice_items`, the
-/// invoice's lines and payments in one more.
+/// The job detail's row: the job, its parties and its invoice.
+type DetailParts = (
+    job::Model,
+    Option<job_assignment::Model>,
+    Option<customer::Model>,
+    Option<technician::Model>,
+    Option<invoice::Model>,
+);
+
+/// A row of the job detail with its invoice's items: the detail joined to
+/// one payment (or none), or one invoice line with NULLs for the rest.
+type DetailOrLine = (
+    Option<job::Model>,
+    Option<job_assignment::Model>,
+    Option<customer::Model>,
+    Option<technician::Model>,
+    Option<invoice::Model>,
+    Option<invoice_line::Model>,
+    Option<payment::Model>,
+);
+
+/// `get` with the customer, the assigned technician and the invoice in one
+/// statement (the job detail view); with `with_invoice_items`, the
+/// invoice's lines and payments in the same statement.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_detail(
     db: &impl ConnectionTrait,
@@ -100,28 +122,70 @@ pub async fn get_detail(
     id: Uuid,
     with_invoice_items: bool,
 ) -> DomainResult<Option<JobDetail>> {
-    let joined = with_parties::<job::Model, customer::Model, technician::Model>(job::Entity::find_by_id(id))
+    let detail = with_parties::<job::Model, customer::Model, technician::Model>(job::Entity::find_by_id(id))
         .join(JoinType::LeftJoin, job::Relation::Invoice.def());
-    let found = select_columns::<invoice::Model, _>(joined)
-        .into_model::<Row<(
-            job::Model,
-            Option<job_assignment::Model>,
-            Option<customer::Model>,
-            Option<technician::Model>,
-            Option<invoice::Model>,
-        )>>()
-        .one(db)
-        .await?;
-    let Some(Row((job, assignment, customer, technician, invoice))) = found else { return Ok(None) };
+    let detail = select_columns::<invoice::Model, _>(detail);
+    let (found, items) = if with_invoice_items && access::sees_billing(actor) {
+        match split_detail(detail_with_items(db, id, detail).await?) {
+            Some((parts, items)) => (Some(parts), Some(items)),
+            None => (None, None),
+        }
+    } else {
+        (detail.into_model::<Row<DetailParts>>().one(db).await?.map(|Row(parts)| parts), None)
+    };
+    let Some((job, assignment, customer, technician, invoice)) = found else { return Ok(None) };
     if !sees_single(actor, assignment.as_ref()) {
         return Ok(None);
     }
     let invoice = invoice.filter(|_| access::sees_billing(actor));
-    let invoice_items = match &invoice {
-        Some(invoice) if with_invoice_items => Some(billing::items_of_invoice(db, actor, invoice.id).await?),
-        _ => None,
-    };
+    let invoice_items = items.filter(|_| invoice.is_some());
     Ok(Some(JobDetail { parties: (job, assignment, customer, technician), invoice, invoice_items }))
+}
+
+/// The detail's columns, then the invoice's lines and payments, as one
+/// UNION ALL: the detail once per payment (once with NULLs if none), then
+/// each line with NULLs for the rest. PostgreSQL types a UNION's NULL
+/// columns pairwise from the left, so every column has its typed branch
+/// first or second (a third branch after two NULLs would be typed text).
+async fn detail_with_items(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    detail: Select<job::Entity>,
+) -> DomainResult<Vec<DetailOrLine>> {
+    let detail = detail.join_rev(JoinType::LeftJoin, payment::Relation::Invoice.def());
+    let detail = select_columns::<payment::Model, _>(select_nulls::<invoice_line::Model, _>(detail));
+    let invoice_of_job = Query::select()
+        .column(invoice::Column::Id)
+        .from(invoice::Entity)
+        .and_where(invoice::Column::JobId.eq(id))
+        .to_owned();
+    let lines =
+        invoice_line::Entity::find().select_only().filter(invoice_line::Column::InvoiceId.in_subquery(invoice_of_job));
+    let lines = select_nulls::<job::Model, _>(lines);
+    let lines = select_nulls::<job_assignment::Model, _>(lines);
+    let lines = select_nulls::<customer::Model, _>(lines);
+    let lines = select_nulls::<technician::Model, _>(lines);
+    let lines = select_nulls::<invoice::Model, _>(lines);
+    let lines = select_nulls::<payment::Model, _>(select_columns::<invoice_line::Model, _>(lines));
+    let mut union = detail.into_query();
+    union.union(UnionType::All, lines.into_query());
+    let statement = db.get_database_backend().build(&union);
+    let rows = Row::<DetailOrLine>::find_by_statement(statement).all(db).await?;
+    Ok(rows.into_iter().map(|Row(row)| row).collect())
+}
+
+/// The detail (from the first row that has the job) and the items of all
+/// rows; None when no row has the job (no such job).
+fn split_detail(rows: Vec<DetailOrLine>) -> Option<(DetailParts, InvoiceItems)> {
+    let mut parts = None;
+    let mut items = Vec::with_capacity(rows.len());
+    for (job, assignment, customer, technician, invoice, line, payment) in rows {
+        if let Some(job) = job.filter(|_| parts.is_none()) {
+            parts = Some((job, assignment, customer, technician, invoice));
+        }
+        items.push((line, payment));
+    }
+    parts.map(|parts| (parts, InvoiceItems::from_rows(items)))
 }
 
 /// Which jobs a caller's lists may show.

@@ -124,6 +124,7 @@ tuple_read_at!(A, B);
 tuple_read_at!(A, B, C);
 tuple_read_at!(A, B, C, D);
 tuple_read_at!(A, B, C, D, E);
+tuple_read_at!(A, B, C, D, E, F, G);
 
 /// A whole result row read by position (for `Select::into_model`).
 pub struct Row<T>(pub T);
