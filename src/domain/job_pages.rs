@@ -44,7 +44,7 @@ pub async fn first_pages_by_customer(
         .from_subquery(visible, Alias::new("ranked"))
         .and_where(Expr::col(Alias::new("newest_rank")).lte(first as i64 + 1))
         .to_owned();
-    let rows = jobs::with_assignment(job::Entity::find().filter(job::Column::Id.in_subquery(ranked)))
+    let rows = jobs::with_assignment::<job::Model>(job::Entity::find().filter(job::Column::Id.in_subquery(ranked)))
         .order_by_desc(job::Column::CreatedAt)
         .order_by_desc(job::Column::Id)
         .into_model::<Row<JobRow>>()

@@ -72,7 +72,7 @@ pub async fn get(
     actor: &Actor,
     id: Uuid,
 ) -> DomainResult<Option<(job::Model, Option<job_assignment::Model>)>> {
-    let found = with_assignment(job::Entity::find_by_id(id)).into_model::<Row<JobRow>>().one(db).await?;
+    let found = with_assignment::<job::Model>(job::Entity::find_by_id(id)).into_model::<Row<JobRow>>().one(db).await?;
     Ok(found.map(|Row(row)| row).filter(|(_, assignment)| sees_single(actor, assignment.as_ref())))
 }
 
@@ -161,12 +161,8 @@ async fn detail_with_items(
         .to_owned();
     let lines =
         invoice_line::Entity::find().select_only().filter(invoice_line::Column::InvoiceId.in_subquery(invoice_of_job));
-    let lines = select_nulls::<job::Model, _>(lines);
-    let lines = select_nulls::<job_assignment::Model, _>(lines);
-    let lines = select_nulls::<customer::Model, _>(lines);
-    let lines = select_nulls::<technician::Model, _>(lines);
-    let lines = select_nulls::<invoice::Model, _>(lines);
-    let lines = select_nulls::<payment::Model, _>(select_columns::<invoice_line::Model, _>(lines));
+    let lines = select_columns::<invoice_line::Model, _>(select_nulls::<DetailParts, _>(lines));
+    let lines = select_nulls::<payment::Model, _>(lines);
     let mut union = detail.into_query();
     union.union(UnionType::All, lines.into_query());
     let statement = db.get_database_backend().build(&union);
@@ -242,16 +238,16 @@ pub async fn list(
     let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     // The current assignment comes with each job (one statement, not one per row).
     let total_count = page::total(db, &select, request).await?;
-    let joined = page::keyset(with_assignment(select), job::Column::CreatedAt, job::Column::Id, request);
+    let joined = page::keyset(with_assignment::<job::Model>(select), job::Column::CreatedAt, job::Column::Id, request);
     let rows = joined.into_model::<Row<JobRow>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
     Ok(page::assemble(rows, request, total_count, |(j, _)| j.position()))
 }
 
-/// The jobs of `select` joined to their current assignment, selected in
-/// `JobRow` order to be read by position.
-pub(super) fn with_assignment(select: Select<job::Entity>) -> Select<job::Entity> {
+/// The jobs of `select` (whole or as cards: `J`) joined to their current
+/// assignment, selected in that order to be read by position.
+pub(super) fn with_assignment<J: Positional<Entity = job::Entity>>(select: Select<job::Entity>) -> Select<job::Entity> {
     let joined = select.select_only().join(JoinType::LeftJoin, job::Relation::Assignment.def());
-    select_columns::<job_assignment::Model, _>(select_columns::<job::Model, _>(joined))
+    select_columns::<job_assignment::Model, _>(select_columns::<J, _>(joined))
 }
 
 /// As `list`, with each job's customer and assigned technician read in the
@@ -284,15 +280,10 @@ where
     C: Positional<Entity = customer::Entity>,
     T: Positional<Entity = technician::Entity>,
 {
-    let joined = select
-        .select_only()
-        .join(JoinType::LeftJoin, job::Relation::Assignment.def())
+    let joined = with_assignment::<J>(select)
         .join(JoinType::LeftJoin, job::Relation::Customer.def())
         .join(JoinType::LeftJoin, job_assignment::Relation::Technician.def());
-    let joined = select_columns::<J, _>(joined);
-    let joined = select_columns::<job_assignment::Model, _>(joined);
-    let joined = select_columns::<C, _>(joined);
-    select_columns::<T, _>(joined)
+    select_columns::<T, _>(select_columns::<C, _>(joined))
 }
 
 /// The jobs `filter` selects among those the caller may see; None when
@@ -579,4 +570,84 @@ pub async fn cancel(
 /// Staff may work any job, technicians their own (checked on the row).
 pub(crate) fn require_work(actor: &Actor) -> DomainResult<()> {
     if actor.can(Permission::WorkAnyJob) { Ok(()) } else { actor.require(Permission::WorkOwnJobs) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::enums::{InvoiceLineKind, PaymentMethod};
+
+    fn job(id: Uuid) -> job::Model {
+        let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        job::Model {
+            id,
+            customer_id: Uuid::new_v4(),
+            title: "Boiler".into(),
+            description: None,
+            status: JobStatus::Completed,
+            priority: JobPriority::Normal,
+            required_skill_level: 1,
+            notes: None,
+            started_at: None,
+            completed_at: None,
+            cancelled_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn line(position: i32) -> invoice_line::Model {
+        invoice_line::Model {
+            id: Uuid::new_v4(),
+            invoice_id: Uuid::nil(),
+            position,
+            kind: InvoiceLineKind::Material,
+            description: format!("line {position}"),
+            quantity_hundredths: 100,
+            unit_price_cents: 1,
+            amount_cents: 1,
+        }
+    }
+
+    fn payment(seconds: i64) -> payment::Model {
+        payment::Model {
+            id: Uuid::new_v4(),
+            invoice_id: Uuid::nil(),
+            amount_cents: 1,
+            method: PaymentMethod::Cash,
+            reference: None,
+            idempotency_key: None,
+            received_at: chrono::DateTime::from_timestamp(seconds, 0).unwrap(),
+            recorded_by: None,
+        }
+    }
+
+    fn detail_row(id: Uuid, payment: Option<payment::Model>) -> DetailOrLine {
+        (Some(job(id)), None, None, None, None, None, payment)
+    }
+
+    fn line_row(position: i32) -> DetailOrLine {
+        (None, None, None, None, None, Some(line(position)), None)
+    }
+
+    #[test]
+    fn the_detail_comes_once_whatever_the_rows_order_with_every_line_and_payment() {
+        let id = Uuid::new_v4();
+        let rows = vec![line_row(2), detail_row(id, Some(payment(20))), line_row(1), detail_row(id, Some(payment(10)))];
+        let (parts, items) = split_detail(rows).expect("the job is there");
+        assert_eq!(parts.0.id, id);
+        assert_eq!(items.lines.iter().map(|l| l.position).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(items.payments.iter().map(|p| p.received_at.timestamp()).collect::<Vec<_>>(), [10, 20]);
+
+        // No payment: the detail row carries none, and no payment is made up.
+        let (_, items) = split_detail(vec![detail_row(id, None), line_row(0)]).unwrap();
+        assert!(items.payments.is_empty());
+        assert_eq!(items.lines.len(), 1);
+    }
+
+    #[test]
+    fn no_row_with_the_job_is_no_detail() {
+        assert!(split_detail(Vec::new()).is_none());
+        assert!(split_detail(vec![line_row(0)]).is_none());
+    }
 }

@@ -145,11 +145,11 @@ pub fn select_columns<M: Positional, S: QuerySelect>(mut select: S) -> S {
     select
 }
 
-/// Appends one NULL per field of `M`: a branch of a UNION that has no `M`
-/// (read back as `None`, its `id` being NULL; PostgreSQL types each NULL
-/// from the other branch's column).
-pub fn select_nulls<M: Positional, S: QuerySelect>(mut select: S) -> S {
-    for _ in 0..M::WIDTH {
+/// Appends one NULL per column `T` reads (a model, or a tuple of them): a
+/// branch of a UNION that has no `T` (read back as `None`, its `id` being
+/// NULL; PostgreSQL types each NULL from another branch's column).
+pub fn select_nulls<T: ReadAt, S: QuerySelect>(mut select: S) -> S {
+    for _ in 0..T::WIDTH {
         select = select.expr(Expr::cust("NULL"));
     }
     select
