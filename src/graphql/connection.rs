@@ -28,8 +28,33 @@ impl PageInfo {
 /// The page's nodes are held once: `edges` and `nodes` serve them by
 /// reference (a copy of every node for one of them was the board's largest
 /// allocation), and a cursor is encoded only when an edge's `cursor` is asked.
+///
+/// With `at_hand`, `$node` implements `at_hand::FieldsAtHand` and the
+/// page's `nodes` and `edges` are answered from what they hold when they can.
 macro_rules! connection_types {
     ($connection:ident, $edge:ident, $node:ty) => {
+        $crate::graphql::connection::connection_types!(@define $connection, $edge, $node, [Vec]);
+    };
+    ($connection:ident, $edge:ident, $node:ty, at_hand) => {
+        $crate::graphql::connection::connection_types!(
+            @define $connection, $edge, $node, [$crate::graphql::at_hand::List]
+        );
+
+        impl $crate::graphql::at_hand::FieldsAtHand for $edge<'_> {
+            fn field_at_hand(
+                &self,
+                name: &str,
+                selected: $crate::graphql::at_hand::Selected<'_>,
+            ) -> Option<async_graphql::Value> {
+                match name {
+                    "cursor" => Some(async_graphql::Value::String(self.cursor.encode())),
+                    "node" => $crate::graphql::at_hand::object(self.node, selected),
+                    _ => None,
+                }
+            }
+        }
+    };
+    (@define $connection:ident, $edge:ident, $node:ty, [$($list:tt)+]) => {
         pub struct $edge<'a> {
             cursor: &'a $crate::domain::cursor::Cursor,
             node: &'a $node,
@@ -53,10 +78,10 @@ macro_rules! connection_types {
 
         #[async_graphql::Object]
         impl $connection {
-            async fn edges(&self) -> Vec<$edge<'_>> {
+            async fn edges(&self) -> $($list)+<$edge<'_>> {
                 self.items.iter().map(|(cursor, node)| $edge { cursor, node }).collect()
             }
-            async fn nodes(&self) -> Vec<&$node> {
+            async fn nodes(&self) -> $($list)+<&$node> {
                 self.items.iter().map(|(_, node)| node).collect()
             }
             async fn page_info(&self) -> &$crate::graphql::connection::PageInfo {

@@ -1,6 +1,7 @@
 //! The GraphQL layer: thin resolvers that read arguments, take the caller
 //! from the context, call the domain and map its errors.
 
+pub mod at_hand;
 pub mod connection;
 pub mod context;
 pub mod cost;

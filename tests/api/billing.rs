@@ -12,7 +12,7 @@ const COMPLETE: &str = "mutation($id: ID!, $i: CompleteJobInput) { completeJob(j
 const PAY: &str = "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { id amount method reference invoice { status amountPaid balanceDue paidAt } recordedBy { email } } }";
 
 /// A job assigned to Tess (rate 40.00) and started; returns its id.
-async fn started_job(app: &TestApp, office: &Office, title: &str, day: i64) -> String {
+pub(crate) async fn started_job(app: &TestApp, office: &Office, title: &str, day: i64) -> String {
     let job = create_job(app, &office.dispatcher, &office.customer_id, title, 1).await;
     assign_ok(app, &office.dispatcher, &job, &office.tech_id, &at(day, 9), &at(day, 11)).await;
     let body = job_move(app, &office.tech, "startJob", &job).await;
@@ -20,7 +20,7 @@ async fn started_job(app: &TestApp, office: &Office, title: &str, day: i64) -> S
     job
 }
 
-async fn invoice_of(app: &TestApp, office: &Office, job: &str, materials: Value) -> Value {
+pub(crate) async fn invoice_of(app: &TestApp, office: &Office, job: &str, materials: Value) -> Value {
     let body = app
         .gql(
             Some(&office.tech),
@@ -35,7 +35,7 @@ async fn invoice_of(app: &TestApp, office: &Office, job: &str, materials: Value)
     app.gql(Some(&office.dispatcher), query, json!({ "id": job })).await["data"]["job"]["invoice"].clone()
 }
 
-async fn pay(app: &TestApp, token: &str, invoice: &str, amount: &str, key: Option<&str>) -> Value {
+pub(crate) async fn pay(app: &TestApp, token: &str, invoice: &str, amount: &str, key: Option<&str>) -> Value {
     app.gql(Some(token), PAY, json!({ "i": { "invoiceId": invoice, "amount": amount, "method": "CARD", "reference": "ref-1", "idempotencyKey": key } }))
         .await
 }

@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+mod at_hand;
 mod auth;
 mod billing;
 mod change_feed;

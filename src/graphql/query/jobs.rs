@@ -8,7 +8,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::enums::JobStatus;
 use crate::graphql::lenient::{Lenient, read_optional};
 use crate::graphql::types::{Job, JobConnection};
-use crate::graphql::{ids, preload};
+use crate::graphql::{at_hand, ids, preload};
 
 #[derive(InputObject, Default)]
 #[graphql(name = "JobFilter")]
@@ -59,14 +59,14 @@ impl JobQuery {
         Ok(JobConnection::from_page(page, Job::with_assignment))
     }
 
-    async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Job>> {
+    async fn job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<at_hand::One<Job>>> {
         let actor = ctx.actor()?;
         let id = ids::parse(&id);
         if preload::wants_detail_of_one(ctx.look_ahead()) {
             let with_invoice_items = preload::wants_invoice_items(ctx.look_ahead());
             let detail = jobs::get_detail(ctx.db(), actor, id, with_invoice_items).await?;
-            return Ok(detail.map(preload::detail));
+            return Ok(detail.map(|detail| at_hand::One(preload::detail(detail))));
         }
-        Ok(jobs::get(ctx.db(), actor, id).await?.map(Job::with_assignment))
+        Ok(jobs::get(ctx.db(), actor, id).await?.map(|row| at_hand::One(Job::with_assignment(row))))
     }
 }

@@ -3,9 +3,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::schedules;
 use crate::graphql::context::ContextExt;
-use crate::graphql::ids;
 use crate::graphql::lenient::Lenient;
 use crate::graphql::types::{ScheduleEntry, UpcomingJob};
+use crate::graphql::{at_hand, ids};
 
 #[derive(Default)]
 pub struct ScheduleQuery;
@@ -19,7 +19,7 @@ impl ScheduleQuery {
         technician_id: ID,
         from: Lenient<DateTime<Utc>>,
         to: Lenient<DateTime<Utc>>,
-    ) -> Result<Vec<ScheduleEntry>> {
+    ) -> Result<at_hand::List<ScheduleEntry>> {
         let actor = ctx.actor()?;
         let (from, to) = (from.read("from")?, to.read("to")?);
         let technician_id = ids::parse(&technician_id);

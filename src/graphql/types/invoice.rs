@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, Value};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -6,6 +6,7 @@ use super::{Customer, Job, User};
 use crate::domain::billing::InvoiceItems;
 use crate::domain::{DomainError, money};
 use crate::entities::{invoice, invoice_line, job_financials, payment};
+use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{InvoiceStatus, PaymentMethod};
 use crate::graphql::ids;
@@ -81,7 +82,28 @@ impl Invoice {
     }
 }
 
-crate::graphql::connection::connection_types!(InvoiceConnection, InvoiceEdge, Invoice);
+/// Its job and customer are loaded: not at hand; its lines and payments
+/// are when read with it (`jobs::get_detail`).
+impl FieldsAtHand for Invoice {
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
+        let model = &self.model;
+        Some(match name {
+            "id" => at_hand::id(model.id),
+            "number" => at_hand::text(&model.number),
+            "status" => at_hand::enumerated::<InvoiceStatus>(model.status),
+            "total" => at_hand::scalar(&money::from_cents(model.total_cents)),
+            "amountPaid" => at_hand::scalar(&money::from_cents(model.amount_paid_cents)),
+            "balanceDue" => at_hand::scalar(&money::from_cents(model.total_cents - model.amount_paid_cents)),
+            "issuedAt" => at_hand::scalar(&model.issued_at),
+            "paidAt" => at_hand::optional(&model.paid_at),
+            "lines" => at_hand::list(self.items.as_ref()?.lines.iter().cloned().map(InvoiceLine), selected)?,
+            "payments" => at_hand::list(self.items.as_ref()?.payments.iter().cloned().map(Payment), selected)?,
+            _ => return None,
+        })
+    }
+}
+
+crate::graphql::connection::connection_types!(InvoiceConnection, InvoiceEdge, Invoice, at_hand);
 
 #[derive(Clone)]
 pub struct InvoiceLine(pub invoice_line::Model);
@@ -133,6 +155,32 @@ impl Payment {
 }
 
 /// A row of the `job_financials` view.
+impl FieldsAtHand for InvoiceLine {
+    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
+        Some(match name {
+            "description" => at_hand::text(&self.0.description),
+            "quantity" => at_hand::scalar(&money::from_hundredths(self.0.quantity_hundredths)),
+            "unitPrice" => at_hand::scalar(&money::from_cents(self.0.unit_price_cents)),
+            "amount" => at_hand::scalar(&money::from_cents(self.0.amount_cents)),
+            _ => return None,
+        })
+    }
+}
+
+/// Its invoice and recorder are loaded: not at hand.
+impl FieldsAtHand for Payment {
+    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
+        Some(match name {
+            "id" => at_hand::id(self.0.id),
+            "amount" => at_hand::scalar(&money::from_cents(self.0.amount_cents)),
+            "method" => at_hand::enumerated::<PaymentMethod>(self.0.method),
+            "reference" => at_hand::optional_text(&self.0.reference),
+            "receivedAt" => at_hand::scalar(&self.0.received_at),
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct JobFinancials(pub job_financials::Model);
 

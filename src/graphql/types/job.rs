@@ -1,12 +1,13 @@
 use std::borrow::Cow;
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, Value};
 use chrono::{DateTime, Utc};
 
 use super::record::{Record, either};
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::DomainError;
 use crate::entities::{job, job_assignment};
+use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{JobPriority, JobStatus};
 use crate::graphql::ids;
@@ -152,4 +153,30 @@ impl Job {
     }
 }
 
-crate::graphql::connection::connection_types!(JobConnection, JobEdge, Job);
+/// The fields above answered from what the job holds: its card's or
+/// whole row's columns and the parties read with it.
+impl FieldsAtHand for Job {
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
+        let whole = || self.record.whole_at_hand();
+        Some(match name {
+            "id" => at_hand::id(self.row_id()),
+            "title" => at_hand::text(either!(self.record, title)),
+            "status" => at_hand::enumerated::<JobStatus>(*either!(self.record, status)),
+            "priority" => at_hand::enumerated::<JobPriority>(*either!(self.record, priority)),
+            "createdAt" => at_hand::scalar(either!(self.record, created_at)),
+            "customer" => at_hand::object(self.customer.as_ref()?, selected)?,
+            "technician" => at_hand::nullable(self.technician.as_ref()?, selected)?,
+            "assignment" => at_hand::nullable(self.assignment.as_ref()?, selected)?,
+            "invoice" => at_hand::nullable(self.invoice.as_ref()?, selected)?,
+            "description" => at_hand::optional_text(&whole()?.description),
+            "requiredSkillLevel" => at_hand::scalar(&whole()?.required_skill_level),
+            "startedAt" => at_hand::optional(&whole()?.started_at),
+            "completedAt" => at_hand::optional(&whole()?.completed_at),
+            "cancelledAt" => at_hand::optional(&whole()?.cancelled_at),
+            "updatedAt" => at_hand::scalar(&whole()?.updated_at),
+            _ => return None,
+        })
+    }
+}
+
+crate::graphql::connection::connection_types!(JobConnection, JobEdge, Job, at_hand);

@@ -36,6 +36,16 @@ impl<M: Clone, C> Record<M, C> {
     }
 }
 
+impl<M, C> Record<M, C> {
+    /// The whole row when it was read, without loading it.
+    pub fn whole_at_hand(&self) -> Option<&M> {
+        match self {
+            Record::Whole(row) => Some(row),
+            Record::Card(_) => None,
+        }
+    }
+}
+
 /// A field the row and its card both have.
 macro_rules! either {
     ($record:expr, $field:ident) => {

@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, Value};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -9,6 +9,7 @@ use super::record::{Record, either};
 use super::{ScheduleEntry, UpcomingJob, User};
 use crate::domain::{clock, money};
 use crate::entities::technician;
+use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::lenient::Lenient;
@@ -89,7 +90,7 @@ impl Technician {
         ctx: &Context<'_>,
         from: Lenient<DateTime<Utc>>,
         to: Lenient<DateTime<Utc>>,
-    ) -> Result<Vec<ScheduleEntry>> {
+    ) -> Result<at_hand::List<ScheduleEntry>> {
         let (from, to) = (from.read("from")?, to.read("to")?);
         let key = (self.row_id(), clock::truncate(from), clock::truncate(to));
         let rows = ctx.loaders().schedule_by_technician.load_one(key).await.map_err(shared)?;
@@ -97,4 +98,22 @@ impl Technician {
     }
 }
 
-crate::graphql::connection::connection_types!(TechnicianConnection, TechnicianEdge, Technician);
+impl FieldsAtHand for Technician {
+    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
+        let whole = || self.0.whole_at_hand();
+        Some(match name {
+            "id" => at_hand::id(self.row_id()),
+            "name" => at_hand::text(either!(self.0, name)),
+            "email" => at_hand::optional_text(either!(self.0, email)),
+            "phone" => at_hand::optional_text(either!(self.0, phone)),
+            "skillLevel" => at_hand::scalar(&whole()?.skill_level),
+            "hourlyRate" => at_hand::scalar(&money::from_cents(whole()?.hourly_rate_cents)),
+            "active" => at_hand::scalar(&whole()?.active),
+            "baseLatitude" => at_hand::optional(&whole()?.base_latitude),
+            "baseLongitude" => at_hand::optional(&whole()?.base_longitude),
+            _ => return None,
+        })
+    }
+}
+
+crate::graphql::connection::connection_types!(TechnicianConnection, TechnicianEdge, Technician, at_hand);
