@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{EnumType, enum_value, resolve_list};
@@ -98,19 +99,18 @@ fn collect<T: FieldsAtHand + ?Sized>(
                 if !field.directives.is_empty() || !field.arguments.is_empty() {
                     return None;
                 }
-                let key = field.response_key().node.clone();
-                // The same key twice is merged by async-graphql; rare enough
-                // to leave to it.
-                if fields.contains_key(&key) {
-                    return None;
-                }
                 let name = field.name.node.as_str();
                 let value = if name == "__typename" {
                     Value::String(object.introspection_type_name().into_owned())
                 } else {
                     object.field_at_hand(name, selected.within(&field.selection_set.node))?
                 };
-                fields.insert(key, value);
+                // One hash per field. The same key twice is merged by
+                // async-graphql; rare enough to leave to it.
+                match fields.entry(field.response_key().node.clone()) {
+                    Entry::Occupied(_) => return None,
+                    Entry::Vacant(slot) => slot.insert(value),
+                };
             }
             Selection::FragmentSpread(spread) => {
                 let fragment = &selected.fragments.get(&spread.node.fragment_name.node)?.node;
