@@ -230,8 +230,9 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::entities::job_assignment;
-    use crate::graphql::types::Assignment;
+    use crate::entities::enums::{JobPriority, JobStatus};
+    use crate::entities::{customer, job, job_assignment, technician};
+    use crate::graphql::types::{Assignment, Customer, Job, Technician};
 
     fn assignment() -> Assignment {
         let starts_at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
@@ -246,13 +247,73 @@ mod tests {
         })
     }
 
-    /// The assignment's answer to the document's (only) operation, read as
-    /// the assignment's own selection.
-    fn answer(document: &str) -> Option<Value> {
+    /// `of`'s answer to the document's (only) operation, read as its own
+    /// selection.
+    fn answer_of<T: FieldsAtHand>(of: &T, document: &str) -> Option<Value> {
         let document: ExecutableDocument = parse_query(document).unwrap();
         let DocumentOperations::Single(operation) = &document.operations else { panic!("one operation") };
         let selected = Selected { set: &operation.node.selection_set.node, fragments: &document.fragments };
-        object(&assignment(), selected)
+        object(of, selected)
+    }
+
+    fn answer(document: &str) -> Option<Value> {
+        answer_of(&assignment(), document)
+    }
+
+    /// A board's job: its card, its assignment, and its parties' cards as
+    /// the page read them.
+    fn board_job() -> Job {
+        let card = job::Card {
+            id: Uuid::from_u128(8),
+            customer_id: Uuid::from_u128(1),
+            title: "Boiler".into(),
+            status: JobStatus::Scheduled,
+            priority: JobPriority::High,
+            created_at: assignment().0.created_at,
+        };
+        let mut job = Job::card_with_assignment((card, Some(assignment().0)));
+        job.customer = Some(Customer::card(customer::Card {
+            id: Uuid::from_u128(1),
+            name: "Carla".into(),
+            email: None,
+            phone: None,
+            address: Some("1 Main St".into()),
+        }));
+        let technician =
+            technician::Card { id: Uuid::from_u128(9), name: "Tess".into(), email: None, phone: Some("555".into()) };
+        job.technician = Some(Some(Technician::card(technician)));
+        job
+    }
+
+    const BOARD: &str =
+        "{ id title status customer { id name address } technician { id name } assignment { startsAt endsAt } }";
+
+    #[test]
+    fn the_boards_selection_is_answered_at_hand() {
+        let answer = answer_of(&board_job(), BOARD).expect("everything the board asks is held");
+        let Value::Object(fields) = &answer else { panic!("an object: {answer}") };
+        assert_eq!(keys(&answer), ["id", "title", "status", "customer", "technician", "assignment"]);
+        assert_eq!(fields["status"], Value::Enum(Name::new("SCHEDULED")));
+        assert_eq!(keys(&fields["customer"]), ["id", "name", "address"]);
+        assert_eq!(keys(&fields["technician"]), ["id", "name"]);
+    }
+
+    #[test]
+    fn a_field_beyond_what_was_read_is_not_at_hand() {
+        // Beyond the card (the whole row is loaded), and parties not preloaded.
+        assert_eq!(answer_of(&board_job(), "{ id description }"), None);
+        let mut alone = board_job();
+        alone.customer = None;
+        assert_eq!(answer_of(&alone, BOARD), None);
+        alone = board_job();
+        alone.technician = None;
+        assert_eq!(answer_of(&alone, BOARD), None);
+        // Known to have no technician: null, at hand.
+        alone = board_job();
+        alone.technician = Some(None);
+        let answer = answer_of(&alone, BOARD).expect("held");
+        let Value::Object(fields) = &answer else { unreachable!() };
+        assert_eq!(fields["technician"], Value::Null);
     }
 
     fn keys(value: &Value) -> Vec<String> {

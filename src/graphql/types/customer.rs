@@ -38,31 +38,6 @@ impl Customer {
     async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, customer::Model>> {
         Ok(self.0.whole("customer", |card| ctx.loaders().customer_by_id.load_one(card.id)).await?)
     }
-
-    /// The `jobs` field's work, awaited on the heap (`on_heap`).
-    async fn jobs_page(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
-        let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
-        if request.after.is_none() {
-            // First pages of all customers in a list load together.
-            let key = CustomerJobsKey {
-                customer_id: self.row_id(),
-                first: request.first,
-                scope: jobs::scope(actor)?,
-                count_total: request.count_total,
-            };
-            let page = ctx.loaders().first_jobs_by_customer.load_one(key).await.map_err(shared)?;
-            let page = page.unwrap_or_else(|| Page::empty(request));
-            return Ok(JobConnection::from_page(page, |row| {
-                let mut job = Job::with_assignment(row);
-                job.customer = Some(self.clone());
-                job
-            }));
-        }
-        let filter = JobFilter { customer_id: Some(self.row_id()), ..Default::default() };
-        let page = jobs::list(ctx.db(), actor, request, filter).await?;
-        Ok(JobConnection::from_page(crate::graphql::preload::job_page(ctx, page).await?, |job| job))
-    }
 }
 
 #[Object]
@@ -96,7 +71,31 @@ impl Customer {
     }
     /// This customer's jobs, newest first (a technician sees only its own).
     async fn jobs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<JobConnection> {
-        on_heap(self.jobs_page(ctx, first, after)).await
+        // On the heap: the page's future would size every Customer field's.
+        on_heap(async move {
+            let actor = ctx.actor()?;
+            let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
+            if request.after.is_none() {
+                // First pages of all customers in a list load together.
+                let key = CustomerJobsKey {
+                    customer_id: self.row_id(),
+                    first: request.first,
+                    scope: jobs::scope(actor)?,
+                    count_total: request.count_total,
+                };
+                let page = ctx.loaders().first_jobs_by_customer.load_one(key).await.map_err(shared)?;
+                let page = page.unwrap_or_else(|| Page::empty(request));
+                return Ok(JobConnection::from_page(page, |row| {
+                    let mut job = Job::with_assignment(row);
+                    job.customer = Some(self.clone());
+                    job
+                }));
+            }
+            let filter = JobFilter { customer_id: Some(self.row_id()), ..Default::default() };
+            let page = jobs::list(ctx.db(), actor, request, filter).await?;
+            Ok(JobConnection::from_page(crate::graphql::preload::job_page(ctx, page).await?, |job| job))
+        })
+        .await
     }
 }
 

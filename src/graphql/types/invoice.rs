@@ -29,6 +29,11 @@ impl Invoice {
     pub fn with_items(model: invoice::Model, items: Option<InvoiceItems>) -> Self {
         Invoice { model, items }
     }
+
+    /// What is left to pay.
+    fn due(&self) -> Decimal {
+        money::from_cents(self.model.total_cents - self.model.amount_paid_cents)
+    }
 }
 
 #[Object]
@@ -65,7 +70,7 @@ impl Invoice {
         money::from_cents(self.model.amount_paid_cents)
     }
     async fn balance_due(&self) -> Decimal {
-        money::from_cents(self.model.total_cents - self.model.amount_paid_cents)
+        self.due()
     }
     async fn issued_at(&self) -> DateTime<Utc> {
         self.model.issued_at
@@ -93,7 +98,7 @@ impl FieldsAtHand for Invoice {
             "status" => at_hand::enumerated::<InvoiceStatus>(model.status),
             "total" => at_hand::scalar(&money::from_cents(model.total_cents)),
             "amountPaid" => at_hand::scalar(&money::from_cents(model.amount_paid_cents)),
-            "balanceDue" => at_hand::scalar(&money::from_cents(model.total_cents - model.amount_paid_cents)),
+            "balanceDue" => at_hand::scalar(&self.due()),
             "issuedAt" => at_hand::scalar(&model.issued_at),
             "paidAt" => at_hand::optional(&model.paid_at),
             "lines" => at_hand::list(self.items.as_ref()?.lines.iter().cloned().map(InvoiceLine), selected)?,

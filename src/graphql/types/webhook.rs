@@ -22,33 +22,6 @@ impl Webhook {
     pub fn new(model: webhook::Model) -> Self {
         Webhook(Arc::new(model))
     }
-
-    /// The `deliveries` field's work, awaited on the heap (`on_heap`).
-    async fn deliveries_page(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        status: Option<WebhookDeliveryStatus>,
-    ) -> Result<WebhookDeliveryConnection> {
-        let actor = ctx.actor()?;
-        let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
-        let status = status.map(Into::into);
-        let page = if request.after.is_none() {
-            // First pages of all webhooks in a list load together.
-            let key = WebhookDeliveriesKey {
-                webhook_id: self.0.id,
-                first: request.first,
-                status,
-                count_total: request.count_total,
-            };
-            let page = ctx.loaders().first_deliveries_by_webhook.load_one(key).await.map_err(shared)?;
-            page.unwrap_or_else(|| Page::empty(request))
-        } else {
-            webhooks::deliveries(ctx.db(), actor, self.0.id, request, status).await?
-        };
-        Ok(WebhookDeliveryConnection::from_page(page, |d| WebhookDelivery::new(d, self.0.clone())))
-    }
 }
 
 #[Object(cache_control(no_cache))]
@@ -82,7 +55,27 @@ impl Webhook {
         after: Option<String>,
         status: Option<WebhookDeliveryStatus>,
     ) -> Result<WebhookDeliveryConnection> {
-        on_heap(self.deliveries_page(ctx, first, after, status)).await
+        // On the heap: the page's future would size every Webhook field's.
+        on_heap(async move {
+            let actor = ctx.actor()?;
+            let request = PageRequest::new(first, after.as_deref())?.counting(wants_total(ctx));
+            let status = status.map(Into::into);
+            let page = if request.after.is_none() {
+                // First pages of all webhooks in a list load together.
+                let key = WebhookDeliveriesKey {
+                    webhook_id: self.0.id,
+                    first: request.first,
+                    status,
+                    count_total: request.count_total,
+                };
+                let page = ctx.loaders().first_deliveries_by_webhook.load_one(key).await.map_err(shared)?;
+                page.unwrap_or_else(|| Page::empty(request))
+            } else {
+                webhooks::deliveries(ctx.db(), actor, self.0.id, request, status).await?
+            };
+            Ok(WebhookDeliveryConnection::from_page(page, |d| WebhookDelivery::new(d, self.0.clone())))
+        })
+        .await
     }
 }
 
