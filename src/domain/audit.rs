@@ -1,15 +1,14 @@
 //! The journal read back by admins: `auditLog` (newest first) and the
 //! change feed `changes` (oldest first).
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
 use super::actor::{Actor, Permission};
 use super::error::DomainResult;
 use super::page::{self, Cursor, Page, PageRequest};
 use crate::entities::journal_entry;
+use crate::entities::limit::limited;
 use crate::journal::EntityType;
 
 /// Which entries: all, or those about one kind of row and/or one row.
@@ -89,6 +88,7 @@ async fn journal_page(
         (Direction::OldestFirst, None) => select.order_by_asc(id),
         (Direction::OldestFirst, Some(after)) => select.filter(id.gt(after)).order_by_asc(id),
     };
-    let rows = select.limit(request.first + 1).all(db).await?;
+    let statement = limited(&select, db.get_database_backend(), request.first + 1);
+    let rows = journal_entry::Entity::find().from_raw_sql(statement).all(db).await?;
     Ok(page::assemble(rows, request, total_count, |row| Cursor::Journal(row.id)))
 }

@@ -238,8 +238,9 @@ pub async fn list(
     let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     // The current assignment comes with each job (one statement, not one per row).
     let total_count = page::total(db, &select, request).await?;
-    let joined = page::keyset(with_assignment::<job::Model>(select), job::Column::CreatedAt, job::Column::Id, request);
-    let rows = joined.into_model::<Row<JobRow>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
+    let joined = with_assignment::<job::Model>(select);
+    let statement = page::keyset(joined, job::Column::CreatedAt, job::Column::Id, request, db.get_database_backend());
+    let rows = Row::<JobRow>::find_by_statement(statement).all(db).await?.into_iter().map(|Row(row)| row).collect();
     Ok(page::assemble(rows, request, total_count, |(j, _)| j.position()))
 }
 
@@ -266,8 +267,10 @@ where
 {
     let Some(select) = select_visible(actor, filter)? else { return Ok(Page::empty(request)) };
     let total_count = page::total(db, &select, request).await?;
-    let joined = page::keyset(with_parties::<J, C, T>(select), job::Column::CreatedAt, job::Column::Id, request);
-    let rows = joined.into_model::<Row<Parties<J, C, T>>>().all(db).await?.into_iter().map(|Row(row)| row).collect();
+    let joined = with_parties::<J, C, T>(select);
+    let statement = page::keyset(joined, job::Column::CreatedAt, job::Column::Id, request, db.get_database_backend());
+    let rows = Row::<Parties<J, C, T>>::find_by_statement(statement).all(db).await?;
+    let rows = rows.into_iter().map(|Row(row)| row).collect();
     Ok(page::assemble(rows, request, total_count, |(j, ..)| j.position()))
 }
 

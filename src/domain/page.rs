@@ -3,11 +3,13 @@
 //! while rows are inserted.
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QueryTrait, Select, Statement,
 };
 
 pub use super::cursor::{Cursor, RowKey};
 use super::error::{DomainError, DomainResult};
+use crate::entities::limit::limited;
 
 pub const DEFAULT_FIRST: i32 = 20;
 pub const MAX_FIRST: i32 = 100;
@@ -99,7 +101,8 @@ where
     C: ConnectionTrait,
 {
     let total_count = total(db, &select, request).await?;
-    let rows = keyset(select, at_column, id_column, request).all(db).await?;
+    let statement = keyset(select, at_column, id_column, request, db.get_database_backend());
+    let rows = E::find().from_raw_sql(statement).all(db).await?;
     Ok(assemble(rows, request, total_count, key))
 }
 
@@ -114,10 +117,17 @@ where
 }
 
 /// Applies the cursor, the newest-first order and the page size (plus one,
-/// to learn whether another page follows) to any query over `E`.
-pub fn keyset<Q, Col>(query: Q, at_column: Col, id_column: Col, request: PageRequest) -> Q
+/// to learn whether another page follows) to any query over `E`: the
+/// page's statement, its limit written as a number (`entities::limit`).
+pub fn keyset<Q, Col>(
+    query: Q,
+    at_column: Col,
+    id_column: Col,
+    request: PageRequest,
+    backend: DatabaseBackend,
+) -> Statement
 where
-    Q: QueryFilter + QueryOrder + QuerySelect,
+    Q: QueryFilter + QueryOrder + QueryTrait,
     Col: ColumnTrait,
 {
     let mut query = query;
@@ -128,7 +138,7 @@ where
                 .add(Condition::all().add(at_column.eq(after.at)).add(id_column.lt(after.id))),
         );
     }
-    query.order_by_desc(at_column).order_by_desc(id_column).limit(request.first + 1)
+    limited(&query.order_by_desc(at_column).order_by_desc(id_column), backend, request.first + 1)
 }
 
 /// Turns `first + 1` rows into a page.

@@ -11,6 +11,7 @@ pub mod job;
 pub mod job_assignment;
 pub mod job_financials;
 pub mod journal_entry;
+pub mod limit;
 pub mod payment;
 pub mod positional;
 pub mod schedule;

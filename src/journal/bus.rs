@@ -21,6 +21,7 @@ use tokio::sync::{Notify, broadcast};
 use super::change::EntityType;
 use super::entry::{self, Entry};
 use super::{listener, snapshots};
+use crate::entities::limit::limited;
 use crate::entities::{invoice, job, journal_entry};
 
 /// Journal entries as they reach subscribers.
@@ -160,12 +161,11 @@ pub struct Batch {
 }
 
 pub async fn entries_after(db: &DatabaseConnection, after: i64, limit: u64) -> Result<Batch, DbErr> {
-    let rows = journal_entry::Entity::find()
+    let after_position = journal_entry::Entity::find()
         .filter(journal_entry::Column::Id.gt(after))
-        .order_by_asc(journal_entry::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
+        .order_by_asc(journal_entry::Column::Id);
+    let statement = limited(&after_position, db.get_database_backend(), limit);
+    let rows = journal_entry::Entity::find().from_raw_sql(statement).all(db).await?;
     let last_id = rows.last().map(|row| row.id);
     let full = rows.len() as u64 == limit;
     let entries = rows
