@@ -110,6 +110,12 @@ impl Server {
             documents: Arc::new(DocumentCache::new(PARSED_DOCUMENTS)),
             subscriptions: Default::default(),
             webhooks,
+            on_statement: {
+                let counter = statements.counter();
+                Arc::new(move || {
+                    counter.inc();
+                })
+            },
         };
         let grace = state.settings.shutdown_grace;
         Ok(Server { listener, statements, router: router(state), shutdown, grace })

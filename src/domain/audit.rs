@@ -48,7 +48,7 @@ pub async fn list(
 /// a row that commits late.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn changes(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl ConnectionTrait,
     actor: &Actor,
     first: Option<i32>,
     after: Option<&str>,

@@ -48,7 +48,7 @@ pub async fn invoice_of(bus: &EventBus, entry: &Entry) -> DomainResult<invoice::
 }
 
 /// `after`: a cursor this server issued, naming an existing journal row.
-pub async fn resume_point(db: &sea_orm::DatabaseConnection, after: Option<&str>) -> DomainResult<Option<i64>> {
+pub async fn resume_point(db: &impl sea_orm::ConnectionTrait, after: Option<&str>) -> DomainResult<Option<i64>> {
     let Some(text) = after else { return Ok(None) };
     let unknown = || DomainError::bad_input("after", "unknown cursor");
     let id = Cursor::decode(text).and_then(Cursor::as_journal).ok_or_else(unknown)?;

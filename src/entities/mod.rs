@@ -2,6 +2,7 @@
 //! (see `migration/sql`) and in `crate::domain`, not here.
 
 pub mod bootstrap;
+pub mod connection;
 pub mod counter;
 pub mod customer;
 pub mod enums;

@@ -11,6 +11,7 @@ use super::loaders::Loaders;
 use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::domain::webhooks::TargetPolicy;
 use crate::domain::{Actor, DomainError};
+use crate::entities::connection::RequestConnection;
 use crate::journal::EventBus;
 
 /// Process-wide services, put into the schema once.
@@ -53,7 +54,12 @@ pub struct RequestInfo {
 
 pub trait ContextExt {
     fn services(&self) -> &Arc<Services>;
-    fn db(&self) -> &DatabaseConnection {
+    /// What this request reads through (one held connection on PostgreSQL).
+    fn db(&self) -> &RequestConnection {
+        &self.loaders().connection
+    }
+    /// The pool, for writes: each transaction takes its own connection.
+    fn pool(&self) -> &DatabaseConnection {
         &self.services().db
     }
     fn request(&self) -> &RequestInfo;

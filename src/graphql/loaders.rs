@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::entities::connection::RequestConnection;
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::jobs::{JobRow, JobScope};
@@ -25,7 +25,7 @@ use crate::entities::{
 /// the caller may not see. Anonymous callers see nothing nested.
 #[derive(Clone)]
 pub struct Viewer {
-    db: DatabaseConnection,
+    db: RequestConnection,
     actor: Option<Actor>,
 }
 
@@ -226,12 +226,14 @@ pub struct Loaders {
     pub schedule_by_technician: DataLoader<ScheduleByTechnician>,
     pub first_jobs_by_customer: DataLoader<FirstJobsByCustomer>,
     pub first_deliveries_by_webhook: DataLoader<FirstDeliveriesByWebhook>,
+    /// What this request's resolvers and loaders read through.
+    pub connection: RequestConnection,
 }
 
 impl Loaders {
     /// `viewer`: the caller (None: anonymous).
-    pub fn new(db: &DatabaseConnection, viewer: Option<Actor>) -> Self {
-        let viewer = Viewer { db: db.clone(), actor: viewer };
+    pub fn new(connection: RequestConnection, viewer: Option<Actor>) -> Self {
+        let viewer = Viewer { db: connection.clone(), actor: viewer };
         let load = |v: &Viewer| v.clone();
         Loaders {
             user_by_id: DataLoader::new(UserById(load(&viewer)), tokio::spawn),
@@ -250,6 +252,7 @@ impl Loaders {
             schedule_by_technician: DataLoader::new(ScheduleByTechnician(load(&viewer)), tokio::spawn),
             first_jobs_by_customer: DataLoader::new(FirstJobsByCustomer(load(&viewer)), tokio::spawn),
             first_deliveries_by_webhook: DataLoader::new(FirstDeliveriesByWebhook(viewer), tokio::spawn),
+            connection,
         }
     }
 }

@@ -28,7 +28,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = JobEvent> + use<>> {
         let actor = ctx.actor()?.clone();
         let services = Arc::clone(ctx.services());
-        let after = live::resume_point(&services.db, after.as_deref()).await?;
+        let after = live::resume_point(ctx.db(), after.as_deref()).await?;
         let only = job_id.as_ref().map(ids::parse);
         let events = feed(services.bus.clone(), after).filter_map(move |entry| {
             let services = Arc::clone(&services);
@@ -61,7 +61,7 @@ impl SubscriptionRoot {
         let actor = ctx.actor()?;
         live::require_invoice_events(actor)?;
         let services = ctx.services();
-        let after = live::resume_point(&services.db, after.as_deref()).await?;
+        let after = live::resume_point(ctx.db(), after.as_deref()).await?;
         let only = invoice_id.as_ref().map(ids::parse);
         let events = feed(services.bus.clone(), after).filter_map(move |entry| async move {
             let kind = InvoiceEventKind::of(&entry.change)?;

@@ -175,6 +175,6 @@ pub async fn entries_after(db: &DatabaseConnection, after: i64, limit: u64) -> R
     Ok(Batch { entries, last_id, full })
 }
 
-pub async fn exists(db: &DatabaseConnection, id: i64) -> Result<bool, DbErr> {
+pub async fn exists(db: &impl sea_orm::ConnectionTrait, id: i64) -> Result<bool, DbErr> {
     Ok(journal_entry::Entity::find_by_id(id).one(db).await?.is_some())
 }

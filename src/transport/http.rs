@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 
 use super::response_cache::CacheKey;
 use super::{AppState, authenticate, authorization_header, client_ip};
+use crate::entities::connection::RequestConnection;
 use crate::graphql::error::coded;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::prepare::{prepare, with_codes, with_cost};
@@ -43,8 +44,9 @@ pub async fn post(
         }
     }
     within_deadline(&state, async {
-        let (info, version) = request_info(&state, &headers, addr).await;
-        execute(&state, batch, info, cache_version(&headers, version)).await
+        let connection = RequestConnection::held(&state.services.db, state.on_statement.clone());
+        let (info, version) = request_info(&state, &headers, addr, &connection).await;
+        execute(&state, batch, info, cache_version(&headers, version), connection).await
     })
     .await
 }
@@ -66,8 +68,9 @@ pub async fn get(
         return response;
     }
     within_deadline(&state, async {
-        let (info, version) = request_info(&state, &headers, addr).await;
-        execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version)).await
+        let connection = RequestConnection::held(&state.services.db, state.on_statement.clone());
+        let (info, version) = request_info(&state, &headers, addr, &connection).await;
+        execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version), connection).await
     })
     .await
 }
@@ -96,8 +99,13 @@ async fn within_deadline(state: &AppState, request: impl Future<Output = HttpRes
 }
 
 /// The caller, and the data version read with its account.
-async fn request_info(state: &AppState, headers: &HeaderMap, addr: SocketAddr) -> (RequestInfo, Option<i64>) {
-    let authentication = authenticate(&state.services, authorization_header(headers)).await;
+async fn request_info(
+    state: &AppState,
+    headers: &HeaderMap,
+    addr: SocketAddr,
+    connection: &RequestConnection,
+) -> (RequestInfo, Option<i64>) {
+    let authentication = authenticate(&state.services, connection, authorization_header(headers)).await;
     let client_ip = client_ip(state, addr, headers);
     (RequestInfo { auth: authentication.auth, client_ip }, authentication.journal_version)
 }
@@ -113,7 +121,15 @@ fn cache_version(headers: &HeaderMap, version: Option<i64>) -> Option<i64> {
     version.filter(|_| !fresh)
 }
 
-async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, version: Option<i64>) -> HttpResponse {
+/// Runs a request's operations. Reads go through `connection` (held since
+/// the account was read); one that writes gives it back first.
+async fn execute(
+    state: &AppState,
+    batch: BatchRequest,
+    info: RequestInfo,
+    version: Option<i64>,
+    connection: RequestConnection,
+) -> HttpResponse {
     let started = Instant::now();
     let authenticated = matches!(info.auth, Auth::Authenticated(_));
     let (requests, single) = match batch {
@@ -135,7 +151,7 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
         operations.iter().for_each(|operation| state.metrics.observe(operation, started.elapsed()));
         return json_body(body);
     }
-    let loaders = Arc::new(Loaders::new(&state.services.db, info.auth.actor().cloned()));
+    let loaders = Arc::new(Loaders::new(connection.clone(), info.auth.actor().cloned()));
     let mut mutated = false;
     let mut cacheable = true;
     let runs = requests.into_iter().map(|mut request| {
@@ -156,7 +172,14 @@ async fn execute(state: &AppState, batch: BatchRequest, info: RequestInfo, versi
             }
         }
     });
+    let runs: Vec<_> = runs.collect();
+    if mutated {
+        // A transaction takes a connection of its own from the pool: this
+        // request must not hold one while it waits for it.
+        connection.release().await;
+    }
     let mut responses = futures_util::future::join_all(runs).await;
+    connection.release().await;
     if mutated {
         state.services.bus.poke();
     }

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::domain::users;
+use crate::entities::connection::{OnStatement, RequestConnection};
 use crate::graphql::{AppSchema, Auth, Services};
 
 /// What every handler shares.
@@ -36,6 +37,8 @@ pub struct AppState {
     pub subscriptions: Arc<shared_subscriptions::SharedSubscriptions>,
     /// The webhook worker runs while this handle lives.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Counts a statement run on a request's held connection.
+    pub on_statement: OnStatement,
 }
 
 pub use metrics::Metrics;
@@ -50,14 +53,15 @@ pub struct Authentication {
     pub journal_version: Option<i64>,
 }
 
-pub async fn authenticate(services: &Services, authorization: Option<&str>) -> Authentication {
+/// `db`: what the account is read through (the request's connection).
+pub async fn authenticate(services: &Services, db: &RequestConnection, authorization: Option<&str>) -> Authentication {
     let refused = |auth| Authentication { auth, expires_at: None, journal_version: None };
     let Some(value) = authorization else { return refused(Auth::Anonymous) };
     let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
         return refused(Auth::Invalid);
     };
     let Some(claims) = services.tokens.verify(token.trim()) else { return refused(Auth::Invalid) };
-    match users::load_actor_at(&services.db, claims.sub, claims.epoch).await {
+    match users::load_actor_at(db, claims.sub, claims.epoch).await {
         Ok((actor, version)) => Authentication {
             auth: Auth::Authenticated(actor),
             expires_at: Some(claims.exp),

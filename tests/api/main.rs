@@ -11,6 +11,7 @@ mod auth;
 mod billing;
 mod change_feed;
 mod cli;
+mod connections;
 mod constraints;
 mod dispatch;
 mod limits;

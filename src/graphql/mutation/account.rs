@@ -72,7 +72,7 @@ impl AccountMutation {
         let actor = ctx.actor()?;
         // A malformed id names nobody: FORBIDDEN unless an admin asks, then NOT_FOUND.
         let user_id = user_id.as_ref().map(ids::parse);
-        Ok(users::revoke_sessions(ctx.db(), actor, user_id).await?)
+        Ok(users::revoke_sessions(ctx.pool(), actor, user_id).await?)
     }
 
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
@@ -84,6 +84,6 @@ impl AccountMutation {
             active: input.active,
             password: input.password,
         };
-        Ok(User(users::update(ctx.db(), actor, id, changes).await?))
+        Ok(User(users::update(ctx.pool(), actor, id, changes).await?))
     }
 }

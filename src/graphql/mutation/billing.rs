@@ -60,7 +60,7 @@ impl BillingMutation {
                 })
                 .collect::<Result<_, DomainError>>()?,
         };
-        Ok(Job::new(completion::complete(ctx.db(), actor, ids::parse(&job_id), completion).await?))
+        Ok(Job::new(completion::complete(ctx.pool(), actor, ids::parse(&job_id), completion).await?))
     }
 
     async fn record_payment(&self, ctx: &Context<'_>, input: RecordPaymentInput) -> Result<Payment> {
@@ -72,6 +72,6 @@ impl BillingMutation {
             reference: input.reference,
             idempotency_key: input.idempotency_key,
         };
-        Ok(Payment(billing::record_payment(ctx.db(), actor, payment).await?))
+        Ok(Payment(billing::record_payment(ctx.pool(), actor, payment).await?))
     }
 }

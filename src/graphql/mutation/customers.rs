@@ -43,7 +43,7 @@ impl CustomerMutation {
             latitude: Patch::from_option(input.latitude),
             longitude: Patch::from_option(input.longitude),
         };
-        Ok(Customer::new(customers::create(ctx.db(), actor, fields).await?))
+        Ok(Customer::new(customers::create(ctx.pool(), actor, fields).await?))
     }
 
     async fn update_customer(&self, ctx: &Context<'_>, id: ID, input: UpdateCustomerInput) -> Result<Customer> {
@@ -57,6 +57,6 @@ impl CustomerMutation {
             latitude: patch(input.latitude),
             longitude: patch(input.longitude),
         };
-        Ok(Customer::new(customers::update(ctx.db(), actor, id, fields).await?))
+        Ok(Customer::new(customers::update(ctx.pool(), actor, id, fields).await?))
     }
 }

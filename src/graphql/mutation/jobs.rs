@@ -41,7 +41,7 @@ impl JobMutation {
             priority: input.priority.unwrap_or(JobPriority::Normal).into(),
             required_skill_level: input.required_skill_level.unwrap_or(1),
         };
-        Ok(Job::new(jobs::create(ctx.db(), actor, new_job).await?))
+        Ok(Job::new(jobs::create(ctx.pool(), actor, new_job).await?))
     }
 
     /// Books the job into the technician's calendar (or moves it there).
@@ -55,21 +55,21 @@ impl JobMutation {
             starts_at,
             ends_at,
         };
-        Ok(Job::new(jobs::assign(ctx.db(), actor, assignment).await?))
+        Ok(Job::new(jobs::assign(ctx.pool(), actor, assignment).await?))
     }
 
     async fn unassign_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job::new(jobs::unassign(ctx.db(), actor, ids::parse(&job_id)).await?))
+        Ok(Job::new(jobs::unassign(ctx.pool(), actor, ids::parse(&job_id)).await?))
     }
 
     async fn start_job(&self, ctx: &Context<'_>, job_id: ID) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job::new(jobs::start(ctx.db(), actor, ids::parse(&job_id)).await?))
+        Ok(Job::new(jobs::start(ctx.pool(), actor, ids::parse(&job_id)).await?))
     }
 
     async fn cancel_job(&self, ctx: &Context<'_>, job_id: ID, reason: Option<String>) -> Result<Job> {
         let actor = ctx.actor()?;
-        Ok(Job::new(jobs::cancel(ctx.db(), actor, ids::parse(&job_id), reason).await?))
+        Ok(Job::new(jobs::cancel(ctx.pool(), actor, ids::parse(&job_id), reason).await?))
     }
 }

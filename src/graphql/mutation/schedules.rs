@@ -32,11 +32,11 @@ impl ScheduleMutation {
             ends_at: input.ends_at.read("endsAt")?,
             note: input.note,
         };
-        Ok(ScheduleEntry(schedules::create(ctx.db(), actor, entry).await?, None))
+        Ok(ScheduleEntry(schedules::create(ctx.pool(), actor, entry).await?, None))
     }
 
     async fn delete_schedule_entry(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let actor = ctx.actor()?;
-        Ok(schedules::delete(ctx.db(), actor, ids::parse(&id)).await?)
+        Ok(schedules::delete(ctx.pool(), actor, ids::parse(&id)).await?)
     }
 }

@@ -54,7 +54,7 @@ impl TechnicianMutation {
             base_latitude: Patch::from_option(input.base_latitude),
             base_longitude: Patch::from_option(input.base_longitude),
         };
-        Ok(Technician::new(technicians::create(ctx.db(), actor, fields).await?))
+        Ok(Technician::new(technicians::create(ctx.pool(), actor, fields).await?))
     }
 
     async fn update_technician(&self, ctx: &Context<'_>, id: ID, input: UpdateTechnicianInput) -> Result<Technician> {
@@ -72,6 +72,6 @@ impl TechnicianMutation {
             base_latitude: patch(input.base_latitude),
             base_longitude: patch(input.base_longitude),
         };
-        Ok(Technician::new(technicians::update(ctx.db(), actor, id, fields).await?))
+        Ok(Technician::new(technicians::update(ctx.pool(), actor, id, fields).await?))
     }
 }

@@ -32,7 +32,7 @@ impl WebhookMutation {
     async fn create_webhook(&self, ctx: &Context<'_>, input: CreateWebhookInput) -> Result<WebhookWithSecret> {
         let actor = ctx.actor()?;
         let new = NewWebhook { url: input.url, events: input.events, description: input.description };
-        let created = webhooks::create(ctx.db(), actor, ctx.services().webhook_policy, new).await?;
+        let created = webhooks::create(ctx.pool(), actor, ctx.services().webhook_policy, new).await?;
         Ok(WebhookWithSecret::of(created))
     }
 
@@ -45,7 +45,7 @@ impl WebhookMutation {
             description: input.description,
         };
         let updated =
-            webhooks::update(ctx.db(), actor, ctx.services().webhook_policy, ids::parse(&id), changes).await?;
+            webhooks::update(ctx.pool(), actor, ctx.services().webhook_policy, ids::parse(&id), changes).await?;
         // Resumed: what waited may go now.
         ctx.services().webhook_wake.notify_one();
         Ok(Webhook::new(updated))
@@ -53,18 +53,18 @@ impl WebhookMutation {
 
     async fn rotate_webhook_secret(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookWithSecret> {
         let actor = ctx.actor()?;
-        Ok(WebhookWithSecret::of(webhooks::rotate_secret(ctx.db(), actor, ids::parse(&id)).await?))
+        Ok(WebhookWithSecret::of(webhooks::rotate_secret(ctx.pool(), actor, ids::parse(&id)).await?))
     }
 
     async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let actor = ctx.actor()?;
-        Ok(webhooks::delete(ctx.db(), actor, ids::parse(&id)).await?)
+        Ok(webhooks::delete(ctx.pool(), actor, ids::parse(&id)).await?)
     }
 
     /// Queues a `webhook.ping` delivery now.
     async fn ping_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookDelivery> {
         let actor = ctx.actor()?;
-        let (delivery, webhook) = webhooks::ping(ctx.db(), actor, ids::parse(&id)).await?;
+        let (delivery, webhook) = webhooks::ping(ctx.pool(), actor, ids::parse(&id)).await?;
         ctx.services().webhook_wake.notify_one();
         Ok(WebhookDelivery::new(delivery, Arc::new(webhook)))
     }
@@ -72,7 +72,7 @@ impl WebhookMutation {
     /// Queues a new attempt of a delivery (same id; attempts go on counting).
     async fn redeliver_webhook_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookDelivery> {
         let actor = ctx.actor()?;
-        let (delivery, webhook) = webhooks::redeliver(ctx.db(), actor, ids::parse(&id)).await?;
+        let (delivery, webhook) = webhooks::redeliver(ctx.pool(), actor, ids::parse(&id)).await?;
         ctx.services().webhook_wake.notify_one();
         Ok(WebhookDelivery::new(delivery, Arc::new(webhook)))
     }

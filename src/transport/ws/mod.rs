@@ -43,6 +43,7 @@ use self::writer::{Goodbye, write};
 use super::shared_subscriptions::{GroupKey, deliveries_of};
 use super::{AppState, Authentication, authenticate};
 use crate::domain::{DomainError, users};
+use crate::entities::connection::RequestConnection;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::prepare::{prepare, with_codes};
 use crate::graphql::{Auth, RequestInfo};
@@ -247,7 +248,9 @@ impl Connection {
     async fn authenticate(&mut self, payload: Option<Json>) -> bool {
         let authorization =
             payload.as_ref().and_then(|p| bearer_in(p).or_else(|| p.get("headers").and_then(bearer_in)));
-        match authenticate(&self.state.services, authorization).await {
+        match authenticate(&self.state.services, &RequestConnection::pooled(&self.state.services.db), authorization)
+            .await
+        {
             Authentication { auth: auth @ Auth::Authenticated(_), expires_at, .. } => {
                 self.token_expires_at = expires_at;
                 self.info = Some(RequestInfo { auth, client_ip: self.client });
@@ -288,7 +291,10 @@ impl Connection {
             _ => None,
         };
         let schema = self.state.schema.clone();
-        let loaders = Arc::new(Loaders::new(&self.state.services.db, info.auth.actor().cloned()));
+        // Operations on a socket may live long: each statement takes its
+        // own pooled connection.
+        let connection = RequestConnection::pooled(&self.state.services.db);
+        let loaders = Arc::new(Loaders::new(connection, info.auth.actor().cloned()));
         let feed = if let Some(key) = group {
             let start = move || schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed();
             self.state.subscriptions.join(key, start).into_feed()

@@ -1,0 +1,170 @@
+//! The connection one HTTP request reads through.
+//!
+//! sqlx pings a pooled connection (a round trip to PostgreSQL) every time it
+//! goes back to the pool, and SeaORM takes one from the pool per statement:
+//! a request reading its caller's account and then its page paid two pings
+//! for two statements, about a sixth of the server's CPU per request. A
+//! `RequestConnection` on PostgreSQL takes one pooled connection at its
+//! first statement and keeps it until the request ends (or `release`), so
+//! the request pays one.
+//!
+//! Holding a connection while asking the pool for another could deadlock
+//! once every pooled connection is held that way. So only reads go through
+//! a held connection: a request that writes calls `release` before its
+//! first write, and writes (transactions) always take their own connection
+//! from the pool. On SQLite (one pooled connection, one writer) every
+//! statement goes to the pool, as before.
+
+use std::sync::Arc;
+
+use sea_orm::sea_query::Values;
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::{self, Postgres};
+use sea_orm::{
+    ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement,
+};
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::Mutex;
+
+/// Called once per statement run on a held connection (the pool counts its
+/// own through SeaORM's metric callback).
+pub type OnStatement = Arc<dyn Fn() + Send + Sync>;
+
+/// A request's reads: one held PostgreSQL connection, or the pool.
+#[derive(Clone)]
+pub struct RequestConnection {
+    pool: DatabaseConnection,
+    held: Option<Arc<Held>>,
+}
+
+struct Held {
+    slot: Mutex<Slot>,
+    on_statement: OnStatement,
+}
+
+enum Slot {
+    /// Nothing run yet: a connection is taken at the first statement.
+    Unused,
+    Holding(PoolConnection<Postgres>),
+    /// Given back: every later statement goes to the pool.
+    Released,
+}
+
+impl RequestConnection {
+    /// Every statement to the pool, each on whichever connection is free
+    /// (websockets, whose requests live long; SQLite).
+    pub fn pooled(pool: &DatabaseConnection) -> Self {
+        RequestConnection { pool: pool.clone(), held: None }
+    }
+
+    /// One connection for the whole request on PostgreSQL; the pool on
+    /// SQLite.
+    pub fn held(pool: &DatabaseConnection, on_statement: OnStatement) -> Self {
+        let held = (pool.get_database_backend() == DatabaseBackend::Postgres)
+            .then(|| Arc::new(Held { slot: Mutex::new(Slot::Unused), on_statement }));
+        RequestConnection { pool: pool.clone(), held }
+    }
+
+    /// The pool itself, for writes: a transaction takes its own connection.
+    pub fn pool(&self) -> &DatabaseConnection {
+        &self.pool
+    }
+
+    /// Gives the held connection back (if any): before a request writes,
+    /// so that it never holds one connection while waiting for another.
+    pub async fn release(&self) {
+        if let Some(held) = &self.held {
+            *held.slot.lock().await = Slot::Released;
+        }
+    }
+
+    /// Whether a connection is held right now (tests).
+    pub async fn is_holding(&self) -> bool {
+        match &self.held {
+            Some(held) => matches!(*held.slot.lock().await, Slot::Holding(_)),
+            None => false,
+        }
+    }
+}
+
+/// Runs `run` on the held connection, taking one first if none is held
+/// yet; None when this request has none to hold (the pool answers).
+macro_rules! on_held {
+    ($this:expr, |$conn:ident| $run:expr) => {{
+        match &$this.held {
+            None => None,
+            Some(held) => {
+                let mut slot = held.slot.lock().await;
+                if matches!(*slot, Slot::Unused) {
+                    let pool = $this.pool.get_postgres_connection_pool();
+                    *slot = Slot::Holding(pool.acquire().await.map_err(acquire_error)?);
+                }
+                match &mut *slot {
+                    Slot::Holding(connection) => {
+                        (held.on_statement)();
+                        let $conn = &mut **connection;
+                        Some($run)
+                    }
+                    Slot::Unused | Slot::Released => None,
+                }
+            }
+        }
+    }};
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for RequestConnection {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
+        let done = on_held!(self, |conn| query(&statement).execute(conn).await);
+        match done {
+            Some(result) => result.map(Into::into).map_err(|err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))),
+            None => self.pool.execute_raw(statement).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        // Not used by reads; always the pool.
+        self.pool.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let done = on_held!(self, |conn| query(&statement).fetch_optional(conn).await);
+        match done {
+            Some(result) => result.map(|row| row.map(Into::into)).map_err(query_error),
+            None => self.pool.query_one_raw(statement).await,
+        }
+    }
+
+    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let done = on_held!(self, |conn| query(&statement).fetch_all(conn).await);
+        match done {
+            Some(result) => result.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error),
+            None => self.pool.query_all_raw(statement).await,
+        }
+    }
+}
+
+/// The statement as SeaORM would send it: prepared (and cached per
+/// connection), its values bound.
+fn query(statement: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = statement.values.clone().unwrap_or_else(|| Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), SqlxValues(values))
+}
+
+fn query_error(err: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
+}
+
+/// As SeaORM maps a failed checkout.
+fn acquire_error(err: sqlx::Error) -> DbErr {
+    match err {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        other => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(other))),
+    }
+}

@@ -1,0 +1,124 @@
+//! A request's reads on one held connection (`entities/connection.rs`):
+//! they share it, and a request that writes never holds one while it waits
+//! for another.
+
+use std::time::Duration;
+
+use fieldforge::entities::connection::RequestConnection;
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use serde_json::json;
+
+use crate::common::fixtures::*;
+use crate::common::*;
+
+fn backend_pid() -> Statement {
+    Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_backend_pid() AS pid")
+}
+
+async fn pid(db: &impl ConnectionTrait) -> i32 {
+    let row = db.query_one_raw(backend_pid()).await.expect("query").expect("a row");
+    row.try_get::<i32>("", "pid").expect("pid")
+}
+
+#[tokio::test]
+async fn a_held_connection_serves_every_read_until_released() {
+    if !postgres_configured() {
+        return;
+    }
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let pool = database.connect().await;
+    let counted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = counted.clone();
+    let connection = RequestConnection::held(
+        &pool,
+        std::sync::Arc::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }),
+    );
+    assert!(!connection.is_holding().await, "nothing is taken before the first statement");
+    let first = pid(&connection).await;
+    assert!(connection.is_holding().await);
+    // A second pooled connection is busy elsewhere meanwhile: the held one
+    // must still be the one answering.
+    let other = pool.query_one_raw(backend_pid()).await.expect("query");
+    assert!(other.is_some());
+    for _ in 0..5 {
+        assert_eq!(pid(&connection).await, first, "every read of the request on one backend");
+    }
+    assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), 6, "each statement counted once");
+    let clone = connection.clone();
+    assert_eq!(pid(&clone).await, first, "clones (the loaders') share it");
+    connection.release().await;
+    assert!(!connection.is_holding().await);
+    assert!(!clone.is_holding().await, "released for every clone");
+    // After release, reads still work (through the pool).
+    pid(&connection).await;
+    assert!(!connection.is_holding().await, "nothing is taken again after release");
+    assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), 7, "pool statements are the pool's to count");
+}
+
+#[tokio::test]
+async fn on_sqlite_every_statement_goes_to_the_pool() {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let pool = database.connect().await;
+    let connection = RequestConnection::held(&pool, std::sync::Arc::new(|| {}));
+    let row = connection
+        .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, "SELECT 1 AS one"))
+        .await
+        .expect("query");
+    assert!(row.is_some());
+    assert!(!connection.is_holding().await, "SQLite's single connection is never held by one request");
+}
+
+each_backend! {
+    /// With two pooled connections, many requests at once that read and
+    /// write (also in one batch) all finish: none holds a connection while
+    /// its transaction waits for another. Before `release`, this deadlocked
+    /// until the pool's 30 s acquire timeout failed them.
+    #[tokio::test]
+    async fn reads_and_writes_at_once_on_a_small_pool_all_finish(backend) {
+        let app = TestApp::spawn_with(backend, |settings| settings.db_pool_size = 2).await;
+        let office = Office::open(&app).await;
+        let customer = create_customer(&app, &office.dispatcher, "Busy Customer").await;
+        let create = "mutation($c: ID!, $t: String!) { createJob(input: { customerId: $c, title: $t, requiredSkillLevel: 1 }) { id customer { name } } }";
+        let board = "{ jobs(first: 20) { nodes { id title customer { name } } } }";
+        let requests = (0..24).map(|n| {
+            let app = &app;
+            let token = office.dispatcher.clone();
+            let customer = customer.clone();
+            async move {
+                match n % 3 {
+                    0 => app.gql(Some(&token), create, json!({ "c": customer, "t": format!("Job {n}") })).await,
+                    1 => app.gql(Some(&token), board, json!({})).await,
+                    _ => {
+                        let batch = json!([
+                            { "query": board },
+                            { "query": create, "variables": { "c": customer, "t": format!("Batched {n}") } },
+                        ]);
+                        let response = app
+                            .http
+                            .post(app.url("/graphql"))
+                            .bearer_auth(&token)
+                            .json(&batch)
+                            .send()
+                            .await
+                            .expect("sent");
+                        response.json().await.expect("JSON")
+                    }
+                }
+            }
+        });
+        let answers = tokio::time::timeout(Duration::from_secs(25), futures_util::future::join_all(requests))
+            .await
+            .expect("every request finishes (no request waits on a connection it holds)");
+        for answer in &answers {
+            let parts = answer.as_array().cloned().unwrap_or_else(|| vec![answer.clone()]);
+            for part in parts {
+                assert!(part.get("errors").is_none(), "{backend:?}: {part}");
+            }
+        }
+        let jobs = app.gql(Some(&office.dispatcher), "{ jobs(first: 100) { totalCount } }", json!({})).await;
+        assert_eq!(data(&jobs, "jobs")["totalCount"], 16, "{backend:?}: 8 created alone and 8 in batches");
+        app.stop().await;
+    }
+}
