@@ -25,7 +25,7 @@ use sea_orm::{
     Statement,
 };
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 /// Called once per statement run on a held connection (the pool counts its
 /// own through SeaORM's metric callback).
@@ -88,31 +88,46 @@ impl RequestConnection {
     }
 }
 
-/// Runs `run` on the held connection, taking one first if none is held
-/// yet; None when this request has none to hold (the pool answers).
-macro_rules! on_held {
-    ($this:expr, |$conn:ident| $run:expr) => {{
-        match &$this.held {
-            None => None,
-            Some(held) => {
-                let mut slot = held.slot.lock().await;
-                if matches!(*slot, Slot::Unused) {
-                    let pool = $this.pool.get_postgres_connection_pool();
-                    *slot = Slot::Holding(pool.acquire().await.map_err(acquire_error)?);
-                }
-                match &mut *slot {
-                    Slot::Holding(connection) => {
-                        (held.on_statement)();
-                        let $conn = &mut **connection;
-                        Some($run)
-                    }
-                    Slot::Unused | Slot::Released => None,
-                }
-            }
+impl Held {
+    /// The slot, locked, with a connection taken if none was yet (unless
+    /// released).
+    async fn lock(&self, pool: &DatabaseConnection) -> Result<MutexGuard<'_, Slot>, DbErr> {
+        let mut slot = self.slot.lock().await;
+        if matches!(*slot, Slot::Unused) {
+            let connection = pool.get_postgres_connection_pool().acquire().await.map_err(acquire_error)?;
+            *slot = Slot::Holding(connection);
         }
-    }};
+        Ok(slot)
+    }
+
+    async fn execute(&self, pool: &DatabaseConnection, statement: Statement) -> Result<ExecResult, DbErr> {
+        let mut slot = self.lock(pool).await?;
+        let Slot::Holding(connection) = &mut *slot else { return pool.execute_raw(statement).await };
+        (self.on_statement)();
+        let done = query(&statement).execute(&mut **connection).await;
+        done.map(Into::into).map_err(|err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err))))
+    }
+
+    async fn query_one(&self, pool: &DatabaseConnection, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let mut slot = self.lock(pool).await?;
+        let Slot::Holding(connection) = &mut *slot else { return pool.query_one_raw(statement).await };
+        (self.on_statement)();
+        let done = query(&statement).fetch_optional(&mut **connection).await;
+        done.map(|row| row.map(Into::into)).map_err(query_error)
+    }
+
+    async fn query_all(&self, pool: &DatabaseConnection, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let mut slot = self.lock(pool).await?;
+        let Slot::Holding(connection) = &mut *slot else { return pool.query_all_raw(statement).await };
+        (self.on_statement)();
+        let done = query(&statement).fetch_all(&mut **connection).await;
+        done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
+    }
 }
 
+// The held path is boxed on its own, so a pooled `RequestConnection` (every
+// websocket operation) waits in a future the size of the pool's, not one
+// that also has room for a checkout and a sqlx query.
 #[async_trait::async_trait]
 impl ConnectionTrait for RequestConnection {
     fn get_database_backend(&self) -> DatabaseBackend {
@@ -120,10 +135,9 @@ impl ConnectionTrait for RequestConnection {
     }
 
     async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
-        let done = on_held!(self, |conn| query(&statement).execute(conn).await);
-        match done {
-            Some(result) => result.map(Into::into).map_err(|err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))),
+        match &self.held {
             None => self.pool.execute_raw(statement).await,
+            Some(held) => Box::pin(held.execute(&self.pool, statement)).await,
         }
     }
 
@@ -133,18 +147,16 @@ impl ConnectionTrait for RequestConnection {
     }
 
     async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let done = on_held!(self, |conn| query(&statement).fetch_optional(conn).await);
-        match done {
-            Some(result) => result.map(|row| row.map(Into::into)).map_err(query_error),
+        match &self.held {
             None => self.pool.query_one_raw(statement).await,
+            Some(held) => Box::pin(held.query_one(&self.pool, statement)).await,
         }
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let done = on_held!(self, |conn| query(&statement).fetch_all(conn).await);
-        match done {
-            Some(result) => result.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error),
+        match &self.held {
             None => self.pool.query_all_raw(statement).await,
+            Some(held) => Box::pin(held.query_all(&self.pool, statement)).await,
         }
     }
 }
