@@ -8,7 +8,7 @@ use super::actor::{Actor, Permission};
 use super::error::DomainResult;
 use super::page::{self, Cursor, Page, PageRequest};
 use crate::entities::journal_entry;
-use crate::entities::limit::limited;
+use crate::entities::limit::first_rows;
 use crate::journal::EntityType;
 
 /// Which entries: all, or those about one kind of row and/or one row.
@@ -88,7 +88,6 @@ async fn journal_page(
         (Direction::OldestFirst, None) => select.order_by_asc(id),
         (Direction::OldestFirst, Some(after)) => select.filter(id.gt(after)).order_by_asc(id),
     };
-    let statement = limited(&select, db.get_database_backend(), request.first + 1);
-    let rows = journal_entry::Entity::find().from_raw_sql(statement).all(db).await?;
+    let rows = first_rows(db, &select, request.first + 1).await?;
     Ok(page::assemble(rows, request, total_count, |row| Cursor::Journal(row.id)))
 }

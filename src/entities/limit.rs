@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use sea_orm::{DatabaseBackend, QueryTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryTrait, Select, Statement};
 
 /// `query` built for `backend`, ending in `LIMIT limit`. The query must not
 /// have a limit, an offset or a locking clause of its own (they would come
@@ -20,6 +20,16 @@ pub fn limited<Q: QueryTrait>(query: &Q, backend: DatabaseBackend, limit: u64) -
     // A number we format ourselves, never text from a client.
     write!(statement.sql, " LIMIT {limit}").expect("writing to a String");
     statement
+}
+
+/// The first `limit` rows of `select`, as models.
+pub async fn first_rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: &Select<E>,
+    limit: u64,
+) -> Result<Vec<E::Model>, DbErr> {
+    let statement = limited(select, db.get_database_backend(), limit);
+    E::find().from_raw_sql(statement).all(db).await
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use tokio::sync::{Notify, broadcast};
 use super::change::EntityType;
 use super::entry::{self, Entry};
 use super::{listener, snapshots};
-use crate::entities::limit::limited;
+use crate::entities::limit::first_rows;
 use crate::entities::{invoice, job, journal_entry};
 
 /// Journal entries as they reach subscribers.
@@ -161,11 +161,7 @@ pub struct Batch {
 }
 
 pub async fn entries_after(db: &DatabaseConnection, after: i64, limit: u64) -> Result<Batch, DbErr> {
-    let after_position = journal_entry::Entity::find()
-        .filter(journal_entry::Column::Id.gt(after))
-        .order_by_asc(journal_entry::Column::Id);
-    let statement = limited(&after_position, db.get_database_backend(), limit);
-    let rows = journal_entry::Entity::find().from_raw_sql(statement).all(db).await?;
+    let rows = rows_after(db, after, limit).await?;
     let last_id = rows.last().map(|row| row.id);
     let full = rows.len() as u64 == limit;
     let entries = rows
@@ -173,6 +169,18 @@ pub async fn entries_after(db: &DatabaseConnection, after: i64, limit: u64) -> R
         .filter_map(|row| entry::from_row(row).map_err(|err| tracing::warn!(%err, "skipped a journal row")).ok())
         .collect();
     Ok(Batch { entries, last_id, full })
+}
+
+/// Up to `limit` journal rows after a position, oldest first.
+pub async fn rows_after(
+    db: &impl sea_orm::ConnectionTrait,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<journal_entry::Model>, DbErr> {
+    let after_position = journal_entry::Entity::find()
+        .filter(journal_entry::Column::Id.gt(after))
+        .order_by_asc(journal_entry::Column::Id);
+    first_rows(db, &after_position, limit).await
 }
 
 pub async fn exists(db: &impl sea_orm::ConnectionTrait, id: i64) -> Result<bool, DbErr> {

@@ -24,7 +24,6 @@ use uuid::Uuid;
 
 use crate::domain::webhook_rules::{self, AfterFailure};
 use crate::entities::enums::DeliveryStatus;
-use crate::entities::limit::limited;
 use crate::entities::{journal_entry, webhook, webhook_delivery};
 
 /// Journal rows read per fan-out transaction.
@@ -71,11 +70,7 @@ pub async fn fan_out(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool
         txn.commit().await?;
         return Ok(false);
     };
-    let after_lowest = journal_entry::Entity::find()
-        .filter(journal_entry::Column::Id.gt(lowest))
-        .order_by_asc(journal_entry::Column::Id);
-    let statement = limited(&after_lowest, db.get_database_backend(), FAN_OUT_BATCH);
-    let rows = journal_entry::Entity::find().from_raw_sql(statement).all(&txn).await?;
+    let rows = crate::journal::bus::rows_after(&txn, lowest, FAN_OUT_BATCH).await?;
     let Some(last) = rows.last().map(|row| row.id) else {
         txn.commit().await?;
         return Ok(false);
