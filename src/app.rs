@@ -22,6 +22,7 @@ use crate::auth::{rate_limit::LoginLimiter, token::TokenService};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::webhooks::TargetPolicy;
+use crate::entities::read_pool::ReadPool;
 use crate::graphql::documents::DocumentCache;
 use crate::graphql::{self, Services};
 use crate::journal::EventBus;
@@ -100,6 +101,7 @@ impl Server {
             metrics.cache_hits.clone(),
             metrics.cache_misses.clone(),
         ));
+        let reads = ReadPool::new(&services.db, settings.db_pool_size, db::ACQUIRE_TIMEOUT);
         let state = AppState {
             schema,
             services,
@@ -110,6 +112,7 @@ impl Server {
             documents: Arc::new(DocumentCache::new(PARSED_DOCUMENTS)),
             subscriptions: Default::default(),
             webhooks,
+            reads,
             on_statement: {
                 let counter = statements.counter();
                 Arc::new(move || {

@@ -73,7 +73,7 @@ fn pool_options(url: &str, max_connections: u32, min_connections: u32, statement
         settings.push(("statement_timeout", statement_timeout.as_millis().to_string()));
     }
     options.map_sqlx_postgres_opts(move |opts| opts.options(settings.iter().map(|(k, v)| (*k, v.as_str()))));
-    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(ACQUIRE_TIMEOUT);
     // sqlx pings a connection (a round trip to the server) every time it is
     // taken from the pool, on top of the ping it sends when the connection
     // is given back: with one statement per checkout that tripled the round
@@ -95,6 +95,9 @@ fn pool_options(url: &str, max_connections: u32, min_connections: u32, statement
     }
     options
 }
+
+/// How long a request waits for a free connection before it fails.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a pooled connection may sit idle before it is checked again.
 const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(30);

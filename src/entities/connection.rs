@@ -1,24 +1,21 @@
 //! The connection one HTTP request reads through.
 //!
-//! sqlx pings a pooled connection (a round trip to PostgreSQL) every time it
-//! goes back to the pool, and SeaORM takes one from the pool per statement:
-//! a request reading its caller's account and then its page paid two pings
-//! for two statements, about a sixth of the server's CPU per request. A
-//! `RequestConnection` on PostgreSQL takes one pooled connection at its
-//! first statement and keeps it until the request ends (or `release`), so
-//! the request pays one.
+//! SeaORM takes a connection from the pool per statement, and sqlx pings
+//! each one (a round trip to PostgreSQL) when it goes back: a request
+//! reading its caller's account and then its page paid two pings for two
+//! statements. A `RequestConnection` on PostgreSQL takes one of the read
+//! connections (`read_pool.rs`, given back with no ping) at its first
+//! statement and keeps it until the request ends (or `release`).
 //!
-//! Holding a connection while asking the pool for another could deadlock
-//! once every pooled connection is held that way. So only reads go through
-//! a held connection: a request that writes calls `release` before its
-//! first write, and writes (transactions) always take their own connection
-//! from the pool. On SQLite (one pooled connection, one writer) every
-//! statement goes to the pool, as before.
+//! Only reads go through it: writes (transactions) take their own
+//! connection from the write pool, and a request that writes calls
+//! `release` first, so that it never keeps a read connection idle while it
+//! writes. On SQLite (one pooled connection, one writer) every statement
+//! goes to the pool.
 
 use std::sync::Arc;
 
 use sea_orm::sea_query::Values;
-use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, Postgres};
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult, QueryResult, RuntimeErr,
@@ -26,6 +23,8 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, MutexGuard};
+
+use super::read_pool::{ReadConnection, ReadPool};
 
 /// Called once per statement run on a held connection (the pool counts its
 /// own through SeaORM's metric callback).
@@ -39,6 +38,7 @@ pub struct RequestConnection {
 }
 
 struct Held {
+    reads: Arc<ReadPool>,
     slot: Mutex<Slot>,
     on_statement: OnStatement,
 }
@@ -46,7 +46,7 @@ struct Held {
 enum Slot {
     /// Nothing run yet: a connection is taken at the first statement.
     Unused,
-    Holding(PoolConnection<Postgres>),
+    Holding(ReadConnection),
     /// Given back: every later statement goes to the pool.
     Released,
 }
@@ -58,12 +58,13 @@ impl RequestConnection {
         RequestConnection { pool: pool.clone(), held: None }
     }
 
-    /// One connection for the whole request on PostgreSQL; the pool on
+    /// One read connection for the whole request on PostgreSQL; the pool on
     /// SQLite.
-    pub fn held(pool: &DatabaseConnection, on_statement: OnStatement) -> Self {
-        let held = (pool.get_database_backend() == DatabaseBackend::Postgres)
-            .then(|| Arc::new(Held { slot: Mutex::new(Slot::Unused), on_statement }));
-        RequestConnection { pool: pool.clone(), held }
+    pub fn held(reads: &Arc<ReadPool>, on_statement: OnStatement) -> Self {
+        let held = reads
+            .has_own_connections()
+            .then(|| Arc::new(Held { reads: reads.clone(), slot: Mutex::new(Slot::Unused), on_statement }));
+        RequestConnection { pool: reads.pool().clone(), held }
     }
 
     /// The pool itself, for writes: a transaction takes its own connection.
@@ -90,37 +91,43 @@ impl RequestConnection {
 
 impl Held {
     /// The slot, locked, with a connection taken if none was yet (unless
-    /// released).
-    async fn lock(&self, pool: &DatabaseConnection) -> Result<MutexGuard<'_, Slot>, DbErr> {
+    /// released). One whose statement was cancelled midway is closed and
+    /// replaced first: its reply may still be on the wire.
+    async fn lock(&self) -> Result<MutexGuard<'_, Slot>, DbErr> {
         let mut slot = self.slot.lock().await;
+        if matches!(&*slot, Slot::Holding(connection) if !connection.is_clean()) {
+            *slot = Slot::Unused;
+        }
         if matches!(*slot, Slot::Unused) {
-            let connection = pool.get_postgres_connection_pool().acquire().await.map_err(acquire_error)?;
-            *slot = Slot::Holding(connection);
+            *slot = match self.reads.acquire().await {
+                Some(connection) => Slot::Holding(connection.map_err(acquire_error)?),
+                None => Slot::Released,
+            };
         }
         Ok(slot)
     }
 
     async fn execute(&self, pool: &DatabaseConnection, statement: Statement) -> Result<ExecResult, DbErr> {
-        let mut slot = self.lock(pool).await?;
+        let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.execute_raw(statement).await };
         (self.on_statement)();
-        let done = query(&statement).execute(&mut **connection).await;
+        let done = connection.execute(query(&statement)).await;
         done.map(Into::into).map_err(|err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err))))
     }
 
     async fn query_one(&self, pool: &DatabaseConnection, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let mut slot = self.lock(pool).await?;
+        let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_one_raw(statement).await };
         (self.on_statement)();
-        let done = query(&statement).fetch_optional(&mut **connection).await;
+        let done = connection.fetch_optional(query(&statement)).await;
         done.map(|row| row.map(Into::into)).map_err(query_error)
     }
 
     async fn query_all(&self, pool: &DatabaseConnection, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let mut slot = self.lock(pool).await?;
+        let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_all_raw(statement).await };
         (self.on_statement)();
-        let done = query(&statement).fetch_all(&mut **connection).await;
+        let done = connection.fetch_all(query(&statement)).await;
         done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
     }
 }

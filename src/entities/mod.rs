@@ -15,6 +15,7 @@ pub mod journal_entry;
 pub mod limit;
 pub mod payment;
 pub mod positional;
+pub mod read_pool;
 pub mod schedule;
 pub mod technician;
 pub mod technician_upcoming_job;

@@ -44,7 +44,7 @@ pub async fn post(
         }
     }
     within_deadline(&state, async {
-        let connection = RequestConnection::held(&state.services.db, state.on_statement.clone());
+        let connection = RequestConnection::held(&state.reads, state.on_statement.clone());
         let (info, version) = request_info(&state, &headers, addr, &connection).await;
         execute(&state, batch, info, cache_version(&headers, version), connection).await
     })
@@ -68,7 +68,7 @@ pub async fn get(
         return response;
     }
     within_deadline(&state, async {
-        let connection = RequestConnection::held(&state.services.db, state.on_statement.clone());
+        let connection = RequestConnection::held(&state.reads, state.on_statement.clone());
         let (info, version) = request_info(&state, &headers, addr, &connection).await;
         execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version), connection).await
     })

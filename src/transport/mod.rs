@@ -37,6 +37,8 @@ pub struct AppState {
     pub subscriptions: Arc<shared_subscriptions::SharedSubscriptions>,
     /// The webhook worker runs while this handle lives.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Where HTTP requests read (`entities/read_pool.rs`).
+    pub reads: Arc<crate::entities::read_pool::ReadPool>,
     /// Counts a statement run on a request's held connection.
     pub on_statement: OnStatement,
 }

@@ -1,10 +1,12 @@
-//! A request's reads on one held connection (`entities/connection.rs`):
-//! they share it, and a request that writes never holds one while it waits
-//! for another.
+//! A request's reads on one held connection (`entities/connection.rs`,
+//! from `entities/read_pool.rs`): they share it, it goes back to the read
+//! pool unless a statement was cut off, and a request that writes never
+//! holds one while it waits for another.
 
 use std::time::Duration;
 
 use fieldforge::entities::connection::RequestConnection;
+use fieldforge::entities::read_pool::ReadPool;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::json;
 
@@ -27,10 +29,11 @@ async fn a_held_connection_serves_every_read_until_released() {
     }
     let database = TestDatabase::create(Backend::Postgres).await;
     let pool = database.connect().await;
+    let reads = ReadPool::new(&pool, 2, Duration::from_secs(5));
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counter = counted.clone();
     let connection = RequestConnection::held(
-        &pool,
+        &reads,
         std::sync::Arc::new(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }),
@@ -38,31 +41,91 @@ async fn a_held_connection_serves_every_read_until_released() {
     assert!(!connection.is_holding().await, "nothing is taken before the first statement");
     let first = pid(&connection).await;
     assert!(connection.is_holding().await);
-    // While it is held, the pool answers on another backend: without the
-    // hold, the pool would hand the same idle connection back, and equal
-    // pids below would prove nothing.
-    assert_ne!(pid(&pool).await, first, "the held connection is not the pool's to lend");
+    assert_ne!(pid(&pool).await, first, "read connections are not the write pool's");
     for _ in 0..5 {
         assert_eq!(pid(&connection).await, first, "every read of the request on one backend");
     }
     assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), 6, "each statement counted once");
     let clone = connection.clone();
     assert_eq!(pid(&clone).await, first, "clones (the loaders') share it");
+    assert_eq!(reads.idle_count(), 0);
     connection.release().await;
     assert!(!connection.is_holding().await);
     assert!(!clone.is_holding().await, "released for every clone");
-    // After release, reads still work, through the pool, which may now lend
-    // that same backend again.
+    assert_eq!(reads.idle_count(), 1, "given back to the read pool, not closed");
+    // After release, reads still work, through the write pool.
     pid(&connection).await;
     assert!(!connection.is_holding().await, "nothing is taken again after release");
     assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), 7, "pool statements are the pool's to count");
+    // The next request gets the same backend back, without a new connection.
+    let next = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    assert_eq!(pid(&next).await, first, "the idle read connection is reused");
+}
+
+/// A statement cut off midway (a request timeout, a dropped loader) may
+/// leave its reply on the wire: that connection is closed, never handed to
+/// another statement. A failed statement's connection is closed too.
+#[tokio::test]
+async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
+    if !postgres_configured() {
+        return;
+    }
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let pool = database.connect().await;
+    let reads = ReadPool::new(&pool, 2, Duration::from_secs(5));
+    let alive = |backend: i32| {
+        let pool = pool.clone();
+        async move {
+            let sql = format!("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = {backend}");
+            let row = pool.query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql)).await.expect("query");
+            row.expect("a row").try_get::<i32>("", "n").expect("n") == 1
+        }
+    };
+    let sleep = || Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_sleep(2)::text AS slept");
+
+    // Cut off within one request: the next statement runs on a new backend.
+    let connection = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    let first = pid(&connection).await;
+    let cut = tokio::time::timeout(Duration::from_millis(200), connection.query_one_raw(sleep())).await;
+    assert!(cut.is_err(), "the sleep was cut off");
+    let second = pid(&connection).await;
+    assert_ne!(second, first, "a cut-off connection is replaced");
+
+    // A failed statement: its connection is not kept either.
+    let failed = connection
+        .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, "SELECT * FROM no_such_table"))
+        .await;
+    assert!(failed.is_err());
+    let third = pid(&connection).await;
+    assert_ne!(third, second, "a failed statement's connection is replaced");
+
+    // Cut off as the request ends: not given back.
+    let cut = tokio::time::timeout(Duration::from_millis(200), connection.query_one_raw(sleep())).await;
+    assert!(cut.is_err());
+    drop(connection);
+    assert_eq!(reads.idle_count(), 0, "nothing cut off goes back to the read pool");
+    for backend in [first, second, third] {
+        let mut closed = false;
+        for _ in 0..100 {
+            if !alive(backend).await {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(closed, "backend {backend} was closed");
+    }
+    // The read pool still serves: it opens a new connection.
+    let fresh = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    assert!(![first, second, third].contains(&pid(&fresh).await));
 }
 
 #[tokio::test]
 async fn on_sqlite_every_statement_goes_to_the_pool() {
     let database = TestDatabase::create(Backend::Sqlite).await;
     let pool = database.connect().await;
-    let connection = RequestConnection::held(&pool, std::sync::Arc::new(|| {}));
+    let connection =
+        RequestConnection::held(&ReadPool::new(&pool, 2, Duration::from_secs(5)), std::sync::Arc::new(|| {}));
     let row = connection
         .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, "SELECT 1 AS one"))
         .await

@@ -1,0 +1,192 @@
+//! The PostgreSQL connections HTTP requests read through, kept apart from
+//! the pool that writes use.
+//!
+//! sqlx sends a ping (a round trip to PostgreSQL) and spawns a task every
+//! time a pooled connection is given back, and that cannot be turned off:
+//! it is how sqlx finds a connection a cancelled statement left mid-reply.
+//! A read request is one or two short statements, so that ping was a third
+//! of its round trips. Here a connection goes back with no ping when its
+//! last statement finished cleanly; one whose statement was cancelled
+//! midway or failed is closed instead, so no one reads another statement's
+//! leftovers.
+//!
+//! Separate from the write pool, so that a request holding a read
+//! connection can never starve a transaction waiting for one: each side has
+//! its own `--db-pool-size` connections, opened on first use.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, Postgres};
+use sea_orm::sqlx::{self, ConnectOptions, Connection};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// A connection idle longer than this is pinged before use: PostgreSQL or a
+/// firewall may have dropped it meanwhile (as the write pool does).
+const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(30);
+/// Older connections are closed when given back, so a backend's caches do
+/// not grow for the life of the server (sqlx's default lifetime).
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// Where a request's reads go: on PostgreSQL, connections of their own; on
+/// SQLite (one connection, one writer), the pool.
+pub struct ReadPool {
+    pool: DatabaseConnection,
+    own: Option<OwnConnections>,
+}
+
+struct OwnConnections {
+    options: Arc<PgConnectOptions>,
+    idle: Mutex<Vec<Idle>>,
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
+}
+
+struct Idle {
+    connection: PgConnection,
+    opened: Instant,
+    since: Instant,
+}
+
+impl ReadPool {
+    /// At most `size` read connections, opened as requests need them, with
+    /// the write pool's settings (statement timeout, no JIT).
+    pub fn new(pool: &DatabaseConnection, size: u32, acquire_timeout: Duration) -> Arc<ReadPool> {
+        let own = (pool.get_database_backend() == DatabaseBackend::Postgres).then(|| OwnConnections {
+            options: pool.get_postgres_connection_pool().connect_options(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(size.max(1) as usize)),
+            acquire_timeout,
+        });
+        Arc::new(ReadPool { pool: pool.clone(), own })
+    }
+
+    /// The write pool (and SQLite's only pool).
+    pub fn pool(&self) -> &DatabaseConnection {
+        &self.pool
+    }
+
+    /// Whether reads have connections of their own (PostgreSQL).
+    pub fn has_own_connections(&self) -> bool {
+        self.own.is_some()
+    }
+
+    /// Connections waiting for a request right now (tests).
+    pub fn idle_count(&self) -> usize {
+        self.own.as_ref().map_or(0, |own| own.idle.lock().expect("idle list").len())
+    }
+
+    /// One of the read connections, waiting (up to the acquire timeout) while
+    /// all are taken. `None` on SQLite.
+    pub async fn acquire(self: &Arc<Self>) -> Option<Result<ReadConnection, sqlx::Error>> {
+        let own = self.own.as_ref()?;
+        Some(own.acquire(self.clone()).await)
+    }
+}
+
+impl OwnConnections {
+    async fn acquire(&self, home: Arc<ReadPool>) -> Result<ReadConnection, sqlx::Error> {
+        let permit = tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        loop {
+            let idle = self.idle.lock().expect("idle list").pop();
+            let Some(mut idle) = idle else { break };
+            if idle.since.elapsed() < IDLE_BEFORE_CHECK || idle.connection.ping().await.is_ok() {
+                return Ok(ReadConnection::new(idle.connection, idle.opened, permit, home));
+            }
+            // Dropped: PostgreSQL or the network had closed it.
+        }
+        let connection = self.options.connect().await?;
+        Ok(ReadConnection::new(connection, Instant::now(), permit, home))
+    }
+}
+
+/// A read connection taken by one request; given back when dropped.
+pub struct ReadConnection {
+    connection: Option<PgConnection>,
+    opened: Instant,
+    /// False from the start of a statement until it has answered in full:
+    /// still false when dropped means the statement was cancelled midway
+    /// (or failed), and the connection is closed rather than given back.
+    clean: bool,
+    home: Arc<ReadPool>,
+    // Released after `Drop` has put the connection back, so that whoever
+    // the permit wakes finds it.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl ReadConnection {
+    fn new(connection: PgConnection, opened: Instant, permit: OwnedSemaphorePermit, home: Arc<ReadPool>) -> Self {
+        ReadConnection { connection: Some(connection), opened, clean: true, home, _permit: permit }
+    }
+
+    pub async fn fetch_all(
+        &mut self,
+        query: sqlx::query::Query<'_, Postgres, SqlxValues>,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
+        self.clean = false;
+        let rows = query.fetch_all(self.connection()).await;
+        self.clean = rows.is_ok();
+        rows
+    }
+
+    pub async fn fetch_optional(
+        &mut self,
+        query: sqlx::query::Query<'_, Postgres, SqlxValues>,
+    ) -> Result<Option<PgRow>, sqlx::Error> {
+        self.clean = false;
+        let row = query.fetch_optional(self.connection()).await;
+        self.clean = row.is_ok();
+        row
+    }
+
+    pub async fn execute(
+        &mut self,
+        query: sqlx::query::Query<'_, Postgres, SqlxValues>,
+    ) -> Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+        self.clean = false;
+        let done = query.execute(self.connection()).await;
+        self.clean = done.is_ok();
+        done
+    }
+
+    /// False while a statement is under way, or after one was cancelled
+    /// midway or failed.
+    pub fn is_clean(&self) -> bool {
+        self.clean
+    }
+
+    fn connection(&mut self) -> &mut PgConnection {
+        self.connection.as_mut().expect("a read connection until dropped")
+    }
+}
+
+impl Drop for ReadConnection {
+    fn drop(&mut self) {
+        let (Some(connection), Some(own)) = (self.connection.take(), self.home.own.as_ref()) else { return };
+        if self.clean && self.opened.elapsed() < MAX_LIFETIME {
+            let idle = Idle { connection, opened: self.opened, since: Instant::now() };
+            own.idle.lock().expect("idle list").push(idle);
+        }
+        // Otherwise dropped here: its socket closes and PostgreSQL ends the
+        // backend.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_reads_go_to_the_pool() {
+        let pool = sea_orm::Database::connect("sqlite::memory:").await.expect("sqlite");
+        let reads = ReadPool::new(&pool, 4, Duration::from_secs(1));
+        assert!(!reads.has_own_connections());
+        assert!(reads.acquire().await.is_none());
+        assert_eq!(reads.idle_count(), 0);
+    }
+}
