@@ -45,7 +45,8 @@ pub struct Settings {
     #[arg(long, env = "FIELDFORGE_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration, global = true)]
     pub token_ttl: Duration,
 
-    /// PostgreSQL connections for requests (SQLite always uses one).
+    /// PostgreSQL connections for writes, and as many for HTTP reads
+    /// (SQLite always uses one).
     #[arg(long, env = "FIELDFORGE_DB_POOL_SIZE", default_value_t = 8, global = true)]
     pub db_pool_size: u32,
 

@@ -10,6 +10,7 @@ mod m20261124_000002_create_views;
 mod m20261203_000003_add_session_epoch;
 mod m20261203_000004_add_locations;
 mod m20261203_000005_add_webhooks;
+mod m20261205_000006_add_schedule_ends_index;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_add_session_epoch::Migration),
             Box::new(m20261203_000004_add_locations::Migration),
             Box::new(m20261203_000005_add_webhooks::Migration),
+            Box::new(m20261205_000006_add_schedule_ends_index::Migration),
         ]
     }
 }
