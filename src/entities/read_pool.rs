@@ -17,11 +17,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, Postgres};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgQueryResult, PgRow, Postgres};
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// A statement as SeaORM sends it: prepared, its values bound.
+type Query<'q> = sqlx::query::Query<'q, Postgres, SqlxValues>;
 
 /// A connection idle longer than this is pinged before use: PostgreSQL or a
 /// firewall may have dropped it meanwhile (as the write pool does).
@@ -124,32 +127,25 @@ impl ReadConnection {
         ReadConnection { connection: Some(connection), opened, clean: true, home, _permit: permit }
     }
 
-    pub async fn fetch_all(
-        &mut self,
-        query: sqlx::query::Query<'_, Postgres, SqlxValues>,
-    ) -> Result<Vec<PgRow>, sqlx::Error> {
-        self.clean = false;
-        let rows = query.fetch_all(self.connection()).await;
-        self.clean = rows.is_ok();
-        rows
+    pub async fn fetch_all(&mut self, query: Query<'_>) -> Result<Vec<PgRow>, sqlx::Error> {
+        self.guarded(async |connection| query.fetch_all(connection).await).await
     }
 
-    pub async fn fetch_optional(
-        &mut self,
-        query: sqlx::query::Query<'_, Postgres, SqlxValues>,
-    ) -> Result<Option<PgRow>, sqlx::Error> {
-        self.clean = false;
-        let row = query.fetch_optional(self.connection()).await;
-        self.clean = row.is_ok();
-        row
+    pub async fn fetch_optional(&mut self, query: Query<'_>) -> Result<Option<PgRow>, sqlx::Error> {
+        self.guarded(async |connection| query.fetch_optional(connection).await).await
     }
 
-    pub async fn execute(
+    pub async fn execute(&mut self, query: Query<'_>) -> Result<PgQueryResult, sqlx::Error> {
+        self.guarded(async |connection| query.execute(connection).await).await
+    }
+
+    /// Runs one statement, clean only once it has answered in full.
+    async fn guarded<T>(
         &mut self,
-        query: sqlx::query::Query<'_, Postgres, SqlxValues>,
-    ) -> Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+        statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
         self.clean = false;
-        let done = query.execute(self.connection()).await;
+        let done = statement(self.connection.as_mut().expect("a read connection until dropped")).await;
         self.clean = done.is_ok();
         done
     }
@@ -158,10 +154,6 @@ impl ReadConnection {
     /// midway or failed.
     pub fn is_clean(&self) -> bool {
         self.clean
-    }
-
-    fn connection(&mut self) -> &mut PgConnection {
-        self.connection.as_mut().expect("a read connection until dropped")
     }
 }
 
