@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 
 use uuid::Uuid;
@@ -98,18 +98,20 @@ pub async fn entries_of(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> DomainResult<Vec<EntryWithJob>> {
-    // Both models selected in `EntryWithJob` order and read by position.
+    let rows = entries_select(technician_ids, from, to).into_model::<Row<EntryWithJob>>().all(db).await?;
+    Ok(rows.into_iter().map(|Row(row)| row).collect())
+}
+
+/// `entries_of`'s statement: both models selected in `EntryWithJob` order,
+/// to be read by position. Public for the test that holds its plan to the
+/// (technician, end) index.
+pub fn entries_select(technician_ids: &[Uuid], from: DateTime<Utc>, to: DateTime<Utc>) -> Select<schedule::Entity> {
     let joined = schedule::Entity::find().select_only().join(JoinType::LeftJoin, schedule::Relation::Job.def());
-    let joined = select_columns::<job::Card, _>(select_columns::<schedule::Model, _>(joined));
-    let rows = joined
+    select_columns::<job::Card, _>(select_columns::<schedule::Model, _>(joined))
         .filter(schedule::Column::TechnicianId.is_in(technician_ids.iter().copied()))
         .filter(windows::overlapping(schedule::Column::StartsAt, schedule::Column::EndsAt, from, to))
         .order_by_asc(schedule::Column::StartsAt)
         .order_by_asc(schedule::Column::Id)
-        .into_model::<Row<EntryWithJob>>()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|Row(row)| row).collect())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

@@ -17,6 +17,7 @@ mod dispatch;
 mod limits;
 mod live;
 mod operations;
+mod plans;
 mod response_cache;
 mod schema;
 mod tidy;
