@@ -15,13 +15,11 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::Values;
-use sea_orm::sqlx::{self, Postgres};
+use sea_orm::sqlx;
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult, QueryResult, RuntimeErr,
     Statement,
 };
-use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, MutexGuard};
 
 use super::read_pool::{ReadConnection, ReadPool};
@@ -111,7 +109,7 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.execute_raw(statement).await };
         (self.on_statement)();
-        let done = connection.execute(query(&statement)).await;
+        let done = connection.execute(&statement).await;
         done.map(Into::into).map_err(|err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err))))
     }
 
@@ -119,7 +117,7 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_one_raw(statement).await };
         (self.on_statement)();
-        let done = connection.fetch_optional(query(&statement)).await;
+        let done = connection.fetch_optional(&statement).await;
         done.map(|row| row.map(Into::into)).map_err(query_error)
     }
 
@@ -127,7 +125,7 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_all_raw(statement).await };
         (self.on_statement)();
-        let done = connection.fetch_all(query(&statement)).await;
+        let done = connection.fetch_all(&statement).await;
         done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
     }
 }
@@ -166,13 +164,6 @@ impl ConnectionTrait for RequestConnection {
             Some(held) => Box::pin(held.query_all(&self.pool, statement)).await,
         }
     }
-}
-
-/// The statement as SeaORM would send it: prepared (and cached per
-/// connection), its values bound.
-fn query(statement: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
-    let values = statement.values.clone().unwrap_or_else(|| Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), SqlxValues(values))
 }
 
 fn query_error(err: sqlx::Error) -> DbErr {

@@ -17,14 +17,51 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use sea_orm::sea_query::Values;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgQueryResult, PgRow, Postgres};
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
-use sea_orm::{DatabaseBackend, DatabaseConnection};
+use sea_orm::{DatabaseBackend, DatabaseConnection, Statement};
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// A statement as SeaORM sends it: prepared, its values bound.
-type Query<'q> = sqlx::query::Query<'q, Postgres, SqlxValues>;
+/// The statement as SeaORM would send it: prepared (and cached per
+/// connection), its values bound.
+fn query(statement: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = statement.values.clone().unwrap_or_else(|| Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), SqlxValues(values))
+}
+
+#[derive(Clone, Copy)]
+enum Want {
+    All,
+    Optional,
+    Done,
+}
+
+enum Answer {
+    All(Vec<PgRow>),
+    Optional(Option<PgRow>),
+    Done(PgQueryResult),
+}
+
+async fn run(connection: &mut PgConnection, statement: &Statement, want: Want) -> Result<Answer, sqlx::Error> {
+    let query = query(statement);
+    match want {
+        Want::All => query.fetch_all(connection).await.map(Answer::All),
+        Want::Optional => query.fetch_optional(connection).await.map(Answer::Optional),
+        Want::Done => query.execute(connection).await.map(Answer::Done),
+    }
+}
+
+/// Whether the connection itself is gone: the socket failed, or PostgreSQL
+/// ended the backend (class 57P: operator intervention).
+fn connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(err) => err.code().is_some_and(|code| code.starts_with("57P")),
+        _ => false,
+    }
+}
 
 /// A connection idle longer than this is pinged before use: PostgreSQL or a
 /// firewall may have dropped it meanwhile (as the write pool does).
@@ -127,25 +164,46 @@ impl ReadConnection {
         ReadConnection { connection: Some(connection), opened, clean: true, home, _permit: permit }
     }
 
-    pub async fn fetch_all(&mut self, query: Query<'_>) -> Result<Vec<PgRow>, sqlx::Error> {
-        self.guarded(async |connection| query.fetch_all(connection).await).await
+    pub async fn fetch_all(&mut self, statement: &Statement) -> Result<Vec<PgRow>, sqlx::Error> {
+        match self.guarded(statement, Want::All).await? {
+            Answer::All(rows) => Ok(rows),
+            _ => unreachable!("asked for all rows"),
+        }
     }
 
-    pub async fn fetch_optional(&mut self, query: Query<'_>) -> Result<Option<PgRow>, sqlx::Error> {
-        self.guarded(async |connection| query.fetch_optional(connection).await).await
+    pub async fn fetch_optional(&mut self, statement: &Statement) -> Result<Option<PgRow>, sqlx::Error> {
+        match self.guarded(statement, Want::Optional).await? {
+            Answer::Optional(row) => Ok(row),
+            _ => unreachable!("asked for one row"),
+        }
     }
 
-    pub async fn execute(&mut self, query: Query<'_>) -> Result<PgQueryResult, sqlx::Error> {
-        self.guarded(async |connection| query.execute(connection).await).await
+    pub async fn execute(&mut self, statement: &Statement) -> Result<PgQueryResult, sqlx::Error> {
+        match self.guarded(statement, Want::Done).await? {
+            Answer::Done(done) => Ok(done),
+            _ => unreachable!("asked for the outcome"),
+        }
     }
 
-    /// Runs one statement, clean only once it has answered in full.
-    async fn guarded<T>(
-        &mut self,
-        statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
-    ) -> Result<T, sqlx::Error> {
+    /// Runs one read, clean only once it has answered in full. A read whose
+    /// connection PostgreSQL had closed (a restart, a failover, an ended
+    /// backend) while it sat idle runs once more on a new connection: reads
+    /// change nothing, and the caller should not see an error for that.
+    async fn guarded(&mut self, statement: &Statement, want: Want) -> Result<Answer, sqlx::Error> {
         self.clean = false;
-        let done = statement(self.connection.as_mut().expect("a read connection until dropped")).await;
+        let connection = self.connection.as_mut().expect("a read connection until dropped");
+        let mut done = run(connection, statement, want).await;
+        if done.as_ref().is_err_and(connection_lost)
+            && let Some(own) = self.home.own.as_ref()
+        {
+            done = match own.options.connect().await {
+                Ok(fresh) => {
+                    self.opened = Instant::now();
+                    run(self.connection.insert(fresh), statement, want).await
+                }
+                Err(err) => Err(err),
+            };
+        }
         self.clean = done.is_ok();
         done
     }

@@ -120,6 +120,36 @@ async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
     assert!(![first, second, third].contains(&pid(&fresh).await));
 }
 
+/// PostgreSQL restarted or ended a backend while its read connection sat
+/// idle: the next read runs on a new connection, with no error to the
+/// caller (reads change nothing, so running one again is safe).
+#[tokio::test]
+async fn a_read_connection_ended_while_idle_is_replaced_without_an_error() {
+    if !postgres_configured() {
+        return;
+    }
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let pool = database.connect().await;
+    let reads = ReadPool::new(&pool, 1, Duration::from_secs(5));
+    let first = pid(&RequestConnection::held(&reads, std::sync::Arc::new(|| {}))).await;
+    assert_eq!(reads.idle_count(), 1);
+    let end = format!("SELECT pg_terminate_backend({first})::text AS ended");
+    pool.query_one_raw(Statement::from_string(DatabaseBackend::Postgres, end)).await.expect("terminate");
+    let gone = format!("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = {first}");
+    for _ in 0..100 {
+        let row = pool.query_one_raw(Statement::from_string(DatabaseBackend::Postgres, gone.clone())).await;
+        if row.expect("query").expect("a row").try_get::<i32>("", "n").expect("n") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let connection = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    let second = pid(&connection).await;
+    assert_ne!(second, first, "read on a new backend");
+    drop(connection);
+    assert_eq!(reads.idle_count(), 1, "the new connection is kept");
+}
+
 #[tokio::test]
 async fn on_sqlite_every_statement_goes_to_the_pool() {
     let database = TestDatabase::create(Backend::Sqlite).await;
