@@ -24,11 +24,7 @@ async fn pid(db: &impl ConnectionTrait) -> i32 {
 
 #[tokio::test]
 async fn a_held_connection_serves_every_read_until_released() {
-    if !postgres_configured() {
-        return;
-    }
-    let database = TestDatabase::create(Backend::Postgres).await;
-    let pool = database.connect().await;
+    let Some((_database, pool)) = fresh_postgres().await else { return };
     let reads = ReadPool::new(&pool, 2, Duration::from_secs(5));
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counter = counted.clone();
@@ -67,11 +63,7 @@ async fn a_held_connection_serves_every_read_until_released() {
 /// another statement. A failed statement's connection is closed too.
 #[tokio::test]
 async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
-    if !postgres_configured() {
-        return;
-    }
-    let database = TestDatabase::create(Backend::Postgres).await;
-    let pool = database.connect().await;
+    let Some((_database, pool)) = fresh_postgres().await else { return };
     let reads = ReadPool::new(&pool, 2, Duration::from_secs(5));
     let alive = |backend: i32| {
         let pool = pool.clone();
@@ -125,11 +117,7 @@ async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
 /// caller (reads change nothing, so running one again is safe).
 #[tokio::test]
 async fn a_read_connection_ended_while_idle_is_replaced_without_an_error() {
-    if !postgres_configured() {
-        return;
-    }
-    let database = TestDatabase::create(Backend::Postgres).await;
-    let pool = database.connect().await;
+    let Some((_database, pool)) = fresh_postgres().await else { return };
     let reads = ReadPool::new(&pool, 1, Duration::from_secs(5));
     let first = pid(&RequestConnection::held(&reads, std::sync::Arc::new(|| {}))).await;
     assert_eq!(reads.idle_count(), 1);

@@ -13,11 +13,7 @@ use crate::common::*;
 /// past.
 #[tokio::test]
 async fn a_week_reads_through_the_end_index_not_the_history() {
-    if !postgres_configured() {
-        return;
-    }
-    let database = TestDatabase::create(Backend::Postgres).await;
-    let db = database.connect().await;
+    let Some((database, db)) = fresh_postgres().await else { return };
     fieldforge::db::migrate(&database.url, &db).await.expect("migrations apply");
     let technician = uuid::Uuid::new_v4();
     let setup = format!(

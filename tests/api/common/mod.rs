@@ -65,6 +65,17 @@ pub fn postgres_configured() -> bool {
     false
 }
 
+/// A fresh PostgreSQL database and a pool on it, or `None` (the test
+/// skips) when no PostgreSQL is configured.
+pub async fn fresh_postgres() -> Option<(TestDatabase, DatabaseConnection)> {
+    if !postgres_configured() {
+        return None;
+    }
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let pool = database.connect().await;
+    Some((database, pool))
+}
+
 /// Polls the `/metrics` of the server at `addr` until `name` satisfies `wanted`.
 pub async fn wait_for_metric(addr: SocketAddr, name: &str, wanted: impl Fn(f64) -> bool, within: Duration) {
     let http = reqwest::Client::new();
