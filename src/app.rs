@@ -101,7 +101,12 @@ impl Server {
             metrics.cache_hits.clone(),
             metrics.cache_misses.clone(),
         ));
-        let reads = ReadPool::new(&services.db, settings.db_pool_size, db::ACQUIRE_TIMEOUT);
+        let reads = ReadPool::new(&services.db, {
+            let counter = statements.counter();
+            Arc::new(move || {
+                counter.inc();
+            })
+        });
         let state = AppState {
             schema,
             services,
@@ -113,12 +118,6 @@ impl Server {
             subscriptions: Default::default(),
             webhooks,
             reads,
-            on_statement: {
-                let counter = statements.counter();
-                Arc::new(move || {
-                    counter.inc();
-                })
-            },
         };
         let grace = state.settings.shutdown_grace;
         Ok(Server { listener, statements, router: router(state), shutdown, grace })

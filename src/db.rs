@@ -97,7 +97,7 @@ fn pool_options(url: &str, max_connections: u32, min_connections: u32, statement
 }
 
 /// How long a request waits for a free connection before it fails.
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a pooled connection may sit idle before it is checked again.
 const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(30);

@@ -24,8 +24,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::read_pool::{ReadConnection, ReadPool};
 
-/// Called once per statement run on a held connection (the pool counts its
-/// own through SeaORM's metric callback).
+/// Called once per statement run on a read connection.
 pub type OnStatement = Arc<dyn Fn() + Send + Sync>;
 
 /// A request's reads: one held PostgreSQL connection, or the pool.
@@ -38,7 +37,6 @@ pub struct RequestConnection {
 struct Held {
     reads: Arc<ReadPool>,
     slot: Mutex<Slot>,
-    on_statement: OnStatement,
 }
 
 enum Slot {
@@ -58,10 +56,10 @@ impl RequestConnection {
 
     /// One read connection for the whole request on PostgreSQL; the pool on
     /// SQLite.
-    pub fn held(reads: &Arc<ReadPool>, on_statement: OnStatement) -> Self {
+    pub fn held(reads: &Arc<ReadPool>) -> Self {
         let held = reads
             .has_own_connections()
-            .then(|| Arc::new(Held { reads: reads.clone(), slot: Mutex::new(Slot::Unused), on_statement }));
+            .then(|| Arc::new(Held { reads: reads.clone(), slot: Mutex::new(Slot::Unused) }));
         RequestConnection { pool: reads.pool().clone(), held }
     }
 
@@ -70,8 +68,8 @@ impl RequestConnection {
         &self.pool
     }
 
-    /// Gives the held connection back (if any): before a request writes,
-    /// so that it never holds one connection while waiting for another.
+    /// Gives the held connection back (if any), for other requests: before a
+    /// request writes (on the write pool), and when it ends.
     pub async fn release(&self) {
         if let Some(held) = &self.held {
             *held.slot.lock().await = Slot::Released;
@@ -108,7 +106,7 @@ impl Held {
     async fn execute(&self, pool: &DatabaseConnection, statement: Statement) -> Result<ExecResult, DbErr> {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.execute_raw(statement).await };
-        (self.on_statement)();
+        (self.reads.on_statement)();
         let done = connection.execute(&statement).await;
         done.map(Into::into).map_err(|err| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err))))
     }
@@ -116,7 +114,7 @@ impl Held {
     async fn query_one(&self, pool: &DatabaseConnection, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_one_raw(statement).await };
-        (self.on_statement)();
+        (self.reads.on_statement)();
         let done = connection.fetch_optional(&statement).await;
         done.map(|row| row.map(Into::into)).map_err(query_error)
     }
@@ -124,7 +122,7 @@ impl Held {
     async fn query_all(&self, pool: &DatabaseConnection, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_all_raw(statement).await };
-        (self.on_statement)();
+        (self.reads.on_statement)();
         let done = connection.fetch_all(&statement).await;
         done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
     }

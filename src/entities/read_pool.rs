@@ -11,16 +11,22 @@
 //! leftovers.
 //!
 //! Separate from the write pool, so that a request holding a read
-//! connection can never starve a transaction waiting for one: each side has
-//! its own `--db-pool-size` connections, opened on first use.
+//! connection can never starve a transaction waiting for one: reads get as
+//! many connections as the write pool (`--db-pool-size`), opened on first
+//! use, and wait for one as long as a write would.
+//!
+//! No ping before use either: a read whose connection PostgreSQL closed
+//! while it sat idle runs once more on a new one (`guarded`).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::Values;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgQueryResult, PgRow, Postgres};
-use sea_orm::sqlx::{self, ConnectOptions, Connection};
+use sea_orm::sqlx::{self, ConnectOptions};
 use sea_orm::{DatabaseBackend, DatabaseConnection, Statement};
+
+use super::connection::OnStatement;
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -63,9 +69,6 @@ fn connection_lost(err: &sqlx::Error) -> bool {
     }
 }
 
-/// A connection idle longer than this is pinged before use: PostgreSQL or a
-/// firewall may have dropped it meanwhile (as the write pool does).
-const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(30);
 /// Older connections are closed when given back, so a backend's caches do
 /// not grow for the life of the server (sqlx's default lifetime).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -75,6 +78,9 @@ const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 pub struct ReadPool {
     pool: DatabaseConnection,
     own: Option<OwnConnections>,
+    /// Counts a statement run on a read connection (the write pool counts
+    /// its own through SeaORM's metric callback).
+    pub(super) on_statement: OnStatement,
 }
 
 struct OwnConnections {
@@ -87,20 +93,23 @@ struct OwnConnections {
 struct Idle {
     connection: PgConnection,
     opened: Instant,
-    since: Instant,
 }
 
 impl ReadPool {
-    /// At most `size` read connections, opened as requests need them, with
-    /// the write pool's settings (statement timeout, no JIT).
-    pub fn new(pool: &DatabaseConnection, size: u32, acquire_timeout: Duration) -> Arc<ReadPool> {
-        let own = (pool.get_database_backend() == DatabaseBackend::Postgres).then(|| OwnConnections {
-            options: pool.get_postgres_connection_pool().connect_options(),
-            idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(size.max(1) as usize)),
-            acquire_timeout,
+    /// As many read connections as the write pool has, opened as requests
+    /// need them, with its settings (statement timeout, no JIT, how long to
+    /// wait for a free one).
+    pub fn new(pool: &DatabaseConnection, on_statement: OnStatement) -> Arc<ReadPool> {
+        let own = (pool.get_database_backend() == DatabaseBackend::Postgres).then(|| {
+            let writes = pool.get_postgres_connection_pool();
+            OwnConnections {
+                options: writes.connect_options(),
+                idle: Mutex::new(Vec::new()),
+                permits: Arc::new(Semaphore::new(writes.options().get_max_connections().max(1) as usize)),
+                acquire_timeout: writes.options().get_acquire_timeout(),
+            }
         });
-        Arc::new(ReadPool { pool: pool.clone(), own })
+        Arc::new(ReadPool { pool: pool.clone(), own, on_statement })
     }
 
     /// The write pool (and SQLite's only pool).
@@ -132,13 +141,9 @@ impl OwnConnections {
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        loop {
-            let idle = self.idle.lock().expect("idle list").pop();
-            let Some(mut idle) = idle else { break };
-            if idle.since.elapsed() < IDLE_BEFORE_CHECK || idle.connection.ping().await.is_ok() {
-                return Ok(ReadConnection::new(idle.connection, idle.opened, permit, home));
-            }
-            // Dropped: PostgreSQL or the network had closed it.
+        let idle = self.idle.lock().expect("idle list").pop();
+        if let Some(Idle { connection, opened }) = idle {
+            return Ok(ReadConnection::new(connection, opened, permit, home));
         }
         let connection = self.options.connect().await?;
         Ok(ReadConnection::new(connection, Instant::now(), permit, home))
@@ -219,7 +224,7 @@ impl Drop for ReadConnection {
     fn drop(&mut self) {
         let (Some(connection), Some(own)) = (self.connection.take(), self.home.own.as_ref()) else { return };
         if self.clean && self.opened.elapsed() < MAX_LIFETIME {
-            let idle = Idle { connection, opened: self.opened, since: Instant::now() };
+            let idle = Idle { connection, opened: self.opened };
             own.idle.lock().expect("idle list").push(idle);
         }
         // Otherwise dropped here: its socket closes and PostgreSQL ends the
@@ -234,7 +239,7 @@ mod tests {
     #[tokio::test]
     async fn sqlite_reads_go_to_the_pool() {
         let pool = sea_orm::Database::connect("sqlite::memory:").await.expect("sqlite");
-        let reads = ReadPool::new(&pool, 4, Duration::from_secs(1));
+        let reads = ReadPool::new(&pool, Arc::new(|| {}));
         assert!(!reads.has_own_connections());
         assert!(reads.acquire().await.is_none());
         assert_eq!(reads.idle_count(), 0);

@@ -44,8 +44,7 @@ pub async fn post(
         }
     }
     within_deadline(&state, async {
-        let connection = RequestConnection::held(&state.reads, state.on_statement.clone());
-        let (info, version) = request_info(&state, &headers, addr, &connection).await;
+        let (info, version, connection) = request_info(&state, &headers, addr).await;
         execute(&state, batch, info, cache_version(&headers, version), connection).await
     })
     .await
@@ -68,8 +67,7 @@ pub async fn get(
         return response;
     }
     within_deadline(&state, async {
-        let connection = RequestConnection::held(&state.reads, state.on_statement.clone());
-        let (info, version) = request_info(&state, &headers, addr, &connection).await;
+        let (info, version, connection) = request_info(&state, &headers, addr).await;
         execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version), connection).await
     })
     .await
@@ -98,16 +96,17 @@ async fn within_deadline(state: &AppState, request: impl Future<Output = HttpRes
     }
 }
 
-/// The caller, and the data version read with its account.
+/// The caller, the data version read with its account, and the connection
+/// the request goes on reading through (the one the account was read on).
 async fn request_info(
     state: &AppState,
     headers: &HeaderMap,
     addr: SocketAddr,
-    connection: &RequestConnection,
-) -> (RequestInfo, Option<i64>) {
-    let authentication = authenticate(&state.services, connection, authorization_header(headers)).await;
+) -> (RequestInfo, Option<i64>, RequestConnection) {
+    let connection = RequestConnection::held(&state.reads);
+    let authentication = authenticate(&state.services, &connection, authorization_header(headers)).await;
     let client_ip = client_ip(state, addr, headers);
-    (RequestInfo { auth: authentication.auth, client_ip }, authentication.journal_version)
+    (RequestInfo { auth: authentication.auth, client_ip }, authentication.journal_version, connection)
 }
 
 /// The version to serve cached responses at, unless the client asked for a
@@ -174,8 +173,8 @@ async fn execute(
     });
     let runs: Vec<_> = runs.collect();
     if mutated {
-        // A transaction takes a connection of its own from the pool: this
-        // request must not hold one while it waits for it.
+        // Writes run on the write pool: the read connection would sit idle
+        // while other requests wait for it.
         connection.release().await;
     }
     let mut responses = futures_util::future::join_all(runs).await;

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::domain::users;
-use crate::entities::connection::{OnStatement, RequestConnection};
+use crate::entities::connection::RequestConnection;
 use crate::graphql::{AppSchema, Auth, Services};
 
 /// What every handler shares.
@@ -39,8 +39,6 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Where HTTP requests read (`entities/read_pool.rs`).
     pub reads: Arc<crate::entities::read_pool::ReadPool>,
-    /// Counts a statement run on a request's held connection.
-    pub on_statement: OnStatement,
 }
 
 pub use metrics::Metrics;

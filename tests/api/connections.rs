@@ -17,6 +17,10 @@ fn backend_pid() -> Statement {
     Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_backend_pid() AS pid")
 }
 
+fn uncounted(pool: &sea_orm::DatabaseConnection) -> std::sync::Arc<ReadPool> {
+    ReadPool::new(pool, std::sync::Arc::new(|| {}))
+}
+
 async fn pid(db: &impl ConnectionTrait) -> i32 {
     let row = db.query_one_raw(backend_pid()).await.expect("query").expect("a row");
     row.try_get::<i32>("", "pid").expect("pid")
@@ -25,15 +29,15 @@ async fn pid(db: &impl ConnectionTrait) -> i32 {
 #[tokio::test]
 async fn a_held_connection_serves_every_read_until_released() {
     let Some((_database, pool)) = fresh_postgres().await else { return };
-    let reads = ReadPool::new(&pool, 2, Duration::from_secs(5));
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counter = counted.clone();
-    let connection = RequestConnection::held(
-        &reads,
+    let reads = ReadPool::new(
+        &pool,
         std::sync::Arc::new(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }),
     );
+    let connection = RequestConnection::held(&reads);
     assert!(!connection.is_holding().await, "nothing is taken before the first statement");
     let first = pid(&connection).await;
     assert!(connection.is_holding().await);
@@ -54,7 +58,7 @@ async fn a_held_connection_serves_every_read_until_released() {
     assert!(!connection.is_holding().await, "nothing is taken again after release");
     assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), 7, "pool statements are the pool's to count");
     // The next request gets the same backend back, without a new connection.
-    let next = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    let next = RequestConnection::held(&reads);
     assert_eq!(pid(&next).await, first, "the idle read connection is reused");
 }
 
@@ -64,7 +68,7 @@ async fn a_held_connection_serves_every_read_until_released() {
 #[tokio::test]
 async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
     let Some((_database, pool)) = fresh_postgres().await else { return };
-    let reads = ReadPool::new(&pool, 2, Duration::from_secs(5));
+    let reads = uncounted(&pool);
     let alive = |backend: i32| {
         let pool = pool.clone();
         async move {
@@ -76,7 +80,7 @@ async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
     let sleep = || Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_sleep(2)::text AS slept");
 
     // Cut off within one request: the next statement runs on a new backend.
-    let connection = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    let connection = RequestConnection::held(&reads);
     let first = pid(&connection).await;
     let cut = tokio::time::timeout(Duration::from_millis(200), connection.query_one_raw(sleep())).await;
     assert!(cut.is_err(), "the sleep was cut off");
@@ -108,7 +112,7 @@ async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
         assert!(closed, "backend {backend} was closed");
     }
     // The read pool still serves: it opens a new connection.
-    let fresh = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    let fresh = RequestConnection::held(&reads);
     assert!(![first, second, third].contains(&pid(&fresh).await));
 }
 
@@ -118,8 +122,8 @@ async fn a_read_connection_cut_off_midway_is_closed_not_reused() {
 #[tokio::test]
 async fn a_read_connection_ended_while_idle_is_replaced_without_an_error() {
     let Some((_database, pool)) = fresh_postgres().await else { return };
-    let reads = ReadPool::new(&pool, 1, Duration::from_secs(5));
-    let first = pid(&RequestConnection::held(&reads, std::sync::Arc::new(|| {}))).await;
+    let reads = uncounted(&pool);
+    let first = pid(&RequestConnection::held(&reads)).await;
     assert_eq!(reads.idle_count(), 1);
     let end = format!("SELECT pg_terminate_backend({first})::text AS ended");
     pool.query_one_raw(Statement::from_string(DatabaseBackend::Postgres, end)).await.expect("terminate");
@@ -131,7 +135,7 @@ async fn a_read_connection_ended_while_idle_is_replaced_without_an_error() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let connection = RequestConnection::held(&reads, std::sync::Arc::new(|| {}));
+    let connection = RequestConnection::held(&reads);
     let second = pid(&connection).await;
     assert_ne!(second, first, "read on a new backend");
     drop(connection);
@@ -142,8 +146,7 @@ async fn a_read_connection_ended_while_idle_is_replaced_without_an_error() {
 async fn on_sqlite_every_statement_goes_to_the_pool() {
     let database = TestDatabase::create(Backend::Sqlite).await;
     let pool = database.connect().await;
-    let connection =
-        RequestConnection::held(&ReadPool::new(&pool, 2, Duration::from_secs(5)), std::sync::Arc::new(|| {}));
+    let connection = RequestConnection::held(&uncounted(&pool));
     let row = connection
         .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, "SELECT 1 AS one"))
         .await
@@ -153,10 +156,11 @@ async fn on_sqlite_every_statement_goes_to_the_pool() {
 }
 
 each_backend! {
-    /// With two pooled connections, many requests at once that read and
-    /// write (also in one batch) all finish: none holds a connection while
-    /// its transaction waits for another. Before `release`, this deadlocked
-    /// until the pool's 30 s acquire timeout failed them.
+    /// With two connections for writes (and two for reads), many requests
+    /// at once that read and write (also in one batch) all finish without
+    /// an error: none waits on a connection it holds itself. (When reads and
+    /// writes shared one pool, this deadlocked until the pool's 30 s acquire
+    /// timeout failed them.)
     #[tokio::test]
     async fn reads_and_writes_at_once_on_a_small_pool_all_finish(backend) {
         let app = TestApp::spawn_with(backend, |settings| settings.db_pool_size = 2).await;
