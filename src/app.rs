@@ -118,6 +118,7 @@ impl Server {
             subscriptions: Default::default(),
             webhooks,
             reads,
+            callers: Default::default(),
         };
         let grace = state.settings.shutdown_grace;
         Ok(Server { listener, statements, router: router(state), shutdown, grace })

@@ -12,6 +12,9 @@
 //! `release` first, so that it never keeps a read connection idle while it
 //! writes. On SQLite (one pooled connection, one writer) every statement
 //! goes to the pool.
+//!
+//! A one-row read may be attached (`attach`): it travels inside the
+//! request's first read, as one statement (`attach.rs`).
 
 use std::sync::Arc;
 
@@ -22,6 +25,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
+use super::attach;
 use super::read_pool::{ReadConnection, ReadPool};
 
 /// Called once per statement run on a read connection.
@@ -37,6 +41,16 @@ pub struct RequestConnection {
 struct Held {
     reads: Arc<ReadPool>,
     slot: Mutex<Slot>,
+    /// To run inside the first read, then gone.
+    attached: std::sync::Mutex<Option<Attached>>,
+}
+
+/// Called with the attached read's row, once.
+pub type OnAttached = Box<dyn FnOnce(&QueryResult) + Send>;
+
+struct Attached {
+    statement: Statement,
+    on_row: OnAttached,
 }
 
 enum Slot {
@@ -57,9 +71,13 @@ impl RequestConnection {
     /// One read connection for the whole request on PostgreSQL; the pool on
     /// SQLite.
     pub fn held(reads: &Arc<ReadPool>) -> Self {
-        let held = reads
-            .has_own_connections()
-            .then(|| Arc::new(Held { reads: reads.clone(), slot: Mutex::new(Slot::Unused) }));
+        let held = reads.has_own_connections().then(|| {
+            Arc::new(Held {
+                reads: reads.clone(),
+                slot: Mutex::new(Slot::Unused),
+                attached: std::sync::Mutex::new(None),
+            })
+        });
         RequestConnection { pool: reads.pool().clone(), held }
     }
 
@@ -74,6 +92,17 @@ impl RequestConnection {
         if let Some(held) = &self.held {
             *held.slot.lock().await = Slot::Released;
         }
+    }
+
+    /// Runs `statement`, a read of at most one row, inside the request's
+    /// first read (`query_one` or `query_all`), and hands its row to
+    /// `on_row`; `on_row` is not called if it found no row, or if no read
+    /// followed. False, with nothing attached, where reads have no
+    /// connection of their own (SQLite).
+    pub fn attach(&self, statement: Statement, on_row: OnAttached) -> bool {
+        let Some(held) = &self.held else { return false };
+        *held.attached.lock().expect("attached read") = Some(Attached { statement, on_row });
+        true
     }
 
     /// Whether a connection is held right now (tests).
@@ -115,6 +144,10 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_one_raw(statement).await };
         (self.reads.on_statement)();
+        if let Some(attached) = self.take_attached() {
+            let rows = Self::combined(connection, &statement, attached).await?;
+            return Ok(rows.into_iter().next());
+        }
         let done = connection.fetch_optional(&statement).await;
         done.map(|row| row.map(Into::into)).map_err(query_error)
     }
@@ -123,8 +156,28 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_all_raw(statement).await };
         (self.reads.on_statement)();
+        if let Some(attached) = self.take_attached() {
+            return Self::combined(connection, &statement, attached).await;
+        }
         let done = connection.fetch_all(&statement).await;
         done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
+    }
+}
+
+impl Held {
+    fn take_attached(&self) -> Option<Attached> {
+        self.attached.lock().expect("attached read").take()
+    }
+
+    /// `statement`'s rows, read in one statement with the attached read.
+    async fn combined(
+        connection: &mut ReadConnection,
+        statement: &Statement,
+        attached: Attached,
+    ) -> Result<Vec<QueryResult>, DbErr> {
+        let combined = attach::combine(statement, &attached.statement);
+        let rows = connection.fetch_all(&combined).await.map_err(query_error)?;
+        Ok(attach::split(rows.into_iter().map(Into::into).collect(), attached.on_row))
     }
 }
 

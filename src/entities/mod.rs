@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table or view. Rules live in the database
 //! (see `migration/sql`) and in `crate::domain`, not here.
 
+pub mod attach;
 pub mod bootstrap;
 pub mod connection;
 pub mod counter;

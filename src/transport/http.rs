@@ -14,11 +14,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
 use super::response_cache::CacheKey;
-use super::{AppState, authenticate, authorization_header, client_ip};
+use super::{AppState, Authentication, authenticate_claims, authorization_header, bearer_claims, client_ip};
+use crate::auth::token::Claims;
+use crate::domain::{Actor, users};
 use crate::entities::connection::RequestConnection;
 use crate::graphql::error::coded;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::prepare::{prepare, with_codes, with_cost};
+use crate::graphql::prepare::{Prepared, Refused, prepare, with_codes, with_cost};
 use crate::graphql::{Auth, RequestInfo};
 
 pub async fn post(
@@ -30,11 +32,8 @@ pub async fn post(
     if !is_json(&headers) {
         return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json", "BAD_USER_INPUT");
     }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
-        Err(_) => {
-            return refusal(StatusCode::BAD_REQUEST, "the body is not a GraphQL request in JSON", "BAD_USER_INPUT");
-        }
+    let Some(batch) = batch_from(&body) else {
+        return refusal(StatusCode::BAD_REQUEST, "the body is not a GraphQL request in JSON", "BAD_USER_INPUT");
     };
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.settings.limits.max_batch;
@@ -43,11 +42,11 @@ pub async fn post(
             return refusal(StatusCode::BAD_REQUEST, &format!("a batch holds 1 to {max} operations"), "BAD_USER_INPUT");
         }
     }
-    within_deadline(&state, async {
-        let (info, version, connection) = request_info(&state, &headers, addr).await;
-        execute(&state, batch, info, cache_version(&headers, version), connection).await
-    })
-    .await
+    within_deadline(&state, serve(&state, &headers, addr, batch, || batch_from(&body))).await
+}
+
+fn batch_from(body: &[u8]) -> Option<BatchRequest> {
+    serde_json::from_slice(body).ok()
 }
 
 pub async fn get(
@@ -56,9 +55,9 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> HttpResponse {
-    let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-        Ok(request) => request,
-        Err(_) => return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_USER_INPUT"),
+    let request_from = || async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()).ok();
+    let Some(mut request) = request_from() else {
+        return refusal(StatusCode::BAD_REQUEST, "missing or malformed query parameters", "BAD_USER_INPUT");
     };
     if prepare(&mut request, &state.settings.limits, &state.documents).is_ok_and(|p| p.is_mutation) {
         let mut response =
@@ -66,11 +65,8 @@ pub async fn get(
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    within_deadline(&state, async {
-        let (info, version, connection) = request_info(&state, &headers, addr).await;
-        execute(&state, BatchRequest::Single(request), info, cache_version(&headers, version), connection).await
-    })
-    .await
+    let again = || request_from().map(BatchRequest::Single);
+    within_deadline(&state, serve(&state, &headers, addr, BatchRequest::Single(request), again)).await
 }
 
 /// Runs a request under `--request-timeout`. Past it the request's future is
@@ -96,32 +92,133 @@ async fn within_deadline(state: &AppState, request: impl Future<Output = HttpRes
     }
 }
 
-/// The caller, the data version read with its account, and the connection
-/// the request goes on reading through (the one the account was read on).
-async fn request_info(
+/// Runs a request as its caller, whose account is read in this request.
+///
+/// When this process knows the caller (`callers.rs`) and the answer will
+/// not come from the response cache (which needs the data version first),
+/// the request runs at once as that caller, its account read inside its
+/// first read (`RequestConnection::attach`): one round trip instead of
+/// two. The answer leaves only if that account matches the guess; if not
+/// (deactivated, role changed, sessions revoked), it is thrown away and the
+/// request runs again, from `again`, as the caller it now is. A request
+/// that writes never runs on a guess.
+async fn serve(
     state: &AppState,
     headers: &HeaderMap,
     addr: SocketAddr,
-) -> (RequestInfo, Option<i64>, RequestConnection) {
-    let connection = RequestConnection::held(&state.reads);
-    let authentication = authenticate(&state.services, &connection, authorization_header(headers)).await;
+    batch: BatchRequest,
+    again: impl Fn() -> Option<BatchRequest>,
+) -> HttpResponse {
     let client_ip = client_ip(state, addr, headers);
-    (RequestInfo { auth: authentication.auth, client_ip }, authentication.journal_version, connection)
+    let fresh = asks_fresh(headers);
+    let claims = bearer_claims(&state.services, authorization_header(headers));
+    let work = if let Ok(Some(claims)) = &claims
+        && state.reads.has_own_connections()
+        && (fresh || !state.cache.enabled())
+        && let Some(guess) = state.callers.guess(claims.sub, claims.epoch)
+    {
+        match guessed(state, batch, client_ip, claims, guess).await {
+            Guessed::Answered(response) => return response,
+            Guessed::Writes(operations) => Work::Prepared(operations),
+            Guessed::Changed(authentication) => {
+                let Some(batch) = again() else {
+                    return refusal(StatusCode::BAD_REQUEST, "the request could not be read again", "BAD_USER_INPUT");
+                };
+                let info = RequestInfo { auth: authentication.auth, client_ip };
+                let version = authentication.journal_version.filter(|_| !fresh);
+                return execute(state, batch, info, version, RequestConnection::held(&state.reads)).await;
+            }
+        }
+    } else {
+        Work::Batch(Box::new(batch))
+    };
+    let connection = RequestConnection::held(&state.reads);
+    let authentication = match claims {
+        Ok(Some(claims)) => {
+            let (authentication, actor) = authenticate_claims(&connection, &claims).await;
+            state.callers.read(claims.sub, actor.as_ref());
+            authentication
+        }
+        Ok(None) => Authentication { auth: Auth::Anonymous, expires_at: None, journal_version: None },
+        Err(auth) => Authentication { auth, expires_at: None, journal_version: None },
+    };
+    let info = RequestInfo { auth: authentication.auth, client_ip };
+    match work {
+        Work::Batch(batch) => {
+            let version = authentication.journal_version.filter(|_| !fresh);
+            execute(state, *batch, info, version, connection).await
+        }
+        Work::Prepared(operations) => run_and_answer(state, operations, info, None, connection).await,
+    }
 }
 
-/// The version to serve cached responses at, unless the client asked for a
-/// fresh answer (`Cache-Control: no-cache`).
-fn cache_version(headers: &HeaderMap, version: Option<i64>) -> Option<i64> {
-    let fresh = headers
+enum Work {
+    Batch(Box<BatchRequest>),
+    /// Checked already (a request that writes, handed back by `guessed`).
+    Prepared(Operations),
+}
+
+enum Guessed {
+    /// The account matched the guess: the answer.
+    Answered(HttpResponse),
+    /// The request writes, so it was not run.
+    Writes(Operations),
+    /// The account no longer matches the guess: the caller as it is now.
+    Changed(Authentication),
+}
+
+/// Runs a read-only request as `guess`, with the account read attached to
+/// its first read, and answers only if the account matches.
+async fn guessed(
+    state: &AppState,
+    batch: BatchRequest,
+    client_ip: std::net::IpAddr,
+    claims: &Claims,
+    guess: Actor,
+) -> Guessed {
+    let started = Instant::now();
+    let operations = Operations::prepare(state, batch);
+    if operations.mutated {
+        return Guessed::Writes(operations);
+    }
+    let connection = RequestConnection::held(&state.reads);
+    let attached = users::attach_account(&connection, claims.sub, claims.epoch);
+    let info = RequestInfo { auth: Auth::Authenticated(guess.clone()), client_ip };
+    let ran = run(state, operations, info, &connection).await;
+    let checked = match attached.and_then(|account| account.take()) {
+        Some(checked) => checked,
+        // Nothing was read (or the account is gone): read it now.
+        None => users::load_actor_at(connection.pool(), claims.sub, claims.epoch).await,
+    };
+    match checked {
+        Ok((actor, _)) if actor == guess => Guessed::Answered(finish(state, ran, true, None, started)),
+        Ok((actor, version)) => {
+            state.callers.read(claims.sub, Some(&actor));
+            Guessed::Changed(Authentication {
+                auth: Auth::Authenticated(actor),
+                expires_at: Some(claims.exp),
+                journal_version: Some(version),
+            })
+        }
+        Err(_) => {
+            state.callers.read(claims.sub, None);
+            Guessed::Changed(Authentication { auth: Auth::Invalid, expires_at: None, journal_version: None })
+        }
+    }
+}
+
+/// Whether the client asked for a fresh answer (`Cache-Control: no-cache`),
+/// not one from the response cache.
+fn asks_fresh(headers: &HeaderMap) -> bool {
+    headers
         .get_all(header::CACHE_CONTROL)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("no-cache") || v.contains("no-store"));
-    version.filter(|_| !fresh)
+        .any(|v| v.contains("no-cache") || v.contains("no-store"))
 }
 
-/// Runs a request's operations. Reads go through `connection` (held since
-/// the account was read); one that writes gives it back first.
+/// Answers a request: from the response cache when `version` (the data
+/// version, None: no reuse) has its answer, else by running it.
 async fn execute(
     state: &AppState,
     batch: BatchRequest,
@@ -130,15 +227,8 @@ async fn execute(
     connection: RequestConnection,
 ) -> HttpResponse {
     let started = Instant::now();
-    let authenticated = matches!(info.auth, Auth::Authenticated(_));
-    let (requests, single) = match batch {
-        BatchRequest::Single(request) => (vec![request], true),
-        BatchRequest::Batch(requests) => (requests, false),
-    };
-    let operations: Vec<String> =
-        requests.iter().map(|r| loggable_operation_name(r.operation_name.as_deref())).collect();
-    let cache_key = match (&requests[..], version, &info.auth) {
-        ([request], Some(version), Auth::Authenticated(actor)) if state.cache.enabled() && single => {
+    let cache_key = match (&batch, version, &info.auth) {
+        (BatchRequest::Single(request), Some(version), Auth::Authenticated(actor)) if state.cache.enabled() => {
             cache_key(request, actor.user_id).map(|key| (version, key))
         }
         _ => None,
@@ -146,17 +236,74 @@ async fn execute(
     if let Some((version, key)) = &cache_key
         && let Some(body) = state.cache.get(*version, key)
     {
-        log(&operations, authenticated, true, true, started);
+        let operations = match &batch {
+            BatchRequest::Single(request) => operation_names(std::slice::from_ref(request)),
+            BatchRequest::Batch(requests) => operation_names(requests),
+        };
+        log(&operations, matches!(info.auth, Auth::Authenticated(_)), true, true, started);
         operations.iter().for_each(|operation| state.metrics.observe(operation, started.elapsed()));
         return json_body(body);
     }
+    run_and_answer(state, Operations::prepare(state, batch), info, cache_key, connection).await
+}
+
+async fn run_and_answer(
+    state: &AppState,
+    operations: Operations,
+    info: RequestInfo,
+    cache_key: Option<(i64, CacheKey)>,
+    connection: RequestConnection,
+) -> HttpResponse {
+    let started = Instant::now();
+    let authenticated = matches!(info.auth, Auth::Authenticated(_));
+    let ran = run(state, operations, info, &connection).await;
+    if ran.mutated {
+        state.services.bus.poke();
+    }
+    finish(state, ran, authenticated, cache_key, started)
+}
+
+/// A request's operations, parsed and checked (`prepare`), not yet run.
+struct Operations {
+    requests: Vec<Request>,
+    prepared: Vec<Result<Prepared, Box<Refused>>>,
+    /// Sent as one operation, not as a batch (of one or more).
+    single: bool,
+    mutated: bool,
+}
+
+impl Operations {
+    fn prepare(state: &AppState, batch: BatchRequest) -> Self {
+        let (mut requests, single) = match batch {
+            BatchRequest::Single(request) => (vec![request], true),
+            BatchRequest::Batch(requests) => (requests, false),
+        };
+        let prepared: Vec<_> =
+            requests.iter_mut().map(|request| prepare(request, &state.settings.limits, &state.documents)).collect();
+        let mutated = prepared.iter().any(|p| p.as_ref().is_ok_and(|p| p.is_mutation));
+        Operations { requests, prepared, single, mutated }
+    }
+}
+
+/// A request's operations, run.
+struct Ran {
+    operations: Vec<String>,
+    responses: Vec<Response>,
+    single: bool,
+    mutated: bool,
+    /// Every operation may be reused (`prepare`'s verdict).
+    cacheable: bool,
+}
+
+/// Runs the operations as `info`'s caller; the held connection is given back
+/// before writes (they run on the write pool: it would sit idle while other
+/// requests wait for it) and at the end.
+async fn run(state: &AppState, operations: Operations, info: RequestInfo, connection: &RequestConnection) -> Ran {
+    let Operations { requests, prepared, single, mutated } = operations;
+    let cacheable = prepared.iter().all(|p| p.as_ref().is_ok_and(|p| p.cacheable));
+    let names = operation_names(&requests);
     let loaders = Arc::new(Loaders::new(connection.clone(), info.auth.actor().cloned()));
-    let mut mutated = false;
-    let mut cacheable = true;
-    let runs = requests.into_iter().map(|mut request| {
-        let prepared = prepare(&mut request, &state.settings.limits, &state.documents);
-        mutated |= prepared.as_ref().is_ok_and(|p| p.is_mutation);
-        cacheable &= prepared.as_ref().is_ok_and(|p| p.cacheable);
+    let runs = requests.into_iter().zip(prepared).map(|(request, prepared)| {
         let request = request.data(info.clone()).data(loaders.clone());
         async move {
             let limits = &state.settings.limits;
@@ -173,15 +320,23 @@ async fn execute(
     });
     let runs: Vec<_> = runs.collect();
     if mutated {
-        // Writes run on the write pool: the read connection would sit idle
-        // while other requests wait for it.
         connection.release().await;
     }
-    let mut responses = futures_util::future::join_all(runs).await;
+    let responses = futures_util::future::join_all(runs).await;
     connection.release().await;
-    if mutated {
-        state.services.bus.poke();
-    }
+    Ran { operations: names, responses, single, mutated, cacheable }
+}
+
+/// Logs and counts the operations, encodes the answer and keeps it for reuse
+/// under `cache_key` when it may be.
+fn finish(
+    state: &AppState,
+    ran: Ran,
+    authenticated: bool,
+    cache_key: Option<(i64, CacheKey)>,
+    started: Instant,
+) -> HttpResponse {
+    let Ran { operations, mut responses, single, cacheable, .. } = ran;
     let ok = responses.iter().all(|r| r.is_ok());
     // `cache_control(no_cache)` on a field the query asked for.
     let reusable = responses.iter().all(|r| r.cache_control.max_age != -1);
@@ -217,6 +372,10 @@ async fn execute(
         state.cache.put(version, key, body.clone());
     }
     json_body(body)
+}
+
+fn operation_names(requests: &[Request]) -> Vec<String> {
+    requests.iter().map(|r| loggable_operation_name(r.operation_name.as_deref())).collect()
 }
 
 /// What identifies a single request's answer for this caller; None for

@@ -1,6 +1,7 @@
 //! Transport: the axum routes. HTTP GraphQL, the websocket protocols,
 //! GraphiQL, health checks, and the shared request plumbing.
 
+pub mod callers;
 pub mod client_address;
 pub mod http;
 pub mod metrics;
@@ -15,8 +16,9 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use tokio::sync::watch;
 
+use crate::auth::token::Claims;
 use crate::config::Settings;
-use crate::domain::users;
+use crate::domain::{Actor, users};
 use crate::entities::connection::RequestConnection;
 use crate::graphql::{AppSchema, Auth, Services};
 
@@ -39,6 +41,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Where HTTP requests read (`entities/read_pool.rs`).
     pub reads: Arc<crate::entities::read_pool::ReadPool>,
+    /// What this process last read of each caller's account (a guess).
+    pub callers: Arc<callers::KnownCallers>,
 }
 
 pub use metrics::Metrics;
@@ -53,21 +57,45 @@ pub struct Authentication {
     pub journal_version: Option<i64>,
 }
 
+impl Authentication {
+    fn refused(auth: Auth) -> Self {
+        Authentication { auth, expires_at: None, journal_version: None }
+    }
+}
+
+/// What the bearer token says, checked (signature, algorithm, expiry) but
+/// not yet against the account: `Ok(None)` without a token, `Err` for one
+/// that is not valid.
+pub fn bearer_claims(services: &Services, authorization: Option<&str>) -> Result<Option<Claims>, Auth> {
+    let Some(value) = authorization else { return Ok(None) };
+    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+        return Err(Auth::Invalid);
+    };
+    services.tokens.verify(token.trim()).map(Some).ok_or(Auth::Invalid)
+}
+
 /// `db`: what the account is read through (the request's connection).
 pub async fn authenticate(services: &Services, db: &RequestConnection, authorization: Option<&str>) -> Authentication {
-    let refused = |auth| Authentication { auth, expires_at: None, journal_version: None };
-    let Some(value) = authorization else { return refused(Auth::Anonymous) };
-    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-        return refused(Auth::Invalid);
-    };
-    let Some(claims) = services.tokens.verify(token.trim()) else { return refused(Auth::Invalid) };
+    match bearer_claims(services, authorization) {
+        Ok(Some(claims)) => authenticate_claims(db, &claims).await.0,
+        Ok(None) => Authentication::refused(Auth::Anonymous),
+        Err(auth) => Authentication::refused(auth),
+    }
+}
+
+/// The caller behind checked claims, read fresh; also the account as read
+/// (None: it does not authenticate).
+pub async fn authenticate_claims(db: &RequestConnection, claims: &Claims) -> (Authentication, Option<Actor>) {
     match users::load_actor_at(db, claims.sub, claims.epoch).await {
-        Ok((actor, version)) => Authentication {
-            auth: Auth::Authenticated(actor),
-            expires_at: Some(claims.exp),
-            journal_version: Some(version),
-        },
-        Err(_) => refused(Auth::Invalid),
+        Ok((actor, version)) => {
+            let authentication = Authentication {
+                auth: Auth::Authenticated(actor.clone()),
+                expires_at: Some(claims.exp),
+                journal_version: Some(version),
+            };
+            (authentication, Some(actor))
+        }
+        Err(_) => (Authentication::refused(Auth::Invalid), None),
     }
 }
 

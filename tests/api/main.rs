@@ -14,6 +14,7 @@ mod cli;
 mod connections;
 mod constraints;
 mod dispatch;
+mod known_callers;
 mod limits;
 mod live;
 mod operations;
