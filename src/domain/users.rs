@@ -6,10 +6,8 @@ use std::net::IpAddr;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryResult, QuerySelect, QueryTrait, Statement,
+    FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
 };
-
-use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
@@ -62,37 +60,8 @@ pub async fn load_actor(db: &impl ConnectionTrait, user_id: Uuid, session_epoch:
 /// (the HTTP response cache relies on it).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid, session_epoch: i64) -> DomainResult<(Actor, i64)> {
-    let row = db.query_one_raw(account_statement(db.get_database_backend(), user_id)).await?;
-    match row {
-        Some(row) => actor_from_account(&row, session_epoch),
-        None => Err(DomainError::Unauthenticated),
-    }
-}
-
-/// The account read behind `load_actor_at`: the account, its technician
-/// profile and the journal's newest id, in one row (or none). The HTTP
-/// transport also attaches it to a request's first read
-/// (`entities/attach.rs`); its columns are named `ff_account_…` so that
-/// they never shadow that read's own.
-pub fn account_statement(backend: DatabaseBackend, user_id: Uuid) -> Statement {
-    user::Entity::find_by_id(user_id)
-        .select_only()
-        .column_as(user::Column::Id, "ff_account_id")
-        .column_as(user::Column::Role, "ff_account_role")
-        .column_as(user::Column::Active, "ff_account_active")
-        .column_as(user::Column::SessionEpoch, "ff_account_session_epoch")
-        .column_as(technician::Column::Id, "ff_account_technician_id")
-        .column_as(Expr::cust("(SELECT COALESCE(MAX(id), 0) FROM logs)"), "ff_account_journal_version")
-        .left_join(technician::Entity)
-        .build(backend)
-}
-
-/// The caller and the data version from a row of `account_statement`:
-/// UNAUTHENTICATED unless the account is active and `session_epoch` (the
-/// token's) is its current one.
-pub fn actor_from_account(row: &QueryResult, session_epoch: i64) -> DomainResult<(Actor, i64)> {
     #[derive(FromQueryResult)]
-    struct AccountRow {
+    struct ActorRow {
         id: Uuid,
         role: Role,
         active: bool,
@@ -100,42 +69,49 @@ pub fn actor_from_account(row: &QueryResult, session_epoch: i64) -> DomainResult
         technician_id: Option<Uuid>,
         journal_version: i64,
     }
-    let row = AccountRow::from_query_result(row, "ff_account_")?;
-    if !row.active || row.session_epoch != session_epoch {
-        return Err(DomainError::Unauthenticated);
-    }
+    // One statement: the account, its technician profile and the version.
+    let row = user::Entity::find_by_id(user_id)
+        .select_only()
+        .columns([user::Column::Id, user::Column::Role, user::Column::Active, user::Column::SessionEpoch])
+        .column_as(technician::Column::Id, "technician_id")
+        .column_as(Expr::cust("(SELECT COALESCE(MAX(id), 0) FROM logs)"), "journal_version")
+        .left_join(technician::Entity)
+        .into_model::<ActorRow>()
+        .one(db)
+        .await?
+        .filter(|row| row.active && row.session_epoch == session_epoch)
+        .ok_or(DomainError::Unauthenticated)?;
     let technician_id = row.technician_id.filter(|_| row.role == Role::Technician);
     Ok((Actor { user_id: row.id, role: row.role, technician_id, session_epoch }, row.journal_version))
 }
 
-/// The account read riding inside a request's first read
-/// (`attach_account`): empty until that read ran.
-#[derive(Clone, Default)]
-pub struct AttachedAccount(Arc<Mutex<Option<AccountRead>>>);
-
-/// What reading an account answers: the caller and the data version.
-type AccountRead = DomainResult<(Actor, i64)>;
-
-impl AttachedAccount {
-    /// What `load_actor_at` would have answered, read in the same statement
-    /// as the request's first read; None if no read ran or the account is
-    /// gone.
-    pub fn take(&self) -> Option<AccountRead> {
-        self.0.lock().expect("attached account").take()
+/// A condition that holds while `actor`'s account is still what `actor`
+/// says: active, of the same role, technician profile and session epoch.
+/// One row of one boolean column, or none (false). The HTTP transport
+/// guards a known caller's reads with it (`entities/guard.rs`), so that the
+/// account is checked inside the request's first read instead of in a
+/// round trip of its own; it means what `load_actor` answering `actor`
+/// means.
+pub fn caller_unchanged(backend: DatabaseBackend, actor: &Actor) -> Statement {
+    let mut select = user::Entity::find_by_id(actor.user_id)
+        .select_only()
+        .expr(Expr::val(true))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::SessionEpoch.eq(actor.session_epoch))
+        .filter(user::Column::Role.eq(actor.role));
+    if actor.role == Role::Technician {
+        select = select.left_join(technician::Entity).filter(match actor.technician_id {
+            Some(id) => technician::Column::Id.eq(id),
+            None => technician::Column::Id.is_null(),
+        });
     }
+    select.build(backend)
 }
 
-/// Attaches the account read of `load_actor_at` to `connection`'s first
-/// read, so that both take one round trip. None where reads cannot carry it
-/// (SQLite).
-pub fn attach_account(connection: &RequestConnection, user_id: Uuid, session_epoch: i64) -> Option<AttachedAccount> {
-    let account = AttachedAccount::default();
-    let slot = account.0.clone();
-    let on_row = Box::new(move |row: &QueryResult| {
-        *slot.lock().expect("attached account") = Some(actor_from_account(row, session_epoch));
-    });
-    let statement = account_statement(connection.get_database_backend(), user_id);
-    connection.attach(statement, on_row).then_some(account)
+/// Guards `connection`'s reads with `caller_unchanged(actor)`; false where
+/// reads cannot carry a guard (SQLite).
+pub fn guard_reads(connection: &RequestConnection, actor: &Actor) -> bool {
+    connection.guard(caller_unchanged(connection.get_database_backend(), actor))
 }
 
 /// `register`: anonymous only for the first account (which must be ADMIN);

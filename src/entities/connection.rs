@@ -13,8 +13,9 @@
 //! writes. On SQLite (one pooled connection, one writer) every statement
 //! goes to the pool.
 //!
-//! A one-row read may be attached (`attach`): it travels inside the
-//! request's first read, as one statement (`attach.rs`).
+//! Reads may be guarded by a condition (`guard`): each read carries it, in
+//! the same statement (`guard.rs`), until one answers rows, which proves the
+//! condition held.
 
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::attach;
+use super::guard;
 use super::read_pool::{ReadConnection, ReadPool};
 
 /// Called once per statement run on a read connection.
@@ -41,16 +42,15 @@ pub struct RequestConnection {
 struct Held {
     reads: Arc<ReadPool>,
     slot: Mutex<Slot>,
-    /// To run inside the first read, then gone.
-    attached: std::sync::Mutex<Option<Attached>>,
+    guard: std::sync::Mutex<Guard>,
 }
 
-/// Called with the attached read's row, once.
-pub type OnAttached = Box<dyn FnOnce(&QueryResult) + Send>;
-
-struct Attached {
-    statement: Statement,
-    on_row: OnAttached,
+enum Guard {
+    None,
+    /// Carried by every read until one answers a row.
+    Pending(Statement),
+    /// A guarded read answered rows: the condition held.
+    Held,
 }
 
 enum Slot {
@@ -75,7 +75,7 @@ impl RequestConnection {
             Arc::new(Held {
                 reads: reads.clone(),
                 slot: Mutex::new(Slot::Unused),
-                attached: std::sync::Mutex::new(None),
+                guard: std::sync::Mutex::new(Guard::None),
             })
         });
         RequestConnection { pool: reads.pool().clone(), held }
@@ -94,15 +94,22 @@ impl RequestConnection {
         }
     }
 
-    /// Runs `statement`, a read of at most one row, inside the request's
-    /// first read (`query_one` or `query_all`), and hands its row to
-    /// `on_row`; `on_row` is not called if it found no row, or if no read
-    /// followed. False, with nothing attached, where reads have no
-    /// connection of their own (SQLite).
-    pub fn attach(&self, statement: Statement, on_row: OnAttached) -> bool {
+    /// Guards the reads to come with `condition` (a statement of one row
+    /// and one boolean column; no row is false): each read carries it and
+    /// answers no rows unless it holds, until one read answers rows. False,
+    /// with nothing guarded, where reads have no connection of their own
+    /// (SQLite).
+    pub fn guard(&self, condition: Statement) -> bool {
         let Some(held) = &self.held else { return false };
-        *held.attached.lock().expect("attached read") = Some(Attached { statement, on_row });
+        *held.guard.lock().expect("guard") = Guard::Pending(condition);
         true
+    }
+
+    /// Whether a guarded read answered rows, so the condition held when it
+    /// ran. False when every read answered none (or none ran): then the
+    /// condition is not known either way.
+    pub fn guard_held(&self) -> bool {
+        self.held.as_ref().is_some_and(|held| matches!(*held.guard.lock().expect("guard"), Guard::Held))
     }
 
     /// Whether a connection is held right now (tests).
@@ -144,8 +151,8 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_one_raw(statement).await };
         (self.reads.on_statement)();
-        if let Some(attached) = self.take_attached() {
-            let rows = Self::combined(connection, &statement, attached).await?;
+        if let Some(condition) = self.pending_guard() {
+            let rows = self.guarded(connection, &statement, &condition).await?;
             return Ok(rows.into_iter().next());
         }
         let done = connection.fetch_optional(&statement).await;
@@ -156,8 +163,8 @@ impl Held {
         let mut slot = self.lock().await?;
         let Slot::Holding(connection) = &mut *slot else { return pool.query_all_raw(statement).await };
         (self.reads.on_statement)();
-        if let Some(attached) = self.take_attached() {
-            return Self::combined(connection, &statement, attached).await;
+        if let Some(condition) = self.pending_guard() {
+            return self.guarded(connection, &statement, &condition).await;
         }
         let done = connection.fetch_all(&statement).await;
         done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
@@ -165,19 +172,26 @@ impl Held {
 }
 
 impl Held {
-    fn take_attached(&self) -> Option<Attached> {
-        self.attached.lock().expect("attached read").take()
+    fn pending_guard(&self) -> Option<Statement> {
+        match &*self.guard.lock().expect("guard") {
+            Guard::Pending(condition) => Some(condition.clone()),
+            Guard::None | Guard::Held => None,
+        }
     }
 
-    /// `statement`'s rows, read in one statement with the attached read.
-    async fn combined(
+    /// `statement`'s rows if the guard's condition holds (none otherwise),
+    /// in one statement; rows prove it held.
+    async fn guarded(
+        &self,
         connection: &mut ReadConnection,
         statement: &Statement,
-        attached: Attached,
+        condition: &Statement,
     ) -> Result<Vec<QueryResult>, DbErr> {
-        let combined = attach::combine(statement, &attached.statement);
-        let rows = connection.fetch_all(&combined).await.map_err(query_error)?;
-        Ok(attach::split(rows.into_iter().map(Into::into).collect(), attached.on_row))
+        let rows = connection.fetch_all(&guard::guard(statement, condition)).await.map_err(query_error)?;
+        if !rows.is_empty() {
+            *self.guard.lock().expect("guard") = Guard::Held;
+        }
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 }
 

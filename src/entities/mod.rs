@@ -1,12 +1,12 @@
 //! SeaORM entities, one file per table or view. Rules live in the database
 //! (see `migration/sql`) and in `crate::domain`, not here.
 
-pub mod attach;
 pub mod bootstrap;
 pub mod connection;
 pub mod counter;
 pub mod customer;
 pub mod enums;
+pub mod guard;
 pub mod invoice;
 pub mod invoice_line;
 pub mod job;

@@ -1,10 +1,10 @@
 //! What this process last read of each caller's account: a guess, never an
 //! answer.
 //!
-//! A request whose caller is known here runs at once as that caller, with
-//! the account read attached to its first read (`entities/attach.rs`); its
-//! answer leaves only if the account read in that same request matches the
-//! guess (`http.rs`). A deactivation, role change or revocation therefore
+//! A request whose caller is known here runs at once as that caller, its
+//! reads guarded by "the account is still that caller"
+//! (`entities/guard.rs`); its answer leaves only if this request proved the
+//! guess right (`http.rs`). A deactivation, role change or revocation therefore
 //! still applies to the very next request, on every process: the guess is
 //! only what saves a round trip when nothing changed.
 

@@ -96,12 +96,13 @@ async fn within_deadline(state: &AppState, request: impl Future<Output = HttpRes
 ///
 /// When this process knows the caller (`callers.rs`) and the answer will
 /// not come from the response cache (which needs the data version first),
-/// the request runs at once as that caller, its account read inside its
-/// first read (`RequestConnection::attach`): one round trip instead of
-/// two. The answer leaves only if that account matches the guess; if not
-/// (deactivated, role changed, sessions revoked), it is thrown away and the
-/// request runs again, from `again`, as the caller it now is. A request
-/// that writes never runs on a guess.
+/// the request runs at once as that caller, its reads guarded by "the
+/// account is still that caller" in their own statements (`guard.rs`): one
+/// round trip instead of two. The answer leaves only if the guard is proven
+/// to have held; if the account changed (deactivated, role changed,
+/// sessions revoked), the answer is thrown away and the request runs again,
+/// from `again`, as the caller it now is. A request that writes never runs
+/// on a guess.
 async fn serve(
     state: &AppState,
     headers: &HeaderMap,
@@ -167,8 +168,9 @@ enum Guessed {
     Changed(Authentication),
 }
 
-/// Runs a read-only request as `guess`, with the account read attached to
-/// its first read, and answers only if the account matches.
+/// Runs a read-only request as `guess`, its reads guarded by "the account
+/// is still `guess`" (`users::guard_reads`), and answers only if that is
+/// proven: by a guarded read answering rows, or else by reading the account.
 async fn guessed(
     state: &AppState,
     batch: BatchRequest,
@@ -182,15 +184,16 @@ async fn guessed(
         return Guessed::Writes(operations);
     }
     let connection = RequestConnection::held(&state.reads);
-    let attached = users::attach_account(&connection, claims.sub, claims.epoch);
+    users::guard_reads(&connection, &guess);
     let info = RequestInfo { auth: Auth::Authenticated(guess.clone()), client_ip };
     let ran = run(state, operations, info, &connection).await;
-    let checked = match attached.and_then(|account| account.take()) {
-        Some(checked) => checked,
-        // Nothing was read (or the account is gone): read it now.
-        None => users::load_actor_at(connection.pool(), claims.sub, claims.epoch).await,
-    };
-    match checked {
+    if connection.guard_held() {
+        // A read answered rows, so the account was still `guess` then.
+        return Guessed::Answered(finish(state, ran, true, None, started));
+    }
+    // Every read answered nothing (or none ran): that proves nothing
+    // either way, so the account is read now.
+    match users::load_actor_at(connection.pool(), claims.sub, claims.epoch).await {
         Ok((actor, _)) if actor == guess => Guessed::Answered(finish(state, ran, true, None, started)),
         Ok((actor, version)) => {
             state.callers.read(claims.sub, Some(&actor));
