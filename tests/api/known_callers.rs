@@ -14,18 +14,7 @@ use crate::common::{Backend, TestApp};
 /// the statements it cost.
 async fn fresh(app: &TestApp, token: &str, query: &str, variables: Value) -> (Value, u64) {
     let before = app.statements.get();
-    let body = app
-        .http
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .header("cache-control", "no-cache")
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("json");
+    let body = app.gql_fresh(token, query, variables).await;
     (body, app.statements.get() - before)
 }
 

@@ -155,20 +155,10 @@ each_backend! {
         // Asked for a fresh answer.
         measured(&app, token, CUSTOMERS, json!({})).await;
         let before = app.statements.get();
-        let response = app
-            .http
-            .post(app.url("/graphql"))
-            .bearer_auth(token)
-            .header("cache-control", "no-cache")
-            .json(&json!({ "query": CUSTOMERS }))
-            .send()
-            .await
-            .expect("request sent");
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.expect("json");
+        let body = app.gql_fresh(token, CUSTOMERS, json!({})).await;
         data(&body, "customers");
-        // Computed: the account and the list. On PostgreSQL the account
-        // rides inside the list's statement (the caller is known by now).
+        // Computed: the account and the list. On PostgreSQL the list's
+        // statement checks the account itself (the caller is known by now).
         let computed = if matches!(backend, Backend::Postgres) { 1 } else { 2 };
         assert_eq!(app.statements.get() - before, computed, "{backend:?}: no-cache is computed");
 

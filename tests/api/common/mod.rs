@@ -266,6 +266,14 @@ impl TestApp {
         response.json().await.expect("JSON response")
     }
 
+    /// As `gql` with a token, asking for a computed answer
+    /// (`Cache-Control: no-cache`).
+    pub async fn gql_fresh(&self, token: &str, query: &str, variables: Value) -> Value {
+        let request = self.http.post(self.url("/graphql")).header("cache-control", "no-cache").bearer_auth(token);
+        let response = request.json(&json!({ "query": query, "variables": variables })).send().await.expect("sent");
+        response.json().await.expect("JSON response")
+    }
+
     /// Registers the first admin and returns its token.
     pub async fn bootstrap_admin(&self) -> String {
         let body = self
