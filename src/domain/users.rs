@@ -108,10 +108,10 @@ pub fn caller_unchanged(backend: DatabaseBackend, actor: &Actor) -> Statement {
     select.build(backend)
 }
 
-/// Guards `connection`'s reads with `caller_unchanged(actor)`; false where
-/// reads cannot carry a guard (SQLite).
-pub fn guard_reads(connection: &RequestConnection, actor: &Actor) -> bool {
-    connection.guard(caller_unchanged(connection.get_database_backend(), actor))
+/// Guards `connection`'s reads with `caller_unchanged(actor)` (nothing on
+/// SQLite, where reads cannot carry a guard).
+pub fn guard_reads(connection: &RequestConnection, actor: &Actor) {
+    connection.guard(caller_unchanged(connection.get_database_backend(), actor));
 }
 
 /// `register`: anonymous only for the first account (which must be ADMIN);

@@ -50,7 +50,7 @@ enum Guard {
     /// Carried by every read until one answers a row.
     Pending(Statement),
     /// A guarded read answered rows: the condition held.
-    Held,
+    Proven,
 }
 
 enum Slot {
@@ -96,20 +96,20 @@ impl RequestConnection {
 
     /// Guards the reads to come with `condition` (a statement of one row
     /// and one boolean column; no row is false): each read carries it and
-    /// answers no rows unless it holds, until one read answers rows. False,
-    /// with nothing guarded, where reads have no connection of their own
-    /// (SQLite).
-    pub fn guard(&self, condition: Statement) -> bool {
-        let Some(held) = &self.held else { return false };
-        *held.guard.lock().expect("guard") = Guard::Pending(condition);
-        true
+    /// answers no rows unless it holds, until one read answers rows. Nothing
+    /// is guarded where reads have no connection of their own (SQLite), so
+    /// the condition is never proven there.
+    pub fn guard(&self, condition: Statement) {
+        if let Some(held) = &self.held {
+            *held.guard.lock().expect("guard") = Guard::Pending(condition);
+        }
     }
 
     /// Whether a guarded read answered rows, so the condition held when it
     /// ran. False when every read answered none (or none ran): then the
     /// condition is not known either way.
-    pub fn guard_held(&self) -> bool {
-        self.held.as_ref().is_some_and(|held| matches!(*held.guard.lock().expect("guard"), Guard::Held))
+    pub fn guard_proven(&self) -> bool {
+        self.held.as_ref().is_some_and(|held| matches!(*held.guard.lock().expect("guard"), Guard::Proven))
     }
 
     /// Whether a connection is held right now (tests).
@@ -169,13 +169,11 @@ impl Held {
         let done = connection.fetch_all(&statement).await;
         done.map(|rows| rows.into_iter().map(Into::into).collect()).map_err(query_error)
     }
-}
 
-impl Held {
     fn pending_guard(&self) -> Option<Statement> {
         match &*self.guard.lock().expect("guard") {
             Guard::Pending(condition) => Some(condition.clone()),
-            Guard::None | Guard::Held => None,
+            Guard::None | Guard::Proven => None,
         }
     }
 
@@ -189,7 +187,7 @@ impl Held {
     ) -> Result<Vec<QueryResult>, DbErr> {
         let rows = connection.fetch_all(&guard::guard(statement, condition)).await.map_err(query_error)?;
         if !rows.is_empty() {
-            *self.guard.lock().expect("guard") = Guard::Held;
+            *self.guard.lock().expect("guard") = Guard::Proven;
         }
         Ok(rows.into_iter().map(Into::into).collect())
     }

@@ -113,35 +113,39 @@ async fn serve(
     let client_ip = client_ip(state, addr, headers);
     let fresh = asks_fresh(headers);
     let claims = bearer_claims(&state.services, authorization_header(headers));
-    let work = if let Ok(Some(claims)) = &claims
-        && state.reads.has_own_connections()
-        && (fresh || !state.cache.enabled())
-        && let Some(guess) = state.callers.guess(claims.sub, claims.epoch)
-    {
-        match guessed(state, batch, client_ip, claims, guess).await {
-            Guessed::Answered(response) => return response,
-            Guessed::Writes(operations) => Work::Prepared(operations),
-            Guessed::Changed(authentication) => {
-                let Some(batch) = again() else {
-                    return refusal(StatusCode::BAD_REQUEST, "the request could not be read again", "BAD_USER_INPUT");
-                };
-                let info = RequestInfo { auth: authentication.auth, client_ip };
-                let version = authentication.journal_version.filter(|_| !fresh);
-                return execute(state, batch, info, version, RequestConnection::held(&state.reads)).await;
+    let (work, authentication) = match &claims {
+        Ok(Some(claims))
+            if state.reads.has_own_connections()
+                && (fresh || !state.cache.enabled())
+                && let Some(guess) = state.callers.guess(claims.sub, claims.epoch) =>
+        {
+            match guessed(state, batch, client_ip, claims, guess).await {
+                Guessed::Answered(response) => return response,
+                Guessed::Writes(operations) => (Work::Prepared(operations), None),
+                Guessed::Changed(authentication) => {
+                    let Some(batch) = again() else {
+                        return refusal(
+                            StatusCode::BAD_REQUEST,
+                            "the request could not be read again",
+                            "BAD_USER_INPUT",
+                        );
+                    };
+                    (Work::Batch(Box::new(batch)), Some(authentication))
+                }
             }
         }
-    } else {
-        Work::Batch(Box::new(batch))
+        _ => (Work::Batch(Box::new(batch)), None),
     };
     let connection = RequestConnection::held(&state.reads);
-    let authentication = match claims {
-        Ok(Some(claims)) => {
-            let (authentication, actor) = authenticate_claims(&connection, &claims).await;
-            state.callers.read(claims.sub, actor.as_ref());
+    let authentication = match (authentication, claims) {
+        (Some(authentication), _) => authentication,
+        (None, Ok(Some(claims))) => {
+            let authentication = authenticate_claims(&connection, &claims).await;
+            state.callers.read(claims.sub, authentication.auth.actor());
             authentication
         }
-        Ok(None) => Authentication { auth: Auth::Anonymous, expires_at: None, journal_version: None },
-        Err(auth) => Authentication { auth, expires_at: None, journal_version: None },
+        (None, Ok(None)) => Authentication::refused(Auth::Anonymous),
+        (None, Err(auth)) => Authentication::refused(auth),
     };
     let info = RequestInfo { auth: authentication.auth, client_ip };
     match work {
@@ -187,27 +191,19 @@ async fn guessed(
     users::guard_reads(&connection, &guess);
     let info = RequestInfo { auth: Auth::Authenticated(guess.clone()), client_ip };
     let ran = run(state, operations, info, &connection).await;
-    if connection.guard_held() {
+    if connection.guard_proven() {
         // A read answered rows, so the account was still `guess` then.
         return Guessed::Answered(finish(state, ran, true, None, started));
     }
     // Every read answered nothing (or none ran): that proves nothing
-    // either way, so the account is read now.
-    match users::load_actor_at(connection.pool(), claims.sub, claims.epoch).await {
-        Ok((actor, _)) if actor == guess => Guessed::Answered(finish(state, ran, true, None, started)),
-        Ok((actor, version)) => {
-            state.callers.read(claims.sub, Some(&actor));
-            Guessed::Changed(Authentication {
-                auth: Auth::Authenticated(actor),
-                expires_at: Some(claims.exp),
-                journal_version: Some(version),
-            })
-        }
-        Err(_) => {
-            state.callers.read(claims.sub, None);
-            Guessed::Changed(Authentication { auth: Auth::Invalid, expires_at: None, journal_version: None })
-        }
+    // either way, so the account is read now (on the write pool: the read
+    // connection went back when the request ended).
+    let authentication = authenticate_claims(&connection, claims).await;
+    if authentication.auth.actor() == Some(&guess) {
+        return Guessed::Answered(finish(state, ran, true, None, started));
     }
+    state.callers.read(claims.sub, authentication.auth.actor());
+    Guessed::Changed(authentication)
 }
 
 /// Whether the client asked for a fresh answer (`Cache-Control: no-cache`),
@@ -239,10 +235,7 @@ async fn execute(
     if let Some((version, key)) = &cache_key
         && let Some(body) = state.cache.get(*version, key)
     {
-        let operations = match &batch {
-            BatchRequest::Single(request) => operation_names(std::slice::from_ref(request)),
-            BatchRequest::Batch(requests) => operation_names(requests),
-        };
+        let operations = operation_names(batch.iter());
         log(&operations, matches!(info.auth, Auth::Authenticated(_)), true, true, started);
         operations.iter().for_each(|operation| state.metrics.observe(operation, started.elapsed()));
         return json_body(body);
@@ -304,7 +297,7 @@ struct Ran {
 async fn run(state: &AppState, operations: Operations, info: RequestInfo, connection: &RequestConnection) -> Ran {
     let Operations { requests, prepared, single, mutated } = operations;
     let cacheable = prepared.iter().all(|p| p.as_ref().is_ok_and(|p| p.cacheable));
-    let names = operation_names(&requests);
+    let names = operation_names(requests.iter());
     let loaders = Arc::new(Loaders::new(connection.clone(), info.auth.actor().cloned()));
     let runs = requests.into_iter().zip(prepared).map(|(request, prepared)| {
         let request = request.data(info.clone()).data(loaders.clone());
@@ -377,8 +370,8 @@ fn finish(
     json_body(body)
 }
 
-fn operation_names(requests: &[Request]) -> Vec<String> {
-    requests.iter().map(|r| loggable_operation_name(r.operation_name.as_deref())).collect()
+fn operation_names<'a>(requests: impl Iterator<Item = &'a Request>) -> Vec<String> {
+    requests.map(|r| loggable_operation_name(r.operation_name.as_deref())).collect()
 }
 
 /// What identifies a single request's answer for this caller; None for

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::auth::token::Claims;
 use crate::config::Settings;
-use crate::domain::{Actor, users};
+use crate::domain::users;
 use crate::entities::connection::RequestConnection;
 use crate::graphql::{AppSchema, Auth, Services};
 
@@ -77,25 +77,21 @@ pub fn bearer_claims(services: &Services, authorization: Option<&str>) -> Result
 /// `db`: what the account is read through (the request's connection).
 pub async fn authenticate(services: &Services, db: &RequestConnection, authorization: Option<&str>) -> Authentication {
     match bearer_claims(services, authorization) {
-        Ok(Some(claims)) => authenticate_claims(db, &claims).await.0,
+        Ok(Some(claims)) => authenticate_claims(db, &claims).await,
         Ok(None) => Authentication::refused(Auth::Anonymous),
         Err(auth) => Authentication::refused(auth),
     }
 }
 
-/// The caller behind checked claims, read fresh; also the account as read
-/// (None: it does not authenticate).
-pub async fn authenticate_claims(db: &RequestConnection, claims: &Claims) -> (Authentication, Option<Actor>) {
+/// The caller behind checked claims, read fresh.
+pub async fn authenticate_claims(db: &RequestConnection, claims: &Claims) -> Authentication {
     match users::load_actor_at(db, claims.sub, claims.epoch).await {
-        Ok((actor, version)) => {
-            let authentication = Authentication {
-                auth: Auth::Authenticated(actor.clone()),
-                expires_at: Some(claims.exp),
-                journal_version: Some(version),
-            };
-            (authentication, Some(actor))
-        }
-        Err(_) => (Authentication::refused(Auth::Invalid), None),
+        Ok((actor, version)) => Authentication {
+            auth: Auth::Authenticated(actor),
+            expires_at: Some(claims.exp),
+            journal_version: Some(version),
+        },
+        Err(_) => Authentication::refused(Auth::Invalid),
     }
 }
 
