@@ -21,6 +21,14 @@ macro_rules! text_enum {
                     $($name::$variant => $text,)*
                 }
             }
+
+            /// The value its stored spelling names.
+            pub fn from_stored(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
         }
     };
 }
