@@ -5,10 +5,11 @@
 //! machinery, not the data, was most of the server's time. When every field
 //! a selection asks for is already held (read with the page, no await, no
 //! error possible), the object is answered here by one synchronous walk of
-//! the selection instead. When any field is not at hand (a loader, an
-//! argument, a directive, a fragment on another type, a response key asked
-//! twice), the whole value goes the usual way, so this path never answers
-//! differently; `tests/at_hand.rs` compares the two on the same data.
+//! the selection instead, written straight as JSON text (`json.rs`). When
+//! any field is not at hand (a loader, an argument, a directive, a fragment
+//! on another type, a response key asked twice), the whole value goes the
+//! usual way, so this path never answers differently; `tests/at_hand.rs`
+//! compares the two on the same data.
 //!
 //! The walk reads the operation's selection and fragments from the context
 //! (`ctx.item`, `ctx.query_env`), which async-graphql leaves public but
@@ -17,15 +18,13 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use async_graphql::indexmap::IndexMap;
-use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{EnumType, enum_value, resolve_list};
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerResult, Value};
 use uuid::Uuid;
 
-use super::ids;
+use super::json;
 
 /// One field's selection, with the operation's fragments.
 #[derive(Clone, Copy)]
@@ -46,121 +45,206 @@ impl<'a> Selected<'a> {
 
 /// An object type some of whose fields can be answered from what it holds.
 pub trait FieldsAtHand: OutputType {
-    /// The field's answer, `selected` being its own selection; `None` when
-    /// it is not at hand. A field with arguments, or one that may fail, is
-    /// never at hand.
-    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value>;
+    /// Writes the field's answer, `selected` being its own selection; `None`
+    /// when it is not at hand (what it wrote is then thrown away). A field
+    /// with arguments, or one that may fail, is never at hand.
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>, out: &mut Written) -> Option<()>;
 }
 
 impl<T: FieldsAtHand + ?Sized> FieldsAtHand for &T {
-    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
-        (**self).field_at_hand(name, selected)
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>, out: &mut Written) -> Option<()> {
+        (**self).field_at_hand(name, selected, out)
     }
 }
 
 impl<T: FieldsAtHand + ?Sized> FieldsAtHand for Box<T> {
-    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
-        (**self).field_at_hand(name, selected)
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>, out: &mut Written) -> Option<()> {
+        (**self).field_at_hand(name, selected, out)
     }
 }
 
-/// The object's answer to `selected`, or `None` when a field it asks for is
-/// not at hand.
-pub fn object<T: FieldsAtHand + ?Sized>(object: &T, selected: Selected<'_>) -> Option<Value> {
-    let mut fields = IndexMap::with_capacity(selected.set.items.len());
-    collect(object, selected, &mut fields)?;
-    // async-graphql answers an object with no field left (all skipped) as
-    // null; leave that rarity to it.
-    (!fields.is_empty()).then_some(Value::Object(fields))
-}
+/// An answer being written as JSON text (`json.rs`), as async-graphql would
+/// serve it.
+#[derive(Default)]
+pub struct Written(Vec<u8>);
 
-/// A nullable object field: `None` (not known here) when the outer option is.
-pub fn nullable<T: FieldsAtHand>(known: &Option<T>, selected: Selected<'_>) -> Option<Value> {
-    match known {
-        Some(value) => object(value, selected),
-        None => Some(Value::Null),
+/// Room made up front per object (a board's job with its parties is about
+/// 250 bytes), so that a page is rarely copied while it grows.
+const BYTES_PER_OBJECT: usize = 256;
+
+/// How many response keys one object may have here (beyond them, the
+/// object is left to async-graphql).
+const MOST_KEYS: usize = 32;
+
+impl Written {
+    /// The object's answer to `selected`; `None` (nothing written) when a
+    /// field it asks for is not at hand.
+    pub fn object<T: FieldsAtHand + ?Sized>(&mut self, object: &T, selected: Selected<'_>) -> Option<()> {
+        let start = self.0.len();
+        self.0.push(b'{');
+        let mut keys = Keys { seen: [""; MOST_KEYS], count: 0 };
+        // async-graphql answers an object with no field left (all skipped)
+        // as null; leave that rarity to it.
+        if self.fields(object, selected, &mut keys).is_none() || keys.count == 0 {
+            self.0.truncate(start);
+            return None;
+        }
+        self.0.push(b'}');
+        Some(())
     }
-}
 
-/// A list of objects, all at hand or none.
-pub fn list<T: FieldsAtHand>(items: impl IntoIterator<Item = T>, selected: Selected<'_>) -> Option<Value> {
-    items.into_iter().map(|item| object(&item, selected)).collect::<Option<Vec<_>>>().map(Value::List)
-}
-
-fn collect<T: FieldsAtHand + ?Sized>(
-    object: &T,
-    selected: Selected<'_>,
-    fields: &mut IndexMap<Name, Value>,
-) -> Option<()> {
-    for selection in &selected.set.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                let field: &Field = &field.node;
-                if !field.directives.is_empty() || !field.arguments.is_empty() {
-                    return None;
-                }
-                let name = field.name.node.as_str();
-                let value = if name == "__typename" {
-                    Value::String(object.introspection_type_name().into_owned())
-                } else {
-                    object.field_at_hand(name, selected.within(&field.selection_set.node))?
-                };
-                // One hash per field. The same key twice is merged by
-                // async-graphql; rare enough to leave to it.
-                match fields.entry(field.response_key().node.clone()) {
-                    Entry::Occupied(_) => return None,
-                    Entry::Vacant(slot) => slot.insert(value),
-                };
-            }
-            Selection::FragmentSpread(spread) => {
-                let fragment = &selected.fragments.get(&spread.node.fragment_name.node)?.node;
-                if !spread.node.directives.is_empty()
-                    || !fragment.directives.is_empty()
-                    || fragment.type_condition.node.on.node != *object.introspection_type_name()
-                {
-                    return None;
-                }
-                collect(object, selected.within(&fragment.selection_set.node), fields)?;
-            }
-            Selection::InlineFragment(inline) => {
-                let inline = &inline.node;
-                let applies = inline
-                    .type_condition
-                    .as_ref()
-                    .is_none_or(|condition| condition.node.on.node == *object.introspection_type_name());
-                if !inline.directives.is_empty() || !applies {
-                    return None;
-                }
-                collect(object, selected.within(&inline.selection_set.node), fields)?;
+    /// A nullable object field: `None` (not known here) when the outer
+    /// option is.
+    pub fn nullable<T: FieldsAtHand>(&mut self, known: &Option<T>, selected: Selected<'_>) -> Option<()> {
+        match known {
+            Some(value) => self.object(value, selected),
+            None => {
+                self.null();
+                Some(())
             }
         }
     }
-    Some(())
+
+    /// A list of objects, all at hand or none.
+    pub fn list<T: FieldsAtHand>(&mut self, items: impl IntoIterator<Item = T>, selected: Selected<'_>) -> Option<()> {
+        let start = self.0.len();
+        self.0.push(b'[');
+        for (at, item) in items.into_iter().enumerate() {
+            if at > 0 {
+                self.0.push(b',');
+            }
+            if self.object(&item, selected).is_none() {
+                self.0.truncate(start);
+                return None;
+            }
+        }
+        self.0.push(b']');
+        Some(())
+    }
+
+    fn fields<'s, T: FieldsAtHand + ?Sized>(
+        &mut self,
+        object: &T,
+        selected: Selected<'s>,
+        keys: &mut Keys<'s>,
+    ) -> Option<()> {
+        for selection in &selected.set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field: &'s Field = &field.node;
+                    if !field.directives.is_empty() || !field.arguments.is_empty() {
+                        return None;
+                    }
+                    // The same key twice is merged by async-graphql; rare
+                    // enough to leave to it.
+                    let key = field.response_key().node.as_str();
+                    keys.add(key)?;
+                    if keys.count > 1 {
+                        self.0.push(b',');
+                    }
+                    json::string(&mut self.0, key);
+                    self.0.push(b':');
+                    let name = field.name.node.as_str();
+                    if name == "__typename" {
+                        self.text(&object.introspection_type_name());
+                    } else {
+                        object.field_at_hand(name, selected.within(&field.selection_set.node), self)?;
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    let fragment = &selected.fragments.get(&spread.node.fragment_name.node)?.node;
+                    if !spread.node.directives.is_empty()
+                        || !fragment.directives.is_empty()
+                        || fragment.type_condition.node.on.node != *object.introspection_type_name()
+                    {
+                        return None;
+                    }
+                    self.fields(object, selected.within(&fragment.selection_set.node), keys)?;
+                }
+                Selection::InlineFragment(inline) => {
+                    let inline = &inline.node;
+                    let applies = inline
+                        .type_condition
+                        .as_ref()
+                        .is_none_or(|condition| condition.node.on.node == *object.introspection_type_name());
+                    if !inline.directives.is_empty() || !applies {
+                        return None;
+                    }
+                    self.fields(object, selected.within(&inline.selection_set.node), keys)?;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// A scalar as async-graphql serves it.
+    pub fn scalar<T: ScalarType>(&mut self, value: &T) {
+        json::value(&mut self.0, &value.to_value(), usize::MAX);
+    }
+
+    pub fn optional<T: ScalarType>(&mut self, value: &Option<T>) {
+        match value {
+            Some(value) => self.scalar(value),
+            None => self.null(),
+        }
+    }
+
+    pub fn text(&mut self, value: &str) {
+        json::string(&mut self.0, value);
+    }
+
+    pub fn optional_text(&mut self, value: &Option<String>) {
+        match value {
+            Some(value) => self.text(value),
+            None => self.null(),
+        }
+    }
+
+    /// An `ID!` as `ids::of` spells it.
+    pub fn id(&mut self, id: Uuid) {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        // Hex digits and hyphens: nothing to escape.
+        self.0.push(b'"');
+        self.0.extend_from_slice(id.hyphenated().encode_lower(&mut text).as_bytes());
+        self.0.push(b'"');
+    }
+
+    /// An enum value by its GraphQL name.
+    pub fn enumerated<E: EnumType>(&mut self, value: impl Into<E>) {
+        let value = value.into();
+        match E::items().iter().find(|item| item.value == value) {
+            Some(item) => self.text(item.name),
+            // Every value of a GraphQL enum is one of its items.
+            None => json::value(&mut self.0, &enum_value(value), usize::MAX).unwrap_or_default(),
+        }
+    }
+
+    pub fn null(&mut self) {
+        self.0.extend_from_slice(b"null");
+    }
+
+    /// The answer written, as it goes into the response.
+    fn into_value(self, ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
+        json::written(ctx, self.0)
+    }
 }
 
-/// A scalar as async-graphql serves it.
-pub fn scalar<T: ScalarType>(value: &T) -> Value {
-    value.to_value()
+/// The response keys of one object so far.
+struct Keys<'s> {
+    seen: [&'s str; MOST_KEYS],
+    count: usize,
 }
 
-pub fn optional<T: ScalarType>(value: &Option<T>) -> Value {
-    value.as_ref().map_or(Value::Null, ScalarType::to_value)
-}
-
-pub fn text(value: &str) -> Value {
-    Value::String(value.to_owned())
-}
-
-pub fn optional_text(value: &Option<String>) -> Value {
-    value.as_deref().map_or(Value::Null, text)
-}
-
-pub fn id(id: Uuid) -> Value {
-    Value::String(ids::of(id).0)
-}
-
-pub fn enumerated<E: EnumType>(value: impl Into<E>) -> Value {
-    enum_value(value.into())
+impl<'s> Keys<'s> {
+    /// `None` when the key was seen already, or there are too many.
+    fn add(&mut self, key: &'s str) -> Option<()> {
+        if self.count == MOST_KEYS || self.seen[..self.count].contains(&key) {
+            return None;
+        }
+        self.seen[self.count] = key;
+        self.count += 1;
+        Some(())
+    }
 }
 
 /// A list field's value (`[T!]!`): answered here when every item's
@@ -187,9 +271,9 @@ impl<T: FieldsAtHand> OutputType for List<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        let selected = Selected::of(ctx);
-        if let Some(answer) = list(self.0.iter(), selected) {
-            return Ok(answer);
+        let mut out = Written(Vec::with_capacity(self.0.len() * BYTES_PER_OBJECT));
+        if out.list(self.0.iter(), Selected::of(ctx)).is_some() {
+            return out.into_value(ctx);
         }
         resolve_list(ctx, field, &self.0, Some(self.0.len())).await
     }
@@ -216,8 +300,9 @@ impl<T: FieldsAtHand> OutputType for One<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        match object(&self.0, Selected::of(ctx)) {
-            Some(answer) => Ok(answer),
+        let mut out = Written(Vec::with_capacity(4 * BYTES_PER_OBJECT));
+        match out.object(&self.0, Selected::of(ctx)) {
+            Some(()) => out.into_value(ctx),
             None => self.0.resolve(ctx, field).await,
         }
     }
@@ -253,7 +338,9 @@ mod tests {
         let document: ExecutableDocument = parse_query(document).unwrap();
         let DocumentOperations::Single(operation) = &document.operations else { panic!("one operation") };
         let selected = Selected { set: &operation.node.selection_set.node, fragments: &document.fragments };
-        object(of, selected)
+        let mut out = Written::default();
+        out.object(of, selected)?;
+        Some(serde_json::from_slice(&out.0).expect("written JSON"))
     }
 
     fn answer(document: &str) -> Option<Value> {
@@ -293,7 +380,7 @@ mod tests {
         let answer = answer_of(&board_job(), BOARD).expect("everything the board asks is held");
         let Value::Object(fields) = &answer else { panic!("an object: {answer}") };
         assert_eq!(keys(&answer), ["id", "title", "status", "customer", "technician", "assignment"]);
-        assert_eq!(fields["status"], Value::Enum(Name::new("SCHEDULED")));
+        assert_eq!(fields["status"], Value::String("SCHEDULED".into()));
         assert_eq!(keys(&fields["customer"]), ["id", "name", "address"]);
         assert_eq!(keys(&fields["technician"]), ["id", "name"]);
     }
@@ -327,7 +414,7 @@ mod tests {
         assert_eq!(keys(&answer), ["endsAt", "id", "from", "__typename"]);
         let Value::Object(fields) = &answer else { unreachable!() };
         assert_eq!(fields["id"], Value::String("00000000-0000-0000-0000-000000000007".into()));
-        assert_eq!(fields["from"], scalar(&assignment().0.starts_at), "served as async-graphql serves it");
+        assert_eq!(fields["from"], assignment().0.starts_at.to_value(), "served as async-graphql serves it");
         assert_eq!(fields["__typename"], Value::String("Assignment".into()));
     }
 

@@ -45,12 +45,14 @@ macro_rules! connection_types {
                 &self,
                 name: &str,
                 selected: $crate::graphql::at_hand::Selected<'_>,
-            ) -> Option<async_graphql::Value> {
+                out: &mut $crate::graphql::at_hand::Written,
+            ) -> Option<()> {
                 match name {
-                    "cursor" => Some(async_graphql::Value::String(self.cursor.encode())),
-                    "node" => $crate::graphql::at_hand::object(self.node, selected),
-                    _ => None,
+                    "cursor" => out.text(&self.cursor.encode()),
+                    "node" => out.object(self.node, selected)?,
+                    _ => return None,
                 }
+                Some(())
             }
         }
     };

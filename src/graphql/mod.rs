@@ -9,6 +9,7 @@ pub mod documents;
 pub mod enums;
 pub mod error;
 pub mod ids;
+pub mod json;
 pub mod lenient;
 pub mod loaders;
 pub mod mutation;

@@ -19,6 +19,7 @@ use crate::auth::token::Claims;
 use crate::domain::{Actor, users};
 use crate::entities::connection::RequestConnection;
 use crate::graphql::error::coded;
+use crate::graphql::json;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::prepare::{Prepared, Refused, prepare, with_codes, with_cost};
 use crate::graphql::{Auth, RequestInfo};
@@ -300,7 +301,7 @@ async fn run(state: &AppState, operations: Operations, info: RequestInfo, connec
     let names = operation_names(requests.iter());
     let loaders = Arc::new(Loaders::new(connection.clone(), info.auth.actor().cloned()));
     let runs = requests.into_iter().zip(prepared).map(|(request, prepared)| {
-        let request = request.data(info.clone()).data(loaders.clone());
+        let request = request.data(info.clone()).data(loaders.clone()).data(json::Spliced);
         async move {
             let limits = &state.settings.limits;
             match prepared {
@@ -343,9 +344,9 @@ fn finish(
     } else {
         BatchResponse::Batch(responses)
     };
-    let body = match encode_capped(&response, state.settings.limits.max_response_bytes) {
-        Ok(body) => body,
-        Err(Encoding::TooLarge) => {
+    let body = match json::encode(&response, state.settings.limits.max_response_bytes) {
+        Some(body) => Bytes::from(body),
+        None => {
             state.metrics.refused("response_size");
             return refusal(
                 StatusCode::OK,
@@ -355,9 +356,6 @@ fn finish(
                 ),
                 "BAD_USER_INPUT",
             );
-        }
-        Err(Encoding::Failed) => {
-            return refusal(StatusCode::OK, "the response could not be encoded", "INTERNAL_SERVER_ERROR");
         }
     };
     if let Some((version, key)) = cache_key
@@ -407,38 +405,6 @@ fn record(state: &AppState, operations: &[String], responses: &[Response], start
                 metrics.refused("depth");
             }
         }
-    }
-}
-
-enum Encoding {
-    TooLarge,
-    Failed,
-}
-
-/// Serialises into a buffer that refuses to grow past `cap`: an oversized
-/// answer stops being written at the cap instead of being built whole.
-fn encode_capped(response: &impl serde::Serialize, cap: usize) -> Result<Bytes, Encoding> {
-    struct Capped {
-        buffer: Vec<u8>,
-        cap: usize,
-    }
-    impl std::io::Write for Capped {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            if self.buffer.len() + bytes.len() > self.cap {
-                return Err(std::io::Error::other("response too large"));
-            }
-            self.buffer.extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut writer = Capped { buffer: Vec::with_capacity(1024), cap };
-    match serde_json::to_writer(&mut writer, response) {
-        Ok(()) => Ok(Bytes::from(writer.buffer)),
-        Err(err) if err.is_io() => Err(Encoding::TooLarge),
-        Err(_) => Err(Encoding::Failed),
     }
 }
 
@@ -496,12 +462,5 @@ mod tests {
         assert_eq!(loggable_operation_name(Some("a\nb\u{1b}[31m c")), "ab31mc");
         assert_eq!(loggable_operation_name(Some(&"x".repeat(10_000))).len(), 64);
         assert_eq!(loggable_operation_name(Some("\n\n")), "unnamed");
-    }
-
-    #[test]
-    fn answers_past_the_cap_are_refused_while_encoding() {
-        let big = vec!["x".repeat(100); 100];
-        assert!(matches!(encode_capped(&big, 1_000), Err(Encoding::TooLarge)));
-        assert_eq!(encode_capped(&big, 20_000).ok().map(|b| b.len()), Some(100 * 103 + 1));
     }
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::billing::{invoice_of, pay, started_job};
 use crate::common::TestApp;
 use crate::common::fixtures::*;
+use crate::common::ws::WsClient;
 
 /// `body` without `key` anywhere in it.
 fn without(mut body: Value, key: &str) -> Value {
@@ -100,7 +101,7 @@ each_backend! {
         let week = "query($t: ID!, $from: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $from, to: $to) { \
             __typename id kind startsAt endsAt note job { id title status priority createdAt } {forcing} } }";
         let window = json!({ "t": office.tech_id, "from": at(0, 0), "to": at(7, 0) });
-        let calendar = same_both_ways(&app, d, week, "technician { id }", window).await;
+        let calendar = same_both_ways(&app, d, week, "technician { id }", window.clone()).await;
         let kinds: Vec<_> = calendar["data"]["schedule"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect();
         assert_eq!(kinds, [json!("JOB"), json!("JOB"), json!("UNAVAILABLE")], "{calendar}");
 
@@ -108,5 +109,23 @@ each_backend! {
         same_both_ways(&app, d, "{ customers(first: 10) { nodes { id name email phone address latitude longitude createdAt updatedAt {forcing} } } }", "jobs(first: 1) { totalCount }", json!({})).await;
         let admin = office.admin.as_str();
         same_both_ways(&app, admin, "{ technicians(first: 10) { edges { cursor node { id name email phone skillLevel hourlyRate active baseLatitude baseLongitude {forcing} } } } }", "user { email }", json!({})).await;
+
+        // Over a websocket the same answers arrive: there the written JSON
+        // is read back into async-graphql's values before it is sent.
+        let mut socket = WsClient::ready(&app.ws_url(), d).await;
+        let asked = [
+            (format!("{{ jobs(first: 10) {{ nodes {{ {JOB_FIELDS} }} }} }}"), json!({})),
+            (detail.replace("{forcing}", ""), json!({ "id": invoiced })),
+            (week.replace("{forcing}", ""), window),
+        ];
+        for (at, (query, variables)) in asked.into_iter().enumerate() {
+            socket.subscribe(&at.to_string(), &query, variables.clone()).await;
+            let over_socket = socket.next_data().await;
+            let over_http = app.gql(Some(d), &query, variables).await;
+            assert!(over_socket.as_object().is_some_and(|data| !data.is_empty()), "{over_socket}");
+            assert_eq!(over_socket, over_http["data"], "{query}");
+            let complete = socket.recv_json().await;
+            assert_eq!(complete["type"], "complete", "{complete}");
+        }
     }
 }

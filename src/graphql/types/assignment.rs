@@ -1,10 +1,10 @@
-use async_graphql::{Context, ID, Object, Result, Value};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::{Job, Technician};
 use crate::domain::DomainError;
 use crate::entities::job_assignment;
-use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
+use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::loaders::shared;
@@ -35,12 +35,13 @@ impl Assignment {
 
 /// Its job and technician are loaded: not at hand.
 impl FieldsAtHand for Assignment {
-    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => at_hand::id(self.0.id),
-            "startsAt" => at_hand::scalar(&self.0.starts_at),
-            "endsAt" => at_hand::scalar(&self.0.ends_at),
+    fn field_at_hand(&self, name: &str, _: Selected<'_>, out: &mut Written) -> Option<()> {
+        match name {
+            "id" => out.id(self.0.id),
+            "startsAt" => out.scalar(&self.0.starts_at),
+            "endsAt" => out.scalar(&self.0.ends_at),
             _ => return None,
-        })
+        }
+        Some(())
     }
 }

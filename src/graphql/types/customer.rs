@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use async_graphql::{Context, ID, Object, Result, Value};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::{Job, JobConnection, on_heap};
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::{Page, PageRequest};
 use crate::entities::customer;
-use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
+use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
@@ -100,20 +100,21 @@ impl Customer {
 }
 
 impl FieldsAtHand for Customer {
-    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
+    fn field_at_hand(&self, name: &str, _: Selected<'_>, out: &mut Written) -> Option<()> {
         let whole = || self.0.whole_at_hand();
-        Some(match name {
-            "id" => at_hand::id(self.row_id()),
-            "name" => at_hand::text(either!(self.0, name)),
-            "email" => at_hand::optional_text(either!(self.0, email)),
-            "phone" => at_hand::optional_text(either!(self.0, phone)),
-            "address" => at_hand::optional_text(either!(self.0, address)),
-            "latitude" => at_hand::optional(&whole()?.latitude),
-            "longitude" => at_hand::optional(&whole()?.longitude),
-            "createdAt" => at_hand::scalar(&whole()?.created_at),
-            "updatedAt" => at_hand::scalar(&whole()?.updated_at),
+        match name {
+            "id" => out.id(self.row_id()),
+            "name" => out.text(either!(self.0, name)),
+            "email" => out.optional_text(either!(self.0, email)),
+            "phone" => out.optional_text(either!(self.0, phone)),
+            "address" => out.optional_text(either!(self.0, address)),
+            "latitude" => out.optional(&whole()?.latitude),
+            "longitude" => out.optional(&whole()?.longitude),
+            "createdAt" => out.scalar(&whole()?.created_at),
+            "updatedAt" => out.scalar(&whole()?.updated_at),
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 

@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Object, Result, Value};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -6,7 +6,7 @@ use super::{Customer, Job, User};
 use crate::domain::billing::InvoiceItems;
 use crate::domain::{DomainError, money};
 use crate::entities::{invoice, invoice_line, job_financials, payment};
-use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
+use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{InvoiceStatus, PaymentMethod};
 use crate::graphql::ids;
@@ -90,21 +90,22 @@ impl Invoice {
 /// Its job and customer are loaded: not at hand; its lines and payments
 /// are when read with it (`jobs::get_detail`).
 impl FieldsAtHand for Invoice {
-    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>, out: &mut Written) -> Option<()> {
         let model = &self.model;
-        Some(match name {
-            "id" => at_hand::id(model.id),
-            "number" => at_hand::text(&model.number),
-            "status" => at_hand::enumerated::<InvoiceStatus>(model.status),
-            "total" => at_hand::scalar(&money::from_cents(model.total_cents)),
-            "amountPaid" => at_hand::scalar(&money::from_cents(model.amount_paid_cents)),
-            "balanceDue" => at_hand::scalar(&self.due()),
-            "issuedAt" => at_hand::scalar(&model.issued_at),
-            "paidAt" => at_hand::optional(&model.paid_at),
-            "lines" => at_hand::list(self.items.as_ref()?.lines.iter().cloned().map(InvoiceLine), selected)?,
-            "payments" => at_hand::list(self.items.as_ref()?.payments.iter().cloned().map(Payment), selected)?,
+        match name {
+            "id" => out.id(model.id),
+            "number" => out.text(&model.number),
+            "status" => out.enumerated::<InvoiceStatus>(model.status),
+            "total" => out.scalar(&money::from_cents(model.total_cents)),
+            "amountPaid" => out.scalar(&money::from_cents(model.amount_paid_cents)),
+            "balanceDue" => out.scalar(&self.due()),
+            "issuedAt" => out.scalar(&model.issued_at),
+            "paidAt" => out.optional(&model.paid_at),
+            "lines" => out.list(self.items.as_ref()?.lines.iter().cloned().map(InvoiceLine), selected)?,
+            "payments" => out.list(self.items.as_ref()?.payments.iter().cloned().map(Payment), selected)?,
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 
@@ -161,28 +162,30 @@ impl Payment {
 
 /// A row of the `job_financials` view.
 impl FieldsAtHand for InvoiceLine {
-    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
-        Some(match name {
-            "description" => at_hand::text(&self.0.description),
-            "quantity" => at_hand::scalar(&money::from_hundredths(self.0.quantity_hundredths)),
-            "unitPrice" => at_hand::scalar(&money::from_cents(self.0.unit_price_cents)),
-            "amount" => at_hand::scalar(&money::from_cents(self.0.amount_cents)),
+    fn field_at_hand(&self, name: &str, _: Selected<'_>, out: &mut Written) -> Option<()> {
+        match name {
+            "description" => out.text(&self.0.description),
+            "quantity" => out.scalar(&money::from_hundredths(self.0.quantity_hundredths)),
+            "unitPrice" => out.scalar(&money::from_cents(self.0.unit_price_cents)),
+            "amount" => out.scalar(&money::from_cents(self.0.amount_cents)),
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 
 /// Its invoice and recorder are loaded: not at hand.
 impl FieldsAtHand for Payment {
-    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => at_hand::id(self.0.id),
-            "amount" => at_hand::scalar(&money::from_cents(self.0.amount_cents)),
-            "method" => at_hand::enumerated::<PaymentMethod>(self.0.method),
-            "reference" => at_hand::optional_text(&self.0.reference),
-            "receivedAt" => at_hand::scalar(&self.0.received_at),
+    fn field_at_hand(&self, name: &str, _: Selected<'_>, out: &mut Written) -> Option<()> {
+        match name {
+            "id" => out.id(self.0.id),
+            "amount" => out.scalar(&money::from_cents(self.0.amount_cents)),
+            "method" => out.enumerated::<PaymentMethod>(self.0.method),
+            "reference" => out.optional_text(&self.0.reference),
+            "receivedAt" => out.scalar(&self.0.received_at),
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 

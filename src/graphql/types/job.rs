@@ -1,13 +1,13 @@
 use std::borrow::Cow;
 
-use async_graphql::{Context, ID, Object, Result, Value};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::record::{Record, either};
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::DomainError;
 use crate::entities::{job, job_assignment};
-use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
+use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{JobPriority, JobStatus};
 use crate::graphql::ids;
@@ -156,26 +156,27 @@ impl Job {
 /// The fields above answered from what the job holds: its card's or
 /// whole row's columns and the parties read with it.
 impl FieldsAtHand for Job {
-    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>, out: &mut Written) -> Option<()> {
         let whole = || self.record.whole_at_hand();
-        Some(match name {
-            "id" => at_hand::id(self.row_id()),
-            "title" => at_hand::text(either!(self.record, title)),
-            "status" => at_hand::enumerated::<JobStatus>(*either!(self.record, status)),
-            "priority" => at_hand::enumerated::<JobPriority>(*either!(self.record, priority)),
-            "createdAt" => at_hand::scalar(either!(self.record, created_at)),
-            "customer" => at_hand::object(self.customer.as_ref()?, selected)?,
-            "technician" => at_hand::nullable(self.technician.as_ref()?, selected)?,
-            "assignment" => at_hand::nullable(self.assignment.as_ref()?, selected)?,
-            "invoice" => at_hand::nullable(self.invoice.as_ref()?, selected)?,
-            "description" => at_hand::optional_text(&whole()?.description),
-            "requiredSkillLevel" => at_hand::scalar(&whole()?.required_skill_level),
-            "startedAt" => at_hand::optional(&whole()?.started_at),
-            "completedAt" => at_hand::optional(&whole()?.completed_at),
-            "cancelledAt" => at_hand::optional(&whole()?.cancelled_at),
-            "updatedAt" => at_hand::scalar(&whole()?.updated_at),
+        match name {
+            "id" => out.id(self.row_id()),
+            "title" => out.text(either!(self.record, title)),
+            "status" => out.enumerated::<JobStatus>(*either!(self.record, status)),
+            "priority" => out.enumerated::<JobPriority>(*either!(self.record, priority)),
+            "createdAt" => out.scalar(either!(self.record, created_at)),
+            "customer" => out.object(self.customer.as_ref()?, selected)?,
+            "technician" => out.nullable(self.technician.as_ref()?, selected)?,
+            "assignment" => out.nullable(self.assignment.as_ref()?, selected)?,
+            "invoice" => out.nullable(self.invoice.as_ref()?, selected)?,
+            "description" => out.optional_text(&whole()?.description),
+            "requiredSkillLevel" => out.scalar(&whole()?.required_skill_level),
+            "startedAt" => out.optional(&whole()?.started_at),
+            "completedAt" => out.optional(&whole()?.completed_at),
+            "cancelledAt" => out.optional(&whole()?.cancelled_at),
+            "updatedAt" => out.scalar(&whole()?.updated_at),
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 

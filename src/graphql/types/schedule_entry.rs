@@ -1,11 +1,11 @@
-use async_graphql::{Context, ID, Object, Result, Value};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::{Job, Technician};
 use crate::domain::DomainError;
 use crate::domain::schedules::{EntryWithJob, UpcomingWithJob};
 use crate::entities::{job, schedule, technician_upcoming_job};
-use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
+use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::ScheduleKind;
 use crate::graphql::ids;
@@ -53,20 +53,21 @@ impl ScheduleEntry {
 
 /// Its technician is loaded: not at hand; its job is when read with it.
 impl FieldsAtHand for ScheduleEntry {
-    fn field_at_hand(&self, name: &str, selected: Selected<'_>) -> Option<Value> {
-        Some(match name {
-            "id" => at_hand::id(self.0.id),
-            "kind" => at_hand::enumerated::<ScheduleKind>(self.0.kind),
-            "startsAt" => at_hand::scalar(&self.0.starts_at),
-            "endsAt" => at_hand::scalar(&self.0.ends_at),
-            "note" => at_hand::optional_text(&self.0.note),
+    fn field_at_hand(&self, name: &str, selected: Selected<'_>, out: &mut Written) -> Option<()> {
+        match name {
+            "id" => out.id(self.0.id),
+            "kind" => out.enumerated::<ScheduleKind>(self.0.kind),
+            "startsAt" => out.scalar(&self.0.starts_at),
+            "endsAt" => out.scalar(&self.0.ends_at),
+            "note" => out.optional_text(&self.0.note),
             "job" => match (self.0.job_id, &self.1) {
-                (None, _) => Value::Null,
-                (Some(_), Some(job)) => at_hand::object(&Job::card(job.clone()), selected)?,
+                (None, _) => out.null(),
+                (Some(_), Some(job)) => out.object(&Job::card(job.clone()), selected)?,
                 (Some(_), None) => return None,
             },
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 

@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use async_graphql::{Context, ID, Object, Result, Value};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -9,7 +9,7 @@ use super::record::{Record, either};
 use super::{ScheduleEntry, UpcomingJob, User};
 use crate::domain::{clock, money};
 use crate::entities::technician;
-use crate::graphql::at_hand::{self, FieldsAtHand, Selected};
+use crate::graphql::at_hand::{self, FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids;
 use crate::graphql::lenient::Lenient;
@@ -99,20 +99,21 @@ impl Technician {
 }
 
 impl FieldsAtHand for Technician {
-    fn field_at_hand(&self, name: &str, _: Selected<'_>) -> Option<Value> {
+    fn field_at_hand(&self, name: &str, _: Selected<'_>, out: &mut Written) -> Option<()> {
         let whole = || self.0.whole_at_hand();
-        Some(match name {
-            "id" => at_hand::id(self.row_id()),
-            "name" => at_hand::text(either!(self.0, name)),
-            "email" => at_hand::optional_text(either!(self.0, email)),
-            "phone" => at_hand::optional_text(either!(self.0, phone)),
-            "skillLevel" => at_hand::scalar(&whole()?.skill_level),
-            "hourlyRate" => at_hand::scalar(&money::from_cents(whole()?.hourly_rate_cents)),
-            "active" => at_hand::scalar(&whole()?.active),
-            "baseLatitude" => at_hand::optional(&whole()?.base_latitude),
-            "baseLongitude" => at_hand::optional(&whole()?.base_longitude),
+        match name {
+            "id" => out.id(self.row_id()),
+            "name" => out.text(either!(self.0, name)),
+            "email" => out.optional_text(either!(self.0, email)),
+            "phone" => out.optional_text(either!(self.0, phone)),
+            "skillLevel" => out.scalar(&whole()?.skill_level),
+            "hourlyRate" => out.scalar(&money::from_cents(whole()?.hourly_rate_cents)),
+            "active" => out.scalar(&whole()?.active),
+            "baseLatitude" => out.optional(&whole()?.base_latitude),
+            "baseLongitude" => out.optional(&whole()?.base_longitude),
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 

@@ -1,0 +1,290 @@
+//! Answers written as JSON by hand, and answers that arrive written.
+//!
+//! async-graphql builds an answer as a tree of `Value`s (an index map per
+//! object, a `String` per text) that serde then writes out. On the board
+//! (50 jobs with their parties) building, writing and dropping that tree
+//! was over a third of the server's instructions. Objects answered from
+//! values at hand (`at_hand.rs`) are written as JSON text directly instead,
+//! and travel through async-graphql as `Value::Binary` holding that text.
+//!
+//! That is a convention between this module and whoever encodes the
+//! response: [`encode`] splices such text in as it stands. Only a request
+//! marked [`Spliced`] (the HTTP transport, which encodes with [`encode`])
+//! gets written text; any other (websockets, tests that call the schema)
+//! gets it read back into a tree, so no other encoder ever sees a `Binary`.
+//! No type of this schema answers bytes of its own.
+
+use async_graphql::{BatchResponse, ContextBase, Response, ServerError, Value};
+
+/// Request data: this request's answer is encoded by [`encode`], so it may
+/// carry JSON text already written.
+#[derive(Clone, Copy, Debug)]
+pub struct Spliced;
+
+/// An answer written as JSON text, as it goes into the response.
+pub fn written<T>(ctx: &ContextBase<'_, T>, text: Vec<u8>) -> Result<Value, ServerError> {
+    if ctx.data_opt::<Spliced>().is_some() {
+        return Ok(Value::Binary(text.into()));
+    }
+    serde_json::from_slice(&text)
+        .map_err(|err| ServerError::new(format!("an answer written here is not JSON: {err}"), None))
+}
+
+/// The response as JSON, or `None` when it passes `cap` bytes: written out
+/// only that far, not built whole.
+pub fn encode(response: &BatchResponse, cap: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024 + written_len(response));
+    match response {
+        BatchResponse::Single(response) => one(&mut out, response, cap)?,
+        BatchResponse::Batch(responses) => {
+            out.push(b'[');
+            for (at, response) in responses.iter().enumerate() {
+                if at > 0 {
+                    out.push(b',');
+                }
+                one(&mut out, response, cap)?;
+            }
+            out.push(b']');
+        }
+    }
+    (out.len() <= cap).then_some(out)
+}
+
+/// How many bytes of the response were written already (`Binary`s).
+fn written_len(response: &BatchResponse) -> usize {
+    fn within(value: &Value) -> usize {
+        match value {
+            Value::Binary(written) => written.len(),
+            Value::List(items) => items.iter().map(within).sum(),
+            Value::Object(fields) => fields.values().map(within).sum(),
+            _ => 0,
+        }
+    }
+    match response {
+        BatchResponse::Single(response) => within(&response.data),
+        BatchResponse::Batch(responses) => responses.iter().map(|response| within(&response.data)).sum(),
+    }
+}
+
+/// As async-graphql's `Response` serialises: `data`, then `extensions` and
+/// `errors` when there are any.
+fn one(out: &mut Vec<u8>, response: &Response, cap: usize) -> Option<()> {
+    out.extend_from_slice(b"{\"data\":");
+    value(out, &response.data, cap)?;
+    if !response.extensions.is_empty() {
+        out.extend_from_slice(b",\"extensions\":");
+        serde_json::to_writer(&mut *out, &response.extensions).ok()?;
+    }
+    if !response.errors.is_empty() {
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut *out, &response.errors).ok()?;
+    }
+    out.push(b'}');
+    (out.len() <= cap).then_some(())
+}
+
+/// A value as serde writes it, with `Binary` spliced in as written JSON.
+/// `None` once the output passes `cap`.
+pub fn value(out: &mut Vec<u8>, value: &Value, cap: usize) -> Option<()> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(true) => out.extend_from_slice(b"true"),
+        Value::Boolean(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => serde_json::to_writer(&mut *out, number).ok()?,
+        Value::String(text) => string(out, text),
+        Value::Enum(name) => string(out, name),
+        Value::Binary(written) => out.extend_from_slice(written),
+        Value::List(items) => {
+            out.push(b'[');
+            for (at, item) in items.iter().enumerate() {
+                if at > 0 {
+                    out.push(b',');
+                }
+                self::value(out, item, cap)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(fields) => {
+            out.push(b'{');
+            for (at, (key, field)) in fields.iter().enumerate() {
+                if at > 0 {
+                    out.push(b',');
+                }
+                string(out, key);
+                out.push(b':');
+                self::value(out, field, cap)?;
+            }
+            out.push(b'}');
+        }
+    }
+    (out.len() <= cap).then_some(())
+}
+
+/// A JSON string, escaped as serde_json escapes it: `"` and `\`, and the
+/// control characters below U+0020 (`\b \t \n \f \r` by name, the rest as
+/// `\u00XX`). Runs with nothing to escape are copied whole, and looked
+/// through eight bytes at a time.
+pub fn string(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(word) = bytes.get(at..at + 8)
+            && !any_to_escape(u64::from_le_bytes(word.try_into().unwrap_or_default()))
+        {
+            at += 8;
+            continue;
+        }
+        let byte = bytes[at];
+        match ESCAPE[byte as usize] {
+            0 => {}
+            b'u' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&bytes[start..at]);
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(byte >> 4) as usize],
+                    HEX[(byte & 0xf) as usize],
+                ]);
+                start = at + 1;
+            }
+            named => {
+                out.extend_from_slice(&bytes[start..at]);
+                out.extend_from_slice(&[b'\\', named]);
+                start = at + 1;
+            }
+        }
+        at += 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Whether any of the eight bytes in `word` is below 0x20, `"` or `\`.
+/// Each test is the classic "has a zero byte" bit trick, exact as a yes/no.
+fn any_to_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * b'"' as u64);
+    let backslash = word ^ (ONES * b'\\' as u64);
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x;
+    (below_space | zero_in(quote) | zero_in(backslash)) & HIGH != 0
+}
+
+/// For each byte: 0 when it stands as it is, else the letter of its escape
+/// (`u` for `\u00XX`).
+const ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{Name, Pos, indexmap::IndexMap};
+
+    use super::*;
+
+    fn as_serde_writes(text: &str) {
+        let mut out = Vec::new();
+        string(&mut out, text);
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(text).unwrap(), "{text:?}");
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for code in 0u32..0x250 {
+            let c = char::from_u32(code).unwrap();
+            as_serde_writes(&c.to_string());
+            as_serde_writes(&format!("a{c}b{c}{c}"));
+        }
+        for offset in 0..20 {
+            for c in ['"', '\\', '\n', '\u{1}', '\u{1f}', ' ', '~', 'é', '\u{7f}'] {
+                let mut text = "x".repeat(offset);
+                text.push(c);
+                text.push_str(&"y".repeat(20 - offset));
+                as_serde_writes(&text);
+                as_serde_writes(&text.repeat(3));
+            }
+        }
+        for text in ["", "plain", "tab\there \"quoted\" back\\slash", "ünïcødé 🚐 \u{2028}", "\u{7f}\u{0}\u{1f}"]
+        {
+            as_serde_writes(text);
+        }
+    }
+
+    fn sample() -> Value {
+        let mut inner = IndexMap::new();
+        inner.insert(Name::new("n"), Value::from(-12));
+        inner.insert(Name::new("f"), Value::from(2.5));
+        inner.insert(Name::new("big"), Value::from(i64::MAX));
+        inner.insert(Name::new("e"), Value::Enum(Name::new("IN_PROGRESS")));
+        inner.insert(Name::new("k\"ey"), Value::List(vec![Value::Null, Value::Boolean(true), Value::Boolean(false)]));
+        let mut outer = IndexMap::new();
+        outer.insert(Name::new("s"), Value::from("x\ny"));
+        outer.insert(Name::new("o"), Value::Object(inner));
+        outer.insert(Name::new("empty"), Value::List(vec![]));
+        outer.insert(Name::new("none"), Value::Object(IndexMap::new()));
+        Value::Object(outer)
+    }
+
+    #[test]
+    fn values_are_written_as_serde_writes_them() {
+        let mut out = Vec::new();
+        value(&mut out, &sample(), usize::MAX).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&sample()).unwrap());
+    }
+
+    #[test]
+    fn responses_are_written_as_serde_writes_them() {
+        let mut answered = Response::new(sample());
+        answered.extensions.insert("cost".into(), Value::from(7));
+        let errors = Response::from_errors(vec![ServerError::new("no", Some(Pos { line: 1, column: 2 }))])
+            .extension("x", Value::Null);
+        for response in [
+            BatchResponse::Single(answered),
+            BatchResponse::Single(errors),
+            BatchResponse::Batch(vec![Response::new(Value::Null), Response::new(sample())]),
+        ] {
+            let written = encode(&response, usize::MAX).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&response).unwrap());
+        }
+    }
+
+    #[test]
+    fn written_json_is_spliced_in_as_it_stands() {
+        let mut fields = IndexMap::new();
+        fields.insert(Name::new("nodes"), Value::Binary(br#"[{"id":"1"},{"id":"2"}]"#.to_vec().into()));
+        let written = encode(&BatchResponse::Single(Response::new(Value::Object(fields))), usize::MAX).unwrap();
+        assert_eq!(written, br#"{"data":{"nodes":[{"id":"1"},{"id":"2"}]}}"#);
+    }
+
+    #[test]
+    fn an_answer_past_the_cap_is_refused() {
+        let response = BatchResponse::Single(Response::new(sample()));
+        let size = encode(&response, usize::MAX).unwrap().len();
+        assert!(encode(&response, size).is_some());
+        assert!(encode(&response, size - 1).is_none());
+        let long = Value::List(vec![Value::from("0123456789"); 10_000]);
+        let mut out = Vec::new();
+        assert!(value(&mut out, &long, 1_000).is_none());
+        assert!(out.len() < 1_100, "stopped near the cap, not written whole: {}", out.len());
+    }
+}
