@@ -24,6 +24,7 @@ use crate::db;
 use crate::domain::webhooks::TargetPolicy;
 use crate::entities::read_pool::ReadPool;
 use crate::graphql::documents::DocumentCache;
+use crate::graphql::revalidation::Revalidation;
 use crate::graphql::{self, Services};
 use crate::journal::EventBus;
 use crate::transport::response_cache::ResponseCache;
@@ -93,6 +94,7 @@ impl Server {
             webhook_wake,
         });
         let schema = graphql::build(services.clone(), &settings.limits, settings.introspection);
+        let revalidation = Arc::new(Revalidation::new(services.clone(), &settings.limits, settings.introspection));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen).await?;
         let metrics = Arc::new(Metrics::new(statements.clone(), &webhooks.metrics));
@@ -114,6 +116,7 @@ impl Server {
             shutdown: shutdown_rx,
             metrics,
             cache,
+            revalidation,
             documents: Arc::new(DocumentCache::new(PARSED_DOCUMENTS)),
             subscriptions: Default::default(),
             webhooks,

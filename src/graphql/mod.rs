@@ -16,12 +16,13 @@ pub mod mutation;
 pub mod preload;
 pub mod prepare;
 pub mod query;
+pub mod revalidation;
 pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 
 use crate::config::Limits;
 pub use context::{Auth, RequestInfo, Services};
@@ -36,7 +37,13 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
 /// `introspection: false` answers `__schema`/`__type` with an error (for
 /// deployments that do not publish their schema).
 pub fn build(services: Arc<Services>, limits: &Limits, introspection: bool) -> AppSchema {
-    let builder = builder().data(services).limit_depth(limits.max_depth);
+    build_validating(services, limits, introspection, ValidationMode::Strict)
+}
+
+/// The served schema, validating requests in `mode` (`revalidation.rs`
+/// keeps a Fast copy for requests that passed in full before).
+fn build_validating(services: Arc<Services>, limits: &Limits, introspection: bool, mode: ValidationMode) -> AppSchema {
+    let builder = builder().data(services).limit_depth(limits.max_depth).validation_mode(mode);
     if introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
 

@@ -305,7 +305,10 @@ async fn run(state: &AppState, operations: Operations, info: RequestInfo, connec
         async move {
             let limits = &state.settings.limits;
             match prepared {
-                Ok(prepared) => with_cost(with_codes(state.schema.execute(request).await), prepared.cost, limits),
+                Ok(prepared) => {
+                    let response = state.revalidation.execute(&state.schema, request).await;
+                    with_cost(with_codes(response), prepared.cost, limits)
+                }
                 Err(refused) => {
                     if refused.cause != "invalid" {
                         state.metrics.refused(refused.cause);

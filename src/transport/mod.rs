@@ -33,6 +33,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Responses to read-only queries, valid while the data is unchanged.
     pub cache: Arc<response_cache::ResponseCache>,
+    /// Requests that passed validation before run without it.
+    pub revalidation: Arc<crate::graphql::revalidation::Revalidation>,
     /// Parsed documents by query text.
     pub documents: Arc<crate::graphql::documents::DocumentCache>,
     /// Identical live subscriptions, executed once per group.

@@ -20,6 +20,7 @@ mod live;
 mod operations;
 mod plans;
 mod response_cache;
+mod revalidation;
 mod schema;
 mod tidy;
 mod transport;
