@@ -5,9 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Query, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    RelationTrait, Select,
+    RelationTrait, Select, Statement,
 };
 
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use super::page::{self, Cursor, Page, PageRequest};
 use super::{access, clock, lifecycle, validate, windows};
 use crate::entities::enums::{JobPriority, JobStatus, ScheduleKind};
 use crate::entities::positional::{Positional, Row, select_columns, select_nulls};
+use crate::entities::template::Template;
 use crate::entities::{customer, invoice, invoice_line, job, job_assignment, payment, schedule, technician};
 use crate::journal::Change;
 use crate::journal::change::{Booking, JobAssigned, JobCancelled, JobCreated, JobStarted, JobUnassigned};
@@ -122,16 +123,17 @@ pub async fn get_detail(
     id: Uuid,
     with_invoice_items: bool,
 ) -> DomainResult<Option<JobDetail>> {
-    let detail = with_parties::<job::Model, customer::Model, technician::Model>(job::Entity::find_by_id(id))
-        .join(JoinType::LeftJoin, job::Relation::Invoice.def());
-    let detail = select_columns::<invoice::Model, _>(detail);
     let (found, items) = if with_invoice_items && access::sees_billing(actor) {
-        match split_detail(detail_with_items(db, id, detail).await?) {
+        let statement = DETAIL_WITH_ITEMS.statement(db.get_database_backend(), vec![id.into(), id.into()], || {
+            detail_with_items(db.get_database_backend(), id)
+        });
+        let rows = Row::<DetailOrLine>::find_by_statement(statement).all(db).await?;
+        match split_detail(rows.into_iter().map(|Row(row)| row).collect()) {
             Some((parts, items)) => (Some(parts), Some(items)),
             None => (None, None),
         }
     } else {
-        (detail.into_model::<Row<DetailParts>>().one(db).await?.map(|Row(parts)| parts), None)
+        (detail_select(id).into_model::<Row<DetailParts>>().one(db).await?.map(|Row(parts)| parts), None)
     };
     let Some((job, assignment, customer, technician, invoice)) = found else { return Ok(None) };
     if !sees_single(actor, assignment.as_ref()) {
@@ -142,17 +144,24 @@ pub async fn get_detail(
     Ok(Some(JobDetail { parties: (job, assignment, customer, technician), invoice, invoice_items }))
 }
 
+/// One job with its parties and invoice.
+fn detail_select(id: Uuid) -> Select<job::Entity> {
+    let detail = with_parties::<job::Model, customer::Model, technician::Model>(job::Entity::find_by_id(id))
+        .join(JoinType::LeftJoin, job::Relation::Invoice.def());
+    select_columns::<invoice::Model, _>(detail)
+}
+
+/// `detail_with_items`'s text, built once per backend (its values: the
+/// job's id, twice).
+static DETAIL_WITH_ITEMS: Template = Template::new();
+
 /// The detail's columns, then the invoice's lines and payments, as one
 /// UNION ALL: the detail once per payment (once with NULLs if none), then
 /// each line with NULLs for the rest. PostgreSQL types a UNION's NULL
 /// columns pairwise from the left, so every column has its typed branch
 /// first or second (a third branch after two NULLs would be typed text).
-async fn detail_with_items(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    detail: Select<job::Entity>,
-) -> DomainResult<Vec<DetailOrLine>> {
-    let detail = detail.join_rev(JoinType::LeftJoin, payment::Relation::Invoice.def());
+fn detail_with_items(backend: DatabaseBackend, id: Uuid) -> Statement {
+    let detail = detail_select(id).join_rev(JoinType::LeftJoin, payment::Relation::Invoice.def());
     let detail = select_columns::<payment::Model, _>(select_nulls::<invoice_line::Model, _>(detail));
     let invoice_of_job = Query::select()
         .column(invoice::Column::Id)
@@ -165,9 +174,7 @@ async fn detail_with_items(
     let lines = select_nulls::<payment::Model, _>(lines);
     let mut union = detail.into_query();
     union.union(UnionType::All, lines.into_query());
-    let statement = db.get_database_backend().build(&union);
-    let rows = Row::<DetailOrLine>::find_by_statement(statement).all(db).await?;
-    Ok(rows.into_iter().map(|Row(row)| row).collect())
+    backend.build(&union)
 }
 
 /// The detail (from the first row that has the job) and the items of all
@@ -579,6 +586,20 @@ pub(crate) fn require_work(actor: &Actor) -> DomainResult<()> {
 mod tests {
     use super::*;
     use crate::entities::enums::{InvoiceLineKind, PaymentMethod};
+
+    /// Built once per backend, and reused as a fresh build would give it.
+    #[test]
+    fn the_detail_with_items_is_built_once() {
+        for backend in [DatabaseBackend::Postgres, DatabaseBackend::Sqlite] {
+            for n in [1, 2] {
+                let id = Uuid::from_u128(n);
+                let statement =
+                    DETAIL_WITH_ITEMS.statement(backend, vec![id.into(), id.into()], || detail_with_items(backend, id));
+                assert_eq!(statement, detail_with_items(backend, id));
+                assert!(DETAIL_WITH_ITEMS.kept(backend), "{backend:?}");
+            }
+        }
+    }
 
     fn job(id: Uuid) -> job::Model {
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap();

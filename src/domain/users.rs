@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
+    FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Statement, Value,
 };
 
 use uuid::Uuid;
@@ -18,6 +18,7 @@ use super::{clock, validate};
 use crate::auth::{password, rate_limit::LoginLimiter, token::TokenService};
 use crate::entities::connection::RequestConnection;
 use crate::entities::enums::Role;
+use crate::entities::template::Template;
 use crate::entities::{bootstrap, technician, user};
 use crate::journal::change::{
     ChangedBy, LoginFailed, LoginFailure, PasswordChanged, SessionsRevoked, UserRegistered, UserState, UserUpdated,
@@ -93,6 +94,24 @@ pub async fn load_actor_at(db: &impl ConnectionTrait, user_id: Uuid, session_epo
 /// round trip of its own; it means what `load_actor` answering `actor`
 /// means.
 pub fn caller_unchanged(backend: DatabaseBackend, actor: &Actor) -> Statement {
+    let mut values: Vec<Value> =
+        vec![true.into(), actor.user_id.into(), true.into(), actor.session_epoch.into(), actor.role.as_str().into()];
+    let shape = match (actor.role, actor.technician_id) {
+        (Role::Technician, Some(technician)) => {
+            values.push(technician.into());
+            1
+        }
+        (Role::Technician, None) => 2,
+        _ => 0,
+    };
+    CALLER_UNCHANGED[shape].statement(backend, values, || build_caller_unchanged(backend, actor))
+}
+
+/// `caller_unchanged`'s text by shape: anyone but a technician, a
+/// technician with its profile, one without (the profile's join and test).
+static CALLER_UNCHANGED: [Template; 3] = [const { Template::new() }; 3];
+
+fn build_caller_unchanged(backend: DatabaseBackend, actor: &Actor) -> Statement {
     let mut select = user::Entity::find_by_id(actor.user_id)
         .select_only()
         .expr(Expr::val(true))
@@ -383,4 +402,39 @@ pub async fn update(
     };
     txn.commit(updated.id, Change::UserUpdated(change)).await?;
     Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actors() -> [(Actor, Actor); 3] {
+        let actor = |n: u128, role, technician_id| Actor {
+            user_id: Uuid::from_u128(n),
+            role,
+            technician_id,
+            session_epoch: n as i64,
+        };
+        [
+            (actor(1, Role::Admin, None), actor(2, Role::Dispatcher, None)),
+            (
+                actor(3, Role::Technician, Some(Uuid::from_u128(30))),
+                actor(4, Role::Technician, Some(Uuid::from_u128(40))),
+            ),
+            (actor(5, Role::Technician, None), actor(6, Role::Technician, None)),
+        ]
+    }
+
+    /// Each shape's text is built once and reused, and the reused
+    /// statement is the one a fresh build gives.
+    #[test]
+    fn the_callers_guard_is_built_once_per_shape() {
+        for backend in [DatabaseBackend::Postgres, DatabaseBackend::Sqlite] {
+            for (shape, (first, second)) in actors().iter().enumerate() {
+                assert_eq!(caller_unchanged(backend, first), build_caller_unchanged(backend, first));
+                assert!(CALLER_UNCHANGED[shape].kept(backend), "shape {shape} is reused on {backend:?}");
+                assert_eq!(caller_unchanged(backend, second), build_caller_unchanged(backend, second));
+            }
+        }
+    }
 }

@@ -20,6 +20,7 @@ pub mod read_pool;
 pub mod schedule;
 pub mod technician;
 pub mod technician_upcoming_job;
+pub mod template;
 pub mod user;
 pub mod webhook;
 pub mod webhook_delivery;
