@@ -33,7 +33,7 @@ pub fn written<T>(ctx: &ContextBase<'_, T>, text: Vec<u8>) -> Result<Value, Serv
 /// The response as JSON, or `None` when it passes `cap` bytes: written out
 /// only that far, not built whole.
 pub fn encode(response: &BatchResponse, cap: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(1024 + written_len(response));
+    let mut out = Vec::with_capacity((1024 + written_len(response)).min(cap.saturating_add(1)));
     match response {
         BatchResponse::Single(response) => one(&mut out, response, cap)?,
         BatchResponse::Batch(responses) => {
