@@ -22,6 +22,7 @@ use async_graphql::parser::types::{Field, FragmentDefinition, Selection, Selecti
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{EnumType, enum_value, resolve_list};
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerResult, Value};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::json;
@@ -185,6 +186,18 @@ impl Written {
     pub fn optional<T: ScalarType>(&mut self, value: &Option<T>) {
         match value {
             Some(value) => self.scalar(value),
+            None => self.null(),
+        }
+    }
+
+    /// A `DateTime!` (as `scalar` would write it, without its string).
+    pub fn datetime(&mut self, value: &DateTime<Utc>) {
+        json::rfc3339(&mut self.0, value);
+    }
+
+    pub fn optional_datetime(&mut self, value: &Option<DateTime<Utc>>) {
+        match value {
+            Some(value) => self.datetime(value),
             None => self.null(),
         }
     }

@@ -15,6 +15,7 @@
 //! No type of this schema answers bytes of its own.
 
 use async_graphql::{BatchResponse, ContextBase, Response, ServerError, Value};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// Request data: this request's answer is encoded by [`encode`], so it may
 /// carry JSON text already written.
@@ -165,6 +166,49 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// A UTC time as async-graphql's `DateTime` scalar serves it (chrono's
+/// `to_rfc3339`): `2026-12-07T09:00:00+00:00`, with `.fff`, `.ffffff` or
+/// `.fffffffff` when it has a fraction. Years outside 0..=9999 and leap
+/// seconds are left to chrono.
+pub fn rfc3339(out: &mut Vec<u8>, at: &DateTime<Utc>) {
+    let nanos = at.nanosecond();
+    let (date, time) = (at.date_naive(), at.time());
+    let Ok(year) = u32::try_from(date.year()) else { return string(out, &at.to_rfc3339()) };
+    if year > 9999 || nanos >= 1_000_000_000 {
+        return string(out, &at.to_rfc3339());
+    }
+    out.push(b'"');
+    digits(out, year, 4);
+    out.push(b'-');
+    digits(out, date.month(), 2);
+    out.push(b'-');
+    digits(out, date.day(), 2);
+    out.push(b'T');
+    digits(out, time.hour(), 2);
+    out.push(b':');
+    digits(out, time.minute(), 2);
+    out.push(b':');
+    digits(out, time.second(), 2);
+    if nanos % 1_000_000 == 0 && nanos > 0 {
+        out.push(b'.');
+        digits(out, nanos / 1_000_000, 3);
+    } else if nanos % 1_000 == 0 && nanos > 0 {
+        out.push(b'.');
+        digits(out, nanos / 1_000, 6);
+    } else if nanos > 0 {
+        out.push(b'.');
+        digits(out, nanos, 9);
+    }
+    out.extend_from_slice(b"+00:00\"");
+}
+
+/// `value`'s last `width` decimal digits, zero-padded.
+fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+    }
+}
+
 /// Whether any of the eight bytes in `word` is below 0x20, `"` or `\`.
 /// Each test is the classic "has a zero byte" bit trick, exact as a yes/no.
 fn any_to_escape(word: u64) -> bool {
@@ -227,6 +271,22 @@ mod tests {
         for text in ["", "plain", "tab\there \"quoted\" back\\slash", "ünïcødé 🚐 \u{2028}", "\u{7f}\u{0}\u{1f}"]
         {
             as_serde_writes(text);
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        use chrono::TimeZone;
+        let fractions = [0, 1, 7_000, 120_000_000, 123_456_000, 999_999_999, 500_000_001, 1_000_000_500];
+        let mut seconds: i64 = -62_167_219_300; // before year 0: left to chrono
+        while seconds < 253_402_400_000 {
+            for nanos in fractions {
+                let Some(at) = Utc.timestamp_opt(seconds, nanos).single() else { continue };
+                let mut out = Vec::new();
+                rfc3339(&mut out, &at);
+                assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&at.to_rfc3339()).unwrap());
+            }
+            seconds += 86_413 * 37 + 1;
         }
     }
 

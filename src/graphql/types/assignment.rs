@@ -38,8 +38,8 @@ impl FieldsAtHand for Assignment {
     fn field_at_hand(&self, name: &str, _: Selected<'_>, out: &mut Written) -> Option<()> {
         match name {
             "id" => out.id(self.0.id),
-            "startsAt" => out.scalar(&self.0.starts_at),
-            "endsAt" => out.scalar(&self.0.ends_at),
+            "startsAt" => out.datetime(&self.0.starts_at),
+            "endsAt" => out.datetime(&self.0.ends_at),
             _ => return None,
         }
         Some(())

@@ -110,8 +110,8 @@ impl FieldsAtHand for Customer {
             "address" => out.optional_text(either!(self.0, address)),
             "latitude" => out.optional(&whole()?.latitude),
             "longitude" => out.optional(&whole()?.longitude),
-            "createdAt" => out.scalar(&whole()?.created_at),
-            "updatedAt" => out.scalar(&whole()?.updated_at),
+            "createdAt" => out.datetime(&whole()?.created_at),
+            "updatedAt" => out.datetime(&whole()?.updated_at),
             _ => return None,
         }
         Some(())

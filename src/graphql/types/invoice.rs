@@ -99,8 +99,8 @@ impl FieldsAtHand for Invoice {
             "total" => out.scalar(&money::from_cents(model.total_cents)),
             "amountPaid" => out.scalar(&money::from_cents(model.amount_paid_cents)),
             "balanceDue" => out.scalar(&self.due()),
-            "issuedAt" => out.scalar(&model.issued_at),
-            "paidAt" => out.optional(&model.paid_at),
+            "issuedAt" => out.datetime(&model.issued_at),
+            "paidAt" => out.optional_datetime(&model.paid_at),
             "lines" => out.list(self.items.as_ref()?.lines.iter().cloned().map(InvoiceLine), selected)?,
             "payments" => out.list(self.items.as_ref()?.payments.iter().cloned().map(Payment), selected)?,
             _ => return None,
@@ -182,7 +182,7 @@ impl FieldsAtHand for Payment {
             "amount" => out.scalar(&money::from_cents(self.0.amount_cents)),
             "method" => out.enumerated::<PaymentMethod>(self.0.method),
             "reference" => out.optional_text(&self.0.reference),
-            "receivedAt" => out.scalar(&self.0.received_at),
+            "receivedAt" => out.datetime(&self.0.received_at),
             _ => return None,
         }
         Some(())

@@ -57,8 +57,8 @@ impl FieldsAtHand for ScheduleEntry {
         match name {
             "id" => out.id(self.0.id),
             "kind" => out.enumerated::<ScheduleKind>(self.0.kind),
-            "startsAt" => out.scalar(&self.0.starts_at),
-            "endsAt" => out.scalar(&self.0.ends_at),
+            "startsAt" => out.datetime(&self.0.starts_at),
+            "endsAt" => out.datetime(&self.0.ends_at),
             "note" => out.optional_text(&self.0.note),
             "job" => match (self.0.job_id, &self.1) {
                 (None, _) => out.null(),
