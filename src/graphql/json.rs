@@ -189,15 +189,15 @@ pub fn rfc3339(out: &mut Vec<u8>, at: &DateTime<Utc>) {
     digits(out, time.minute(), 2);
     out.push(b':');
     digits(out, time.second(), 2);
-    if nanos % 1_000_000 == 0 && nanos > 0 {
+    if nanos > 0 {
         out.push(b'.');
-        digits(out, nanos / 1_000_000, 3);
-    } else if nanos % 1_000 == 0 && nanos > 0 {
-        out.push(b'.');
-        digits(out, nanos / 1_000, 6);
-    } else if nanos > 0 {
-        out.push(b'.');
-        digits(out, nanos, 9);
+        if nanos.is_multiple_of(1_000_000) {
+            digits(out, nanos / 1_000_000, 3);
+        } else if nanos.is_multiple_of(1_000) {
+            digits(out, nanos / 1_000, 6);
+        } else {
+            digits(out, nanos, 9);
+        }
     }
     out.extend_from_slice(b"+00:00\"");
 }
