@@ -25,7 +25,7 @@ use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ScalarTyp
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::json;
+use super::{ids, json};
 
 /// One field's selection, with the operation's fragments.
 #[derive(Clone, Copy)]
@@ -184,8 +184,13 @@ impl Written {
     }
 
     pub fn optional<T: ScalarType>(&mut self, value: &Option<T>) {
+        self.or_null(value.as_ref(), Self::scalar);
+    }
+
+    /// `write` for a value, `null` for none.
+    fn or_null<T: ?Sized>(&mut self, value: Option<&T>, write: impl FnOnce(&mut Self, &T)) {
         match value {
-            Some(value) => self.scalar(value),
+            Some(value) => write(self, value),
             None => self.null(),
         }
     }
@@ -196,10 +201,7 @@ impl Written {
     }
 
     pub fn optional_datetime(&mut self, value: &Option<DateTime<Utc>>) {
-        match value {
-            Some(value) => self.datetime(value),
-            None => self.null(),
-        }
+        self.or_null(value.as_ref(), Self::datetime);
     }
 
     pub fn text(&mut self, value: &str) {
@@ -207,18 +209,13 @@ impl Written {
     }
 
     pub fn optional_text(&mut self, value: &Option<String>) {
-        match value {
-            Some(value) => self.text(value),
-            None => self.null(),
-        }
+        self.or_null(value.as_deref(), Self::text);
     }
 
-    /// An `ID!` as `ids::of` spells it.
+    /// An `ID!` as `ids::of` spells it (nothing in it to escape).
     pub fn id(&mut self, id: Uuid) {
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        // Hex digits and hyphens: nothing to escape.
         self.0.push(b'"');
-        self.0.extend_from_slice(id.hyphenated().encode_lower(&mut text).as_bytes());
+        self.0.extend_from_slice(ids::spelled(id, &mut [0u8; ids::SPELLED_LENGTH]).as_bytes());
         self.0.push(b'"');
     }
 

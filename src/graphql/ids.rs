@@ -15,8 +15,14 @@ pub fn parse(id: &ID) -> Uuid {
 /// its string (`to_string` goes through the formatter, once per `id` field
 /// of every row).
 pub fn of(id: Uuid) -> ID {
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    ID(id.hyphenated().encode_lower(&mut text).to_owned())
+    ID(spelled(id, &mut [0u8; SPELLED_LENGTH]).to_owned())
+}
+
+pub const SPELLED_LENGTH: usize = uuid::fmt::Hyphenated::LENGTH;
+
+/// `of`'s spelling, written into `buffer` (hex digits and hyphens).
+pub fn spelled(id: Uuid, buffer: &mut [u8; SPELLED_LENGTH]) -> &str {
+    id.hyphenated().encode_lower(buffer)
 }
 
 #[cfg(test)]
