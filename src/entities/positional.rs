@@ -10,6 +10,8 @@
 //! read from the wrong place. `card!` defines a model's card: the few
 //! columns a list shows, read alone (the board needs 6 of a job's 13).
 
+use std::marker::PhantomData;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, IntoIden};
 use sea_orm::sqlx;
@@ -224,10 +226,94 @@ impl<T: ReadAt> FromQueryResult for Row<T> {
 /// left out: every enum here is stored as TEXT, so it changed nothing, and
 /// asking it built each column's definition on every read (a tenth of the
 /// job detail's instructions). A unit test holds that it changes nothing.
-pub fn select_columns<M: Positional, S: QuerySelect>(mut select: S) -> S {
+pub fn select_columns<M: Positional, S: QuerySelect>(select: S) -> S {
+    select_columns_but::<M, S>(select, Unread::NONE)
+}
+
+/// Fields of a card left unread: selected as NULL, because whoever asked
+/// for the rows does not show them (a board shows a customer's name and
+/// address, not its email and phone). They read as `None`; the reader keeps
+/// this set with the card, so that a field left unread is never taken for
+/// an empty one. Only nullable fields other than the `id` may be left
+/// unread (`fields` refuses the others).
+pub struct Unread<M> {
+    bits: u32,
+    of: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Unread<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for Unread<M> {}
+
+impl<M> PartialEq for Unread<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+
+impl<M> std::fmt::Debug for Unread<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unread({:#b})", self.bits)
+    }
+}
+
+impl<M> Default for Unread<M> {
+    fn default() -> Self {
+        Unread::NONE
+    }
+}
+
+impl<M> Unread<M> {
+    /// Every field read.
+    pub const NONE: Unread<M> = Unread { bits: 0, of: PhantomData };
+}
+
+impl<M: Positional> Unread<M> {
+    /// The set as bits, one per field in reading order (for keys).
+    pub fn bits(self) -> u32 {
+        self.bits
+    }
+
+    /// Whether the field is left unread.
+    pub fn has(self, field: &str) -> bool {
+        self.bits != 0 && M::FIELDS.iter().position(|known| *known == field).is_some_and(|at| self.bit(at))
+    }
+
+    fn bit(self, at: usize) -> bool {
+        u32::try_from(at).ok().and_then(|at| 1u32.checked_shl(at)).is_some_and(|bit| self.bits & bit != 0)
+    }
+}
+
+impl<M: Nullable> Unread<M> {
+    /// These of `M`'s fields; `None` when one is not a nullable field of
+    /// `M` (the `id` never is).
+    pub fn fields(fields: &[&str]) -> Option<Unread<M>> {
+        fields.iter().try_fold(Unread::NONE, |unread, field| {
+            let at = M::FIELDS.iter().position(|known| known == field).filter(|&at| at > 0)?;
+            let bit = 1u32.checked_shl(u32::try_from(at).ok()?)?;
+            M::NULLABLE.contains(field).then_some(Unread { bits: unread.bits | bit, of: PhantomData })
+        })
+    }
+}
+
+/// A card whose nullable fields are listed (those `Unread` may leave out).
+pub trait Nullable: Positional {
+    const NULLABLE: &'static [&'static str];
+}
+
+/// As `select_columns`, with the `unread` fields selected as NULL (in their
+/// place, so the card is read by position as ever).
+pub fn select_columns_but<M: Positional, S: QuerySelect>(mut select: S, unread: Unread<M>) -> S {
     let table = <M::Entity as Default>::default().into_iden();
     for column in columns_of::<M>() {
-        select = select.expr(Expr::col((table.clone(), column)));
+        select = match unread.has(column.as_str()) {
+            true => select.expr(Expr::cust("NULL")),
+            false => select.expr(Expr::col((table.clone(), column))),
+        };
     }
     select
 }
@@ -306,6 +392,41 @@ mod tests {
         let later = Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0).unwrap() + chrono::Duration::microseconds(123_456);
         assert_eq!(from_postgres_micros(later.timestamp_micros() - 946_684_800_000_000), Some(later));
         assert_eq!(from_postgres_micros(i64::MAX), None, "infinity is out of range");
+    }
+
+    #[test]
+    fn only_nullable_fields_other_than_the_id_may_be_left_unread() {
+        use super::{Nullable, Unread};
+        fn nullable_are_fields<M: Nullable>() {
+            assert!(M::NULLABLE.iter().all(|field| M::FIELDS[1..].contains(field)), "{:?}", M::NULLABLE);
+        }
+        nullable_are_fields::<customer::Card>();
+        nullable_are_fields::<technician::Card>();
+        let unread = Unread::<customer::Card>::fields(&["email", "address"]).expect("nullable");
+        assert!(unread.has("email") && unread.has("address"));
+        assert!(!unread.has("phone") && !unread.has("name") && !unread.has("id") && !unread.has("nothing"));
+        assert_eq!(Unread::<customer::Card>::fields(&[]), Some(Unread::NONE));
+        for refused in [&["id"][..], &["name"], &["email", "latitude"], &["nothing"]] {
+            assert_eq!(Unread::<customer::Card>::fields(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_field_left_unread_is_selected_as_null_in_its_place() {
+        use sea_orm::{DbBackend, QuerySelect, QueryTrait};
+
+        use super::{Unread, select_columns, select_columns_but};
+        let unread = Unread::<technician::Card>::fields(&["email"]).expect("nullable");
+        let sql = |select: sea_orm::Select<technician::Entity>| select.build(DbBackend::Postgres).to_string();
+        let base = || technician::Entity::find().select_only();
+        assert_eq!(
+            sql(select_columns_but::<technician::Card, _>(base(), unread)),
+            r#"SELECT "technicians"."id", "technicians"."name", NULL, "technicians"."phone" FROM "technicians""#
+        );
+        assert_eq!(
+            sql(select_columns_but::<technician::Card, _>(base(), Unread::NONE)),
+            sql(select_columns::<technician::Card, _>(base()))
+        );
     }
 
     #[test]

@@ -58,3 +58,8 @@ super::positional::card!(
         phone: Option<String>,
     }
 );
+
+/// The card's fields that a reader may leave unread (`positional::Unread`).
+impl super::positional::Nullable for Card {
+    const NULLABLE: &'static [&'static str] = &["email", "phone"];
+}

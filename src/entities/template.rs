@@ -14,14 +14,16 @@
 //! building every time). Each use site's tests build it for two sets of
 //! values and compare the reused statement with a fresh build.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use sea_orm::{DbBackend, Statement, Value, Values};
 
 pub struct Template {
     /// Per backend (PostgreSQL, SQLite, MySQL): the text, or None when the
     /// first build did not carry exactly the declared values.
-    built: [OnceLock<Option<String>>; 3],
+    built: [OnceLock<Option<Kept>>; 3],
 }
 
 impl Template {
@@ -33,21 +35,79 @@ impl Template {
     /// (which must carry exactly `values`, in order) the first time.
     pub fn statement(&self, backend: DbBackend, values: Vec<Value>, build: impl FnOnce() -> Statement) -> Statement {
         let slot = &self.built[slot(backend)];
-        if let Some(Some(sql)) = slot.get() {
-            let values = (!values.is_empty()).then_some(Values(values));
-            return Statement { sql: sql.clone(), values, db_backend: backend };
+        if let Some(Some(kept)) = slot.get() {
+            let values = (kept.with_values || !values.is_empty()).then_some(Values(values));
+            return Statement { sql: kept.sql.clone(), values, db_backend: backend };
         }
         let statement = build();
         let declared = statement.values.as_ref().map_or(values.is_empty(), |built| built.0 == values);
-        let _ = slot.set(declared.then(|| statement.sql.clone()));
+        let kept = Kept { sql: statement.sql.clone(), with_values: statement.values.is_some() };
+        let _ = slot.set(declared.then_some(kept));
         statement
     }
+}
+
+/// A kept text, and whether its build carried a list of values (even an
+/// empty one), so that a reuse is equal to a fresh build.
+struct Kept {
+    sql: String,
+    with_values: bool,
 }
 
 impl Template {
     /// Whether `backend`'s text is kept for reuse (for use sites' tests).
     pub fn kept(&self, backend: DbBackend) -> bool {
         matches!(self.built[slot(backend)].get(), Some(Some(_)))
+    }
+}
+
+/// The templates of a use site whose shapes are many (a list's filters and
+/// page size): one per shape met, for at most `MOST_SHAPES` shapes; a shape
+/// met after those is built every time.
+pub struct Templates<K> {
+    kept: Mutex<HashMap<K, Arc<Template>>>,
+}
+
+const MOST_SHAPES: usize = 256;
+
+impl<K: Hash + Eq> Templates<K> {
+    pub fn new() -> Self {
+        Templates { kept: Mutex::new(HashMap::new()) }
+    }
+
+    /// As `Template::statement`, for the template of `shape`.
+    pub fn statement(
+        &self,
+        shape: K,
+        backend: DbBackend,
+        values: Vec<Value>,
+        build: impl FnOnce() -> Statement,
+    ) -> Statement {
+        match self.template(shape) {
+            Some(template) => template.statement(backend, values, build),
+            None => build(),
+        }
+    }
+
+    fn template(&self, shape: K) -> Option<Arc<Template>> {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(template) = kept.get(&shape) {
+            return Some(template.clone());
+        }
+        (kept.len() < MOST_SHAPES).then(|| kept.entry(shape).or_insert_with(|| Arc::new(Template::new())).clone())
+    }
+
+    /// Whether `shape`'s text for `backend` is kept for reuse (for use
+    /// sites' tests).
+    pub fn kept(&self, shape: &K, backend: DbBackend) -> bool {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get(shape).is_some_and(|template| template.kept(backend))
+    }
+}
+
+impl<K: Hash + Eq> Default for Templates<K> {
+    fn default() -> Self {
+        Templates::new()
     }
 }
 
@@ -90,6 +150,25 @@ mod tests {
         assert_eq!(template.statement(DbBackend::Sqlite, vec![5i64.into(), 6i64.into()], || sqlite.clone()), sqlite);
         let reused = template.statement(DbBackend::Sqlite, vec![7i64.into(), 8i64.into()], || unreachable!("kept"));
         assert_eq!(reused.sql, "SELECT ? + ?");
+    }
+
+    #[test]
+    fn each_shape_has_its_own_template_up_to_a_bound() {
+        let templates = Templates::<usize>::new();
+        let sum = |n: i64| Statement::from_sql_and_values(DbBackend::Postgres, "SELECT $1", [n.into()]);
+        for shape in 0..MOST_SHAPES + 10 {
+            templates.statement(shape, DbBackend::Postgres, vec![1i64.into()], || sum(1));
+        }
+        assert!(templates.kept(&0, DbBackend::Postgres) && templates.kept(&(MOST_SHAPES - 1), DbBackend::Postgres));
+        assert!(!templates.kept(&MOST_SHAPES, DbBackend::Postgres), "past the bound, built every time");
+        let reused = templates.statement(3, DbBackend::Postgres, vec![5i64.into()], || unreachable!("kept"));
+        assert_eq!(reused, sum(5));
+        let mut built = false;
+        templates.statement(MOST_SHAPES + 1, DbBackend::Postgres, vec![5i64.into()], || {
+            built = true;
+            sum(5)
+        });
+        assert!(built);
     }
 
     #[test]

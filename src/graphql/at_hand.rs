@@ -143,8 +143,7 @@ impl Written {
                     if keys.count > 1 {
                         self.0.push(b',');
                     }
-                    json::string(&mut self.0, key);
-                    self.0.push(b':');
+                    json::key(&mut self.0, key);
                     let name = field.name.node.as_str();
                     if name == "__typename" {
                         self.text(&object.introspection_type_name());
@@ -326,6 +325,7 @@ mod tests {
 
     use super::*;
     use crate::entities::enums::{JobPriority, JobStatus};
+    use crate::entities::positional::Unread;
     use crate::entities::{customer, job, job_assignment, technician};
     use crate::graphql::types::{Assignment, Customer, Job, Technician};
 
@@ -369,16 +369,17 @@ mod tests {
             created_at: assignment().0.created_at,
         };
         let mut job = Job::card_with_assignment((card, Some(assignment().0)));
-        job.customer = Some(Customer::card(customer::Card {
+        let carla = customer::Card {
             id: Uuid::from_u128(1),
             name: "Carla".into(),
             email: None,
             phone: None,
             address: Some("1 Main St".into()),
-        }));
+        };
+        job.customer = Some(Customer::card(carla, Unread::NONE));
         let technician =
             technician::Card { id: Uuid::from_u128(9), name: "Tess".into(), email: None, phone: Some("555".into()) };
-        job.technician = Some(Some(Technician::card(technician)));
+        job.technician = Some(Some(Technician::card(technician, Unread::NONE)));
         job
     }
 
@@ -411,6 +412,23 @@ mod tests {
         let answer = answer_of(&alone, BOARD).expect("held");
         let Value::Object(fields) = &answer else { unreachable!() };
         assert_eq!(fields["technician"], Value::Null);
+    }
+
+    #[test]
+    fn a_field_left_unread_is_not_at_hand() {
+        let mut job = board_job();
+        let unread = Unread::fields(&["email", "phone"]).expect("nullable fields of the card");
+        let Some(Some(tess)) = job.technician.take() else { unreachable!() };
+        let Some(Value::Object(read)) = answer_of(&tess, "{ id name email phone }") else { panic!("all read") };
+        assert_eq!(read["phone"], Value::String("555".into()));
+        let card =
+            technician::Card { id: Uuid::from_u128(9), name: "Tess".into(), email: None, phone: Some("555".into()) };
+        job.technician = Some(Some(Technician::card(card, unread)));
+        let Some(Some(tess)) = &job.technician else { unreachable!() };
+        assert!(answer_of(tess, "{ id name }").is_some(), "read fields are at hand");
+        assert_eq!(answer_of(tess, "{ id name phone }"), None, "an unread field is not answered as null");
+        assert_eq!(answer_of(tess, "{ email }"), None);
+        assert!(answer_of(&job, BOARD).is_some(), "the board asks for neither");
     }
 
     fn keys(value: &Value) -> Vec<String> {

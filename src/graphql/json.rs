@@ -123,24 +123,33 @@ pub fn value(out: &mut Vec<u8>, value: &Value, cap: usize) -> Option<()> {
 
 /// A JSON string, escaped as serde_json escapes it: `"` and `\`, and the
 /// control characters below U+0020 (`\b \t \n \f \r` by name, the rest as
-/// `\u00XX`). Runs with nothing to escape are copied whole, and looked
-/// through eight bytes at a time.
+/// `\u00XX`). Most text has nothing to escape: it is looked through eight
+/// bytes at a time and copied whole.
 pub fn string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if to_escape(bytes) {
+        escaped(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+/// Whether any byte of `bytes` is escaped in a JSON string.
+fn to_escape(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let in_words = words.by_ref().any(|word| any_to_escape(u64::from_le_bytes(word.try_into().unwrap_or_default())));
+    in_words || words.remainder().iter().any(|&byte| ESCAPE[byte as usize] != 0)
+}
+
+/// `bytes` with its escapes, runs with nothing to escape copied whole.
+fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        if let Some(word) = bytes.get(at..at + 8)
-            && !any_to_escape(u64::from_le_bytes(word.try_into().unwrap_or_default()))
-        {
-            at += 8;
-            continue;
-        }
-        let byte = bytes[at];
+    for (at, &byte) in bytes.iter().enumerate() {
         match ESCAPE[byte as usize] {
-            0 => {}
+            0 => continue,
             b'u' => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(&bytes[start..at]);
@@ -152,18 +161,26 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
                     HEX[(byte >> 4) as usize],
                     HEX[(byte & 0xf) as usize],
                 ]);
-                start = at + 1;
             }
             named => {
                 out.extend_from_slice(&bytes[start..at]);
                 out.extend_from_slice(&[b'\\', named]);
-                start = at + 1;
             }
         }
-        at += 1;
+        start = at + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// A response key and its colon: `"key":`. A key is a GraphQL name (a
+/// field's or an alias, `[_A-Za-z][_0-9A-Za-z]*`, as the parser takes
+/// them): nothing in it to escape.
+pub fn key(out: &mut Vec<u8>, key: &str) {
+    debug_assert!(!to_escape(key.as_bytes()), "{key:?} is no GraphQL name");
+    out.reserve(key.len() + 3);
     out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 /// A UTC time as async-graphql's `DateTime` scalar serves it (chrono's
@@ -271,6 +288,15 @@ mod tests {
         for text in ["", "plain", "tab\there \"quoted\" back\\slash", "ünïcødé 🚐 \u{2028}", "\u{7f}\u{0}\u{1f}"]
         {
             as_serde_writes(text);
+        }
+    }
+
+    #[test]
+    fn keys_are_written_as_serde_json_writes_them() {
+        for name in ["id", "_", "startsAt", "a1_B2", "__typename", "aVeryLongAliasOfSeventeen"] {
+            let mut out = Vec::new();
+            key(&mut out, name);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{}:", serde_json::to_string(name).unwrap()));
         }
     }
 

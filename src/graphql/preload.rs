@@ -10,9 +10,10 @@ use async_graphql::{Context, Lookahead, SelectionField};
 
 use super::context::ContextExt;
 use super::types::{Customer, Invoice, Job, Technician};
-use crate::domain::jobs::{JobCardWithParties, JobDetail, JobRow, JobWithParties};
+use crate::domain::jobs::{JobCardWithParties, JobDetail, JobRow, JobWithParties, PartiesUnread};
 use crate::domain::page::Page;
 use crate::domain::{DomainError, lookups};
+use crate::entities::positional::{Nullable, Unread};
 
 /// Whether the `nodes` / `edges.node` selection of a job connection asks
 /// for customers or technicians.
@@ -32,6 +33,51 @@ pub fn cards_suffice(jobs: SelectionField<'_>) -> bool {
         "edges" => part.selection_set().all(|edge| edge.name() != "node" || job_on_cards(edge)),
         _ => true,
     })
+}
+
+/// The fields of the parties' cards that the `nodes` / `edges.node` of a
+/// job connection do not ask for, to be left unread (fragments count as
+/// asked). Another path to the same card (`customer { jobs { nodes {
+/// customer { email } } } }`) still answers right: a field left unread
+/// loads the whole row.
+pub fn unread(jobs: SelectionField<'_>) -> PartiesUnread {
+    let mut asked: [Vec<&str>; 2] = Default::default();
+    for job in jobs.selection_set().flat_map(|part| match part.name() {
+        "nodes" => vec![part],
+        "edges" => part.selection_set().filter(|edge| edge.name() == "node").collect(),
+        _ => vec![],
+    }) {
+        for party in job.selection_set() {
+            let into = match party.name() {
+                "customer" => &mut asked[0],
+                "technician" => &mut asked[1],
+                _ => continue,
+            };
+            into.extend(party.selection_set().map(|field| field.name()));
+        }
+    }
+    let [customer, technician] = asked;
+    PartiesUnread { customer: not_asked(&customer), technician: not_asked(&technician) }
+}
+
+/// The nullable fields of the card that are not `asked`.
+fn not_asked<M: Nullable>(asked: &[&str]) -> Unread<M> {
+    let left: Vec<&str> =
+        M::NULLABLE.iter().copied().filter(|field| !asked.contains(&graphql_name(field).as_str())).collect();
+    // Every NULLABLE field may be left unread.
+    Unread::fields(&left).unwrap_or_default()
+}
+
+/// A model field's GraphQL name, as async-graphql derives it (camelCase).
+fn graphql_name(field: &str) -> String {
+    let mut parts = field.split('_');
+    let mut name = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let mut chars = part.chars();
+        name.extend(chars.next().map(|first| first.to_ascii_uppercase()));
+        name.push_str(chars.as_str());
+    }
+    name
 }
 
 fn job_on_cards(job: SelectionField<'_>) -> bool {
@@ -66,11 +112,12 @@ pub fn with_parties((job, assignment, customer, technician): JobWithParties) -> 
     view
 }
 
-/// A job read as cards with its assignment, customer and technician.
-pub fn cards_with_parties((card, assignment, customer, technician): JobCardWithParties) -> Job {
+/// A job read as cards with its assignment, customer and technician, the
+/// parties' `unread` fields left unread.
+pub fn cards_with_parties((card, assignment, customer, technician): JobCardWithParties, unread: PartiesUnread) -> Job {
     let mut view = Job::card_with_assignment((card, assignment));
-    view.customer = customer.map(Customer::card);
-    view.technician = Some(technician.map(Technician::card));
+    view.customer = customer.map(|card| Customer::card(card, unread.customer));
+    view.technician = Some(technician.map(|card| Technician::card(card, unread.technician)));
     view
 }
 

@@ -726,6 +726,49 @@ each_backend! {
 }
 
 each_backend! {
+    /// The board leaves unread the contact fields of the customer's and
+    /// technician's cards that it does not ask for. Asked, they are read;
+    /// reached by another path to the same card (a customer's own jobs),
+    /// they are loaded, never answered as null.
+    #[tokio::test]
+    async fn the_board_reads_contact_fields_only_when_asked_and_never_answers_an_unread_one(backend) {
+        let app = TestApp::spawn(backend).await;
+        let office = Office::open(&app).await;
+        let (d, admin) = (&office.dispatcher, &office.admin);
+        let contact = json!({ "email": "tess@example.com", "phone": "+1 555 0199" });
+        let updated = app
+            .gql(
+                Some(admin),
+                "mutation($id: ID!, $i: UpdateTechnicianInput!) { updateTechnician(id: $id, input: $i) { email phone } }",
+                json!({ "id": office.tech_id, "i": contact }),
+            )
+            .await;
+        assert_eq!(updated["data"]["updateTechnician"], contact, "{updated}");
+        let job = create_job(&app, d, &office.customer_id, "Boiler", 1).await;
+        assign_ok(&app, d, &job, &office.tech_id, &at(1, 8), &at(1, 9)).await;
+        let customer = job_alone(&app, d, &json!(job), "customer { email phone address }").await["customer"].clone();
+        assert!(customer["email"].is_string() && customer["phone"].is_string(), "{customer}");
+
+        let names = app.gql(Some(d), "{ jobs(first: 5) { nodes { customer { id name } technician { id name } } } }", json!({})).await;
+        assert_eq!(names["data"]["jobs"]["nodes"][0]["technician"]["name"], "Tess", "{names}");
+        let asked = app
+            .gql(Some(d), "{ jobs(first: 5) { nodes { ...Contacts } } } fragment Contacts on Job { customer { email phone address } technician { email phone } }", json!({}))
+            .await;
+        let row = &asked["data"]["jobs"]["nodes"][0];
+        assert_eq!((&row["customer"], &row["technician"]), (&customer, &contact), "{asked}");
+
+        // The inner customer is the board's card, its contact fields unread.
+        let nested = "{ jobs(first: 5) { nodes { customer { name jobs(first: 1) { nodes { customer { email phone address } } } } } } }";
+        for token in [d, admin] {
+            let body = app.gql(Some(token), nested, json!({})).await;
+            let inner = &body["data"]["jobs"]["nodes"][0]["customer"]["jobs"]["nodes"][0]["customer"];
+            assert_eq!(inner, &customer, "{backend:?}: {body}");
+        }
+        app.stop().await;
+    }
+}
+
+each_backend! {
     /// A calendar reads its jobs as cards; a field beyond the card loads the
     /// entries' whole jobs in one more statement, however many there are.
     #[tokio::test]

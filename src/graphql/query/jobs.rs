@@ -49,8 +49,9 @@ impl JobQuery {
             // The board: customers and technicians in the page's own statement,
             // as cards when they answer every field asked.
             if preload::cards_suffice(ctx.field()) {
-                let page = jobs::list_with_parties(ctx.db(), actor, request, filter).await?;
-                return Ok(JobConnection::from_page(page, preload::cards_with_parties));
+                let unread = preload::unread(ctx.field());
+                let page = jobs::list_cards_with_parties(ctx.db(), actor, request, filter, unread).await?;
+                return Ok(JobConnection::from_page(page, |row| preload::cards_with_parties(row, unread)));
             }
             let page = jobs::list_with_parties(ctx.db(), actor, request, filter).await?;
             return Ok(JobConnection::from_page(page, preload::with_parties));

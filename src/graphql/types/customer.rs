@@ -4,11 +4,12 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::record::{Record, either};
+use super::record::{Record, either, read_at_hand, read_field};
 use super::{Job, JobConnection, on_heap};
 use crate::domain::jobs::{self, JobFilter};
 use crate::domain::page::{Page, PageRequest};
 use crate::entities::customer;
+use crate::entities::positional::Unread;
 use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::connection::wants_total;
 use crate::graphql::context::ContextExt;
@@ -26,8 +27,9 @@ impl Customer {
         Customer(Record::Whole(model))
     }
 
-    pub fn card(card: customer::Card) -> Self {
-        Customer(Record::Card(card))
+    /// A card, `unread`'s fields left unread (loaded whole when asked).
+    pub fn card(card: customer::Card, unread: Unread<customer::Card>) -> Self {
+        Customer(Record::Card(card, unread))
     }
 
     pub fn row_id(&self) -> Uuid {
@@ -37,6 +39,20 @@ impl Customer {
     /// Every column (loaded, batched, when only the card was read).
     async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, customer::Model>> {
         Ok(self.0.whole("customer", |card| ctx.loaders().customer_by_id.load_one(card.id)).await?)
+    }
+
+    /// A field the card may have left unread (then read from the whole row).
+    async fn read<T: Clone>(
+        &self,
+        ctx: &Context<'_>,
+        field: &str,
+        of_row: fn(&customer::Model) -> &T,
+        of_card: fn(&customer::Card) -> &T,
+    ) -> Result<T> {
+        Ok(self
+            .0
+            .read("customer", field, of_row, of_card, |card| ctx.loaders().customer_by_id.load_one(card.id))
+            .await?)
     }
 }
 
@@ -48,14 +64,14 @@ impl Customer {
     async fn name(&self) -> &str {
         either!(self.0, name)
     }
-    async fn email(&self) -> Option<&str> {
-        either!(self.0, email).as_deref()
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        read_field!(self, ctx, email).await
     }
-    async fn phone(&self) -> Option<&str> {
-        either!(self.0, phone).as_deref()
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        read_field!(self, ctx, phone).await
     }
-    async fn address(&self) -> Option<&str> {
-        either!(self.0, address).as_deref()
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        read_field!(self, ctx, address).await
     }
     async fn latitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         Ok(self.whole(ctx).await?.latitude)
@@ -105,9 +121,9 @@ impl FieldsAtHand for Customer {
         match name {
             "id" => out.id(self.row_id()),
             "name" => out.text(either!(self.0, name)),
-            "email" => out.optional_text(either!(self.0, email)),
-            "phone" => out.optional_text(either!(self.0, phone)),
-            "address" => out.optional_text(either!(self.0, address)),
+            "email" => out.optional_text(read_at_hand!(self.0, email)?),
+            "phone" => out.optional_text(read_at_hand!(self.0, phone)?),
+            "address" => out.optional_text(read_at_hand!(self.0, address)?),
             "latitude" => out.optional(&whole()?.latitude),
             "longitude" => out.optional(&whole()?.longitude),
             "createdAt" => out.datetime(&whole()?.created_at),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::record::{Record, either};
 use super::{Assignment, Customer, Invoice, JobFinancials, Technician};
 use crate::domain::DomainError;
+use crate::entities::positional::Unread;
 use crate::entities::{job, job_assignment};
 use crate::graphql::at_hand::{FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
@@ -43,7 +44,7 @@ impl Job {
 
     /// A job read as its card (`job::Card`): a list's or a calendar's.
     pub fn card(card: job::Card) -> Self {
-        Job::of(Record::Card(card))
+        Job::of(Record::Card(card, Unread::NONE))
     }
 
     /// A job read as its card, with its current assignment.

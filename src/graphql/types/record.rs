@@ -1,20 +1,23 @@
 //! A row as a type holds it: every column, or the card a list read
-//! (`entities::*::Card`, the few columns a list shows). A field beyond the
-//! card loads the whole row through the request's DataLoader, so an answer
-//! is never made up from a column that was not read; `preload::cards_suffice`
-//! picks cards only when no such field is asked.
+//! (`entities::*::Card`, the few columns a list shows), with the card's
+//! fields the list left unread. A field beyond the card, or left unread,
+//! loads the whole row through the request's DataLoader, so an answer is
+//! never made up from a column that was not read; `preload::cards_suffice`
+//! picks cards only when no such field is asked, and `preload::unread`
+//! leaves unread only fields that are not asked.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
 use crate::domain::DomainError;
+use crate::entities::positional::{Positional, Unread};
 use crate::graphql::loaders::shared;
 
 #[derive(Clone)]
 pub enum Record<M, C> {
     Whole(M),
-    Card(C),
+    Card(C, Unread<C>),
 }
 
 impl<M: Clone, C> Record<M, C> {
@@ -26,7 +29,7 @@ impl<M: Clone, C> Record<M, C> {
     {
         match self {
             Record::Whole(row) => Ok(Cow::Borrowed(row)),
-            Record::Card(card) => {
+            Record::Card(card, _) => {
                 let row = load(card).await.map_err(shared)?;
                 // Read a moment ago in the same request: gone only if deleted
                 // or hidden from the caller since.
@@ -41,18 +44,65 @@ impl<M, C> Record<M, C> {
     pub fn whole_at_hand(&self) -> Option<&M> {
         match self {
             Record::Whole(row) => Some(row),
-            Record::Card(_) => None,
+            Record::Card(..) => None,
         }
     }
 }
 
-/// A field the row and its card both have.
+impl<M: Clone, C: Positional> Record<M, C> {
+    /// A field the row and its card both have, which the card may have
+    /// left unread: at hand, or `None` when it was left unread.
+    pub fn read_at_hand<'a, T>(&'a self, field: &str, of_row: fn(&M) -> &T, of_card: fn(&C) -> &T) -> Option<&'a T> {
+        match self {
+            Record::Whole(row) => Some(of_row(row)),
+            Record::Card(card, unread) => (!unread.has(field)).then(|| of_card(card)),
+        }
+    }
+
+    /// As `read_at_hand`, loading the whole row (as `whole`) when the
+    /// field was left unread.
+    pub async fn read<T: Clone, Fut>(
+        &self,
+        what: &'static str,
+        field: &str,
+        of_row: fn(&M) -> &T,
+        of_card: fn(&C) -> &T,
+        load: impl FnOnce(&C) -> Fut,
+    ) -> Result<T, DomainError>
+    where
+        Fut: Future<Output = Result<Option<M>, Arc<DomainError>>>,
+    {
+        if let Some(value) = self.read_at_hand(field, of_row, of_card) {
+            return Ok(value.clone());
+        }
+        Ok(of_row(&*self.whole(what, load).await?).clone())
+    }
+}
+
+/// A field the row and its card both have, never left unread.
 macro_rules! either {
     ($record:expr, $field:ident) => {
         match &$record {
             $crate::graphql::types::record::Record::Whole(row) => &row.$field,
-            $crate::graphql::types::record::Record::Card(card) => &card.$field,
+            $crate::graphql::types::record::Record::Card(card, _) => &card.$field,
         }
     };
 }
 pub(crate) use either;
+
+/// `Record::read_at_hand` of a field, named once.
+macro_rules! read_at_hand {
+    ($record:expr, $field:ident) => {
+        $record.read_at_hand(stringify!($field), |row| &row.$field, |card| &card.$field)
+    };
+}
+pub(crate) use read_at_hand;
+
+/// A view's `read` of a field (`Record::read` through the view's loader),
+/// named once.
+macro_rules! read_field {
+    ($view:expr, $ctx:expr, $field:ident) => {
+        $view.read($ctx, stringify!($field), |row| &row.$field, |card| &card.$field)
+    };
+}
+pub(crate) use read_field;

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::record::{Record, either};
+use super::record::{Record, either, read_at_hand, read_field};
 use super::{ScheduleEntry, UpcomingJob, User};
 use crate::domain::{clock, money};
+use crate::entities::positional::Unread;
 use crate::entities::technician;
 use crate::graphql::at_hand::{self, FieldsAtHand, Selected, Written};
 use crate::graphql::context::ContextExt;
@@ -26,8 +27,9 @@ impl Technician {
         Technician(Record::Whole(model))
     }
 
-    pub fn card(card: technician::Card) -> Self {
-        Technician(Record::Card(card))
+    /// A card, `unread`'s fields left unread (loaded whole when asked).
+    pub fn card(card: technician::Card, unread: Unread<technician::Card>) -> Self {
+        Technician(Record::Card(card, unread))
     }
 
     pub fn row_id(&self) -> Uuid {
@@ -37,6 +39,20 @@ impl Technician {
     /// Every column (loaded, batched, when only the card was read).
     async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, technician::Model>> {
         Ok(self.0.whole("technician", |card| ctx.loaders().technician_by_id.load_one(card.id)).await?)
+    }
+
+    /// A field the card may have left unread (then read from the whole row).
+    async fn read<T: Clone>(
+        &self,
+        ctx: &Context<'_>,
+        field: &str,
+        of_row: fn(&technician::Model) -> &T,
+        of_card: fn(&technician::Card) -> &T,
+    ) -> Result<T> {
+        Ok(self
+            .0
+            .read("technician", field, of_row, of_card, |card| ctx.loaders().technician_by_id.load_one(card.id))
+            .await?)
     }
 }
 
@@ -48,11 +64,11 @@ impl Technician {
     async fn name(&self) -> &str {
         either!(self.0, name)
     }
-    async fn email(&self) -> Option<&str> {
-        either!(self.0, email).as_deref()
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        read_field!(self, ctx, email).await
     }
-    async fn phone(&self) -> Option<&str> {
-        either!(self.0, phone).as_deref()
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        read_field!(self, ctx, phone).await
     }
     /// 1 (apprentice) .. 5 (master)
     async fn skill_level(&self, ctx: &Context<'_>) -> Result<i32> {
@@ -104,8 +120,8 @@ impl FieldsAtHand for Technician {
         match name {
             "id" => out.id(self.row_id()),
             "name" => out.text(either!(self.0, name)),
-            "email" => out.optional_text(either!(self.0, email)),
-            "phone" => out.optional_text(either!(self.0, phone)),
+            "email" => out.optional_text(read_at_hand!(self.0, email)?),
+            "phone" => out.optional_text(read_at_hand!(self.0, phone)?),
             "skillLevel" => out.scalar(&whole()?.skill_level),
             "hourlyRate" => out.scalar(&money::from_cents(whole()?.hourly_rate_cents)),
             "active" => out.scalar(&whole()?.active),
