@@ -1,11 +1,14 @@
 //! Technicians' calendars: AVAILABLE and UNAVAILABLE entries made by hand,
 //! JOB entries that follow assignments, availability and upcoming work.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
+    Value,
 };
 
 use uuid::Uuid;
@@ -15,6 +18,7 @@ use super::error::{Conflicting, DomainError, DomainResult};
 use super::{access, clock, jobs, validate, windows};
 use crate::entities::enums::ScheduleKind;
 use crate::entities::positional::{Row, select_columns};
+use crate::entities::template::Templates;
 use crate::entities::{job, job_assignment, schedule, technician, technician_upcoming_job};
 use crate::journal::Change;
 use crate::journal::change::ScheduleData;
@@ -98,9 +102,25 @@ pub async fn entries_of(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> DomainResult<Vec<EntryWithJob>> {
-    let rows = entries_select(technician_ids, from, to).into_model::<Row<EntryWithJob>>().all(db).await?;
+    let statement = entries_statement(db.get_database_backend(), technician_ids, from, to);
+    let rows = Row::<EntryWithJob>::find_by_statement(statement).all(db).await?;
     Ok(rows.into_iter().map(|Row(row)| row).collect())
 }
+
+/// `entries_select`'s statement, its text built once per count of
+/// technicians (building it was a twentieth of a week's work).
+fn entries_statement(
+    backend: DatabaseBackend,
+    technician_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Statement {
+    let mut values: Vec<Value> = technician_ids.iter().map(|&id| id.into()).collect();
+    values.extend([to.into(), from.into()]);
+    ENTRIES.statement(technician_ids.len(), backend, values, || entries_select(technician_ids, from, to).build(backend))
+}
+
+static ENTRIES: LazyLock<Templates<usize>> = LazyLock::new(Templates::new);
 
 /// `entries_of`'s statement: both models selected in `EntryWithJob` order,
 /// to be read by position. Public for the test that holds its plan to the
@@ -267,4 +287,29 @@ pub async fn upcoming_of(
         .order_by_asc(technician_upcoming_job::Column::JobId)
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// Built once per count of technicians and backend, and reused as a
+    /// fresh build would give it.
+    #[test]
+    fn calendars_are_built_once_per_count_of_technicians() {
+        for backend in [DatabaseBackend::Postgres, DatabaseBackend::Sqlite] {
+            for n in [1u32, 2] {
+                let from = Utc.with_ymd_and_hms(2026, 12, n, 0, 0, 0).unwrap();
+                let to = from + chrono::Duration::days(7);
+                for count in [1, 3] {
+                    let ids: Vec<Uuid> = (0..count).map(|i| Uuid::from_u128(u128::from(n) * 10 + i)).collect();
+                    let statement = entries_statement(backend, &ids, from, to);
+                    assert_eq!(statement, entries_select(&ids, from, to).build(backend), "{backend:?}");
+                    assert!(ENTRIES.kept(&ids.len(), backend), "{count} on {backend:?}");
+                }
+            }
+        }
+    }
 }

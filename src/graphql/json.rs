@@ -194,35 +194,32 @@ pub fn rfc3339(out: &mut Vec<u8>, at: &DateTime<Utc>) {
     if year > 9999 || nanos >= 1_000_000_000 {
         return string(out, &at.to_rfc3339());
     }
-    out.push(b'"');
-    digits(out, year, 4);
-    out.push(b'-');
-    digits(out, date.month(), 2);
-    out.push(b'-');
-    digits(out, date.day(), 2);
-    out.push(b'T');
-    digits(out, time.hour(), 2);
-    out.push(b':');
-    digits(out, time.minute(), 2);
-    out.push(b':');
-    digits(out, time.second(), 2);
+    let mut text = *b"\"0000-00-00T00:00:00";
+    put_digits(&mut text[1..5], year);
+    put_digits(&mut text[6..8], date.month());
+    put_digits(&mut text[9..11], date.day());
+    put_digits(&mut text[12..14], time.hour());
+    put_digits(&mut text[15..17], time.minute());
+    put_digits(&mut text[18..20], time.second());
+    out.extend_from_slice(&text);
     if nanos > 0 {
-        out.push(b'.');
-        if nanos.is_multiple_of(1_000_000) {
-            digits(out, nanos / 1_000_000, 3);
-        } else if nanos.is_multiple_of(1_000) {
-            digits(out, nanos / 1_000, 6);
-        } else {
-            digits(out, nanos, 9);
-        }
+        let mut fraction = *b".000000000";
+        let width = match nanos {
+            _ if nanos.is_multiple_of(1_000_000) => 3,
+            _ if nanos.is_multiple_of(1_000) => 6,
+            _ => 9,
+        };
+        put_digits(&mut fraction[1..=width], nanos / 10u32.pow(9 - width as u32));
+        out.extend_from_slice(&fraction[..=width]);
     }
     out.extend_from_slice(b"+00:00\"");
 }
 
-/// `value`'s last `width` decimal digits, zero-padded.
-fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+/// Fills `into` with `value`'s last decimal digits, zero-padded.
+fn put_digits(into: &mut [u8], mut value: u32) {
+    for digit in into.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
