@@ -39,7 +39,7 @@ use self::forward::Outlet;
 use self::machine::{Action, Input, Machine, Operation, Reply};
 pub use self::machine::{MAX_OPERATION_ID, MAX_OPERATIONS};
 use self::protocol::{ClientMessage, Protocol, ServerMessage};
-use self::writer::{Goodbye, write};
+use self::writer::{Goodbye, Outgoing, write};
 use super::shared_subscriptions::{GroupKey, deliveries_of};
 use super::{AppState, Authentication, authenticate};
 use crate::domain::{DomainError, users};
@@ -99,7 +99,7 @@ struct Connection {
     machine: Machine,
     protocol: Protocol,
     client: IpAddr,
-    outbox: mpsc::Sender<Message>,
+    outbox: mpsc::Sender<Outgoing>,
     info: Option<RequestInfo>,
     token_expires_at: Option<i64>,
     operations: HashMap<String, JoinHandle<()>>,
@@ -112,7 +112,7 @@ impl Connection {
         state.metrics.websocket_connections.inc();
         let metrics = state.metrics.clone();
         let (sink, mut stream) = socket.split();
-        let (outbox, outgoing) = mpsc::channel::<Message>(OUTBOX);
+        let (outbox, outgoing) = mpsc::channel::<Outgoing>(OUTBOX);
         let (closer, close_requests) = tokio::sync::oneshot::channel::<Goodbye>();
         let writer = tokio::spawn(write(sink, outgoing, close_requests));
 
@@ -237,7 +237,7 @@ impl Connection {
                 ServerMessage::Error { id, payload: &payload }.encode(self.protocol)
             }
         };
-        match self.outbox.try_send(Message::Text(text.into())) {
+        match self.outbox.try_send(Outgoing::Reply(Message::Text(text.into()))) {
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => Some(()),
             Err(mpsc::error::TrySendError::Full(_)) => None,
         }
