@@ -314,49 +314,41 @@ where
         false => 0,
     };
     let backend = db.get_database_backend();
-    let statement = parties_statement::<J, C, T>(backend, &filter, request, customer_unread, technician_unread);
+    let page = PartiesPage { filter: &filter, request, customer_unread, technician_unread };
+    let statement = page.statement::<J>(backend);
     let rows = Row::<Parties<J, C, T>>::find_by_statement(statement).all(db).await?;
     let rows = rows.into_iter().map(|Row(row)| row).collect();
     Ok(page::assemble(rows, request, total_count, |(j, ..)| j.position()))
 }
 
-/// The statement of a page of jobs with their parties, its text built once
-/// per shape (building it was a tenth of the board's work).
-fn parties_statement<J, C, T>(
-    backend: DatabaseBackend,
-    filter: &JobFilter,
+/// What a page of jobs with their parties reads.
+struct PartiesPage<'a, C, T> {
+    filter: &'a JobFilter,
     request: PageRequest,
     customer_unread: Unread<C>,
     technician_unread: Unread<T>,
-) -> Statement
-where
-    J: Positional<Entity = job::Entity>,
-    C: Positional<Entity = customer::Entity>,
-    T: Positional<Entity = technician::Entity>,
-{
-    let unread = (customer_unread.bits(), technician_unread.bits());
-    let shape = PartiesShape::of::<Parties<J, C, T>>(filter, &request, unread);
-    let mut values = filtered_values(filter);
-    values.extend(request.after.iter().flat_map(|after| [after.at.into(), after.at.into(), after.id.into()]));
-    PARTIES_PAGES.statement(shape, backend, values, || {
-        build_parties_statement::<J, C, T>(backend, filter, request, customer_unread, technician_unread)
-    })
 }
 
-fn build_parties_statement<J, C, T>(
-    backend: DatabaseBackend,
-    filter: &JobFilter,
-    request: PageRequest,
-    customer_unread: Unread<C>,
-    technician_unread: Unread<T>,
-) -> Statement
+impl<C, T> PartiesPage<'_, C, T>
 where
-    J: Positional<Entity = job::Entity>,
     C: Positional<Entity = customer::Entity>,
     T: Positional<Entity = technician::Entity>,
 {
-    let joined = with_parties::<J, C, T>(select_filtered(filter), customer_unread, technician_unread);
-    page::keyset(joined, job::Column::CreatedAt, job::Column::Id, request, backend)
+    /// The page's statement, its text built once per shape (building it
+    /// was a tenth of the board's work).
+    fn statement<J: Positional<Entity = job::Entity>>(&self, backend: DatabaseBackend) -> Statement {
+        let unread = (self.customer_unread.bits(), self.technician_unread.bits());
+        let shape = PartiesShape::of::<Parties<J, C, T>>(self.filter, &self.request, unread);
+        let mut values = filtered_values(self.filter);
+        values.extend(self.request.after.iter().flat_map(|after| [after.at.into(), after.at.into(), after.id.into()]));
+        PARTIES_PAGES.statement(shape, backend, values, || self.build::<J>(backend))
+    }
+
+    fn build<J: Positional<Entity = job::Entity>>(&self, backend: DatabaseBackend) -> Statement {
+        let select = select_filtered(self.filter);
+        let joined = with_parties::<J, C, T>(select, self.customer_unread, self.technician_unread);
+        page::keyset(joined, job::Column::CreatedAt, job::Column::Id, self.request, backend)
+    }
 }
 
 /// The jobs of `select` joined to their assignment, customer and assigned
@@ -783,36 +775,24 @@ mod tests {
         for backend in [DatabaseBackend::Postgres, DatabaseBackend::Sqlite] {
             for n in [1, 2] {
                 for (filter, request) in filters(n).iter().flat_map(|f| requests(n).map(|r| (f, r))) {
-                    let cards = parties_statement::<job::Card, customer::Card, technician::Card>(
-                        backend,
+                    let cards = PartiesPage {
                         filter,
                         request,
-                        unread,
-                        Unread::NONE,
+                        customer_unread: unread,
+                        technician_unread: Unread::<technician::Card>::NONE,
+                    };
+                    assert_eq!(
+                        cards.statement::<job::Card>(backend),
+                        cards.build::<job::Card>(backend),
+                        "{backend:?} {n}"
                     );
-                    let built = build_parties_statement::<job::Card, customer::Card, technician::Card>(
-                        backend,
-                        filter,
-                        request,
-                        unread,
-                        Unread::NONE,
+                    let whole: PartiesPage<'_, customer::Model, technician::Model> =
+                        PartiesPage { filter, request, customer_unread: Unread::NONE, technician_unread: Unread::NONE };
+                    assert_eq!(
+                        whole.statement::<job::Model>(backend),
+                        whole.build::<job::Model>(backend),
+                        "{backend:?} {n}"
                     );
-                    assert_eq!(cards, built, "{backend:?} {n}");
-                    let whole = parties_statement::<job::Model, customer::Model, technician::Model>(
-                        backend,
-                        filter,
-                        request,
-                        Unread::NONE,
-                        Unread::NONE,
-                    );
-                    let built = build_parties_statement::<job::Model, customer::Model, technician::Model>(
-                        backend,
-                        filter,
-                        request,
-                        Unread::NONE,
-                        Unread::NONE,
-                    );
-                    assert_eq!(whole, built, "{backend:?} {n}");
                     let shape = PartiesShape::of::<JobCardWithParties>(filter, &request, (unread.bits(), 0));
                     assert!(PARTIES_PAGES.kept(&shape, backend), "{shape:?} on {backend:?}");
                 }
