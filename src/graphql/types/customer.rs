@@ -40,20 +40,6 @@ impl Customer {
     async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, customer::Model>> {
         Ok(self.0.whole("customer", |card| ctx.loaders().customer_by_id.load_one(card.id)).await?)
     }
-
-    /// A field the card may have left unread (then read from the whole row).
-    async fn read<T: Clone>(
-        &self,
-        ctx: &Context<'_>,
-        field: &str,
-        of_row: fn(&customer::Model) -> &T,
-        of_card: fn(&customer::Card) -> &T,
-    ) -> Result<T> {
-        Ok(self
-            .0
-            .read("customer", field, of_row, of_card, |card| ctx.loaders().customer_by_id.load_one(card.id))
-            .await?)
-    }
 }
 
 #[Object]
@@ -65,13 +51,13 @@ impl Customer {
         either!(self.0, name)
     }
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        read_field!(self, ctx, email).await
+        read_field!(self, ctx, email)
     }
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        read_field!(self, ctx, phone).await
+        read_field!(self, ctx, phone)
     }
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        read_field!(self, ctx, address).await
+        read_field!(self, ctx, address)
     }
     async fn latitude(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         Ok(self.whole(ctx).await?.latitude)

@@ -49,7 +49,7 @@ impl<M, C> Record<M, C> {
     }
 }
 
-impl<M: Clone, C: Positional> Record<M, C> {
+impl<M, C: Positional> Record<M, C> {
     /// A field the row and its card both have, which the card may have
     /// left unread: at hand, or `None` when it was left unread.
     pub fn read_at_hand<'a, T>(&'a self, field: &str, of_row: fn(&M) -> &T, of_card: fn(&C) -> &T) -> Option<&'a T> {
@@ -57,25 +57,6 @@ impl<M: Clone, C: Positional> Record<M, C> {
             Record::Whole(row) => Some(of_row(row)),
             Record::Card(card, unread) => (!unread.has(field)).then(|| of_card(card)),
         }
-    }
-
-    /// As `read_at_hand`, loading the whole row (as `whole`) when the
-    /// field was left unread.
-    pub async fn read<T: Clone, Fut>(
-        &self,
-        what: &'static str,
-        field: &str,
-        of_row: fn(&M) -> &T,
-        of_card: fn(&C) -> &T,
-        load: impl FnOnce(&C) -> Fut,
-    ) -> Result<T, DomainError>
-    where
-        Fut: Future<Output = Result<Option<M>, Arc<DomainError>>>,
-    {
-        if let Some(value) = self.read_at_hand(field, of_row, of_card) {
-            return Ok(value.clone());
-        }
-        Ok(of_row(&*self.whole(what, load).await?).clone())
     }
 }
 
@@ -98,11 +79,14 @@ macro_rules! read_at_hand {
 }
 pub(crate) use read_at_hand;
 
-/// A view's `read` of a field (`Record::read` through the view's loader),
-/// named once.
+/// A resolver's answer for a field the card may have left unread: at hand,
+/// or from the whole row (the view's `whole`, loaded through its loader).
 macro_rules! read_field {
     ($view:expr, $ctx:expr, $field:ident) => {
-        $view.read($ctx, stringify!($field), |row| &row.$field, |card| &card.$field)
+        match $crate::graphql::types::record::read_at_hand!($view.0, $field) {
+            Some(value) => Ok(value.clone()),
+            None => $view.whole($ctx).await.map(|row| row.$field.clone()),
+        }
     };
 }
 pub(crate) use read_field;

@@ -40,20 +40,6 @@ impl Technician {
     async fn whole(&self, ctx: &Context<'_>) -> Result<Cow<'_, technician::Model>> {
         Ok(self.0.whole("technician", |card| ctx.loaders().technician_by_id.load_one(card.id)).await?)
     }
-
-    /// A field the card may have left unread (then read from the whole row).
-    async fn read<T: Clone>(
-        &self,
-        ctx: &Context<'_>,
-        field: &str,
-        of_row: fn(&technician::Model) -> &T,
-        of_card: fn(&technician::Card) -> &T,
-    ) -> Result<T> {
-        Ok(self
-            .0
-            .read("technician", field, of_row, of_card, |card| ctx.loaders().technician_by_id.load_one(card.id))
-            .await?)
-    }
 }
 
 #[Object]
@@ -65,10 +51,10 @@ impl Technician {
         either!(self.0, name)
     }
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        read_field!(self, ctx, email).await
+        read_field!(self, ctx, email)
     }
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        read_field!(self, ctx, phone).await
+        read_field!(self, ctx, phone)
     }
     /// 1 (apprentice) .. 5 (master)
     async fn skill_level(&self, ctx: &Context<'_>) -> Result<i32> {
