@@ -50,17 +50,12 @@ impl Journaled {
     /// Journals `change` now; more may follow before `commit`. Returns the
     /// journal row's id (its position).
     pub async fn record(&self, entity_id: Uuid, change: Change) -> Result<i64, DbErr> {
-        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
-            self.txn
-                .execute_raw(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    "SELECT pg_advisory_xact_lock($1), pg_notify($2, '')",
-                    [JOURNAL_LOCK.into(), NOTIFY_CHANNEL.into()],
-                ))
-                .await?;
-        }
         let row = entry::to_row(&change, entity_id, self.actor_id, self.now);
-        let id = journal_entry::Entity::insert(row).exec(&self.txn).await?.last_insert_id;
+        let id = if self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            insert_locked(&self.txn, row).await?
+        } else {
+            journal_entry::Entity::insert(row).exec(&self.txn).await?.last_insert_id
+        };
         self.recorded.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(id)
     }
@@ -81,6 +76,33 @@ impl Journaled {
         }
         self.txn.commit().await
     }
+}
+
+/// PostgreSQL: takes the journal lock, queues the NOTIFY and inserts the
+/// row in one statement. The lock is held until commit, so the write holds
+/// it for one round trip (this statement's answer, then `COMMIT`) rather
+/// than two: under load every round trip waits for this process's
+/// scheduler, and every other journal write waits for the lock.
+const INSERT_LOCKED: &str = "WITH locked AS (SELECT pg_advisory_xact_lock($1), pg_notify($2, '')) \
+    INSERT INTO logs (event, entity_type, entity_id, actor_id, data, created_at) \
+    SELECT $3, $4, $5, $6, $7, $8 FROM locked RETURNING id";
+
+async fn insert_locked(txn: &DatabaseTransaction, row: journal_entry::ActiveModel) -> Result<i64, DbErr> {
+    let values = [
+        Some(JOURNAL_LOCK.into()),
+        Some(NOTIFY_CHANNEL.into()),
+        row.event.into_value(),
+        row.entity_type.into_value(),
+        row.entity_id.into_value(),
+        row.actor_id.into_value(),
+        row.data.into_value(),
+        row.created_at.into_value(),
+    ];
+    let values: Option<Vec<sea_orm::Value>> = values.into_iter().collect();
+    let values = values.ok_or_else(|| DbErr::Custom("a journal row lacks a value".into()))?;
+    let statement = Statement::from_sql_and_values(DatabaseBackend::Postgres, INSERT_LOCKED, values);
+    let inserted = txn.query_one_raw(statement).await?.ok_or(DbErr::RecordNotInserted)?;
+    inserted.try_get("", "id")
 }
 
 impl Journaled {

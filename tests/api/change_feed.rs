@@ -92,3 +92,36 @@ each_backend! {
         app.stop().await;
     }
 }
+
+/// PostgreSQL: a journal write holds the journal's lock from its entry to
+/// its commit, and takes its id under it: a second write waits for the
+/// first to commit, and its id follows. Ids therefore become visible in
+/// order, which is what a reader resuming "after id N" relies on.
+#[tokio::test]
+async fn journal_writes_take_turns_and_their_ids_follow_commit_order() {
+    use fieldforge::journal::Journaled;
+    use fieldforge::journal::change::{Change, SessionsRevoked};
+    use std::time::Duration;
+
+    let Some((database, db)) = crate::common::fresh_postgres().await else { return };
+    fieldforge::db::migrate(&database.url, &db).await.expect("migrations apply");
+    let revoked = || Change::SessionsRevoked(SessionsRevoked {});
+    let entity = uuid::Uuid::new_v4();
+
+    let first = Journaled::begin(&db, None, chrono::Utc::now()).await.unwrap();
+    let first_id = first.record(entity, revoked()).await.unwrap();
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let second = Journaled::begin(&db, None, chrono::Utc::now()).await.unwrap();
+            let id = second.record(entity, revoked()).await.unwrap();
+            second.commit_recorded().await.unwrap();
+            id
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the second write waits for the first one's commit");
+    first.commit_recorded().await.unwrap();
+    let second_id = tokio::time::timeout(Duration::from_secs(5), second).await.expect("then it goes on").unwrap();
+    assert!(second_id > first_id, "{second_id} follows {first_id}");
+}
