@@ -10,7 +10,6 @@ use futures_util::stream::BoxStream;
 use tokio::sync::{Notify, mpsc};
 
 use super::protocol::{Protocol, ServerMessage};
-use super::writer::Outgoing;
 use crate::transport::shared_subscriptions::Delivery;
 
 /// How long a full outgoing buffer is tolerated before the client is dropped.
@@ -24,7 +23,7 @@ pub struct Behind;
 
 /// Where an operation's messages go.
 pub struct Outlet {
-    pub outbox: mpsc::Sender<Outgoing>,
+    pub outbox: mpsc::Sender<Message>,
     pub protocol: Protocol,
     pub id: String,
     /// Told when the client reads too slowly: the connection closes (1008).
@@ -35,10 +34,8 @@ impl Outlet {
     /// Queues one message; false when the operation should stop (the client
     /// is gone, or too slow: then the connection is told to close).
     async fn deliver(&self, message: ServerMessage<'_>) -> bool {
-        let event = matches!(message, ServerMessage::Next { .. });
         let text = Message::Text(message.encode(self.protocol).into());
-        let queued = if event { Outgoing::Event(text) } else { Outgoing::Reply(text) };
-        match self.outbox.send_timeout(queued, SLOW_CLIENT).await {
+        match self.outbox.send_timeout(text, SLOW_CLIENT).await {
             Ok(()) => true,
             Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
                 self.too_slow.notify_one();

@@ -15,6 +15,7 @@
 //! by `Sec-WebSocket-Protocol`.
 
 mod close;
+mod delivery;
 pub mod forward;
 mod machine;
 mod protocol;
@@ -39,7 +40,7 @@ use self::forward::Outlet;
 use self::machine::{Action, Input, Machine, Operation, Reply};
 pub use self::machine::{MAX_OPERATION_ID, MAX_OPERATIONS};
 use self::protocol::{ClientMessage, Protocol, ServerMessage};
-use self::writer::{Goodbye, Outgoing, write};
+use self::writer::{Goodbye, write};
 use super::shared_subscriptions::{GroupKey, deliveries_of};
 use super::{AppState, Authentication, authenticate};
 use crate::domain::{DomainError, users};
@@ -99,7 +100,7 @@ struct Connection {
     machine: Machine,
     protocol: Protocol,
     client: IpAddr,
-    outbox: mpsc::Sender<Outgoing>,
+    outbox: mpsc::Sender<Message>,
     info: Option<RequestInfo>,
     token_expires_at: Option<i64>,
     operations: HashMap<String, JoinHandle<()>>,
@@ -112,9 +113,9 @@ impl Connection {
         state.metrics.websocket_connections.inc();
         let metrics = state.metrics.clone();
         let (sink, mut stream) = socket.split();
-        let (outbox, outgoing) = mpsc::channel::<Outgoing>(OUTBOX);
+        let (outbox, outgoing) = mpsc::channel::<Message>(OUTBOX);
         let (closer, close_requests) = tokio::sync::oneshot::channel::<Goodbye>();
-        let writer = tokio::spawn(write(sink, outgoing, close_requests));
+        let writer = delivery::spawn(write(sink, outgoing, close_requests));
 
         let mut shutdown = state.shutdown.clone();
         let too_slow = Arc::new(Notify::new());
@@ -237,7 +238,7 @@ impl Connection {
                 ServerMessage::Error { id, payload: &payload }.encode(self.protocol)
             }
         };
-        match self.outbox.try_send(Outgoing::Reply(Message::Text(text.into()))) {
+        match self.outbox.try_send(Message::Text(text.into())) {
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => Some(()),
             Err(mpsc::error::TrySendError::Full(_)) => None,
         }
@@ -295,6 +296,7 @@ impl Connection {
         // own pooled connection.
         let connection = RequestConnection::pooled(&self.state.services.db);
         let loaders = Arc::new(Loaders::new(connection, info.auth.actor().cloned()));
+        let shared = group.is_some();
         let feed = if let Some(key) = group {
             let start = move || schema.execute_stream(request.data(info).data(loaders)).map(with_codes).boxed();
             self.state.subscriptions.join(key, start).into_feed()
@@ -319,10 +321,14 @@ impl Connection {
             too_slow: self.too_slow.clone(),
         };
         let running = Running::start(&self.state.metrics.websocket_operations);
-        let task = tokio::spawn(async move {
+        let forward = async move {
             let _running = running;
             outlet.forward(feed).await;
-        });
+        };
+        // A shared subscription's forwarder only wraps and queues what its
+        // group produced; an operation of its own executes in its forwarder,
+        // and stays with the requests.
+        let task = if shared { delivery::spawn(forward) } else { tokio::spawn(forward) };
         self.operations.insert(id, task);
     }
 }

@@ -13,65 +13,32 @@ pub struct Goodbye {
     pub flush: bool,
 }
 
-/// A message queued for the socket.
-pub enum Outgoing {
-    /// An event of a live operation: it may wait `GATHER` for the events
-    /// right behind it, to share one write with them.
-    Event(Message),
-    /// An answer to the client (ack, pong, a refusal, a completion): sent
-    /// at once, with whatever is queued.
-    Reply(Message),
-}
+/// The most messages sent with one flush.
+const MOST_PER_WRITE: usize = 64;
 
-impl Outgoing {
-    fn into_message(self) -> Message {
-        match self {
-            Outgoing::Event(message) | Outgoing::Reply(message) => message,
-        }
-    }
-}
-
-/// How long an event waits for the ones behind it. A change fanned out to
-/// a thousand subscribers costs a thousand writes; a burst of changes,
-/// written as they come, costs that per change, and on two cores those
-/// writes (mostly the kernel's) were what delayed the last delivery. Three
-/// milliseconds gather most of a burst into a write per connection, and
-/// are nothing to a person watching a board.
-const GATHER: Duration = Duration::from_millis(3);
-
-/// Sends queued messages; on a goodbye, sends the close frame (giving a
-/// reader that has stopped five seconds to take it).
+/// Sends queued messages, everything queued by then with one flush (a
+/// shared subscription hands its members events in batches, so a burst of
+/// changes is one write per connection); on a goodbye, sends the close
+/// frame (giving a reader that has stopped five seconds to take it).
 pub async fn write<S>(
     mut sink: S,
-    mut outgoing: mpsc::Receiver<Outgoing>,
+    mut outgoing: mpsc::Receiver<Message>,
     mut goodbye: tokio::sync::oneshot::Receiver<Goodbye>,
 ) where
     S: Sink<Message> + Unpin,
 {
+    let mut batch = Vec::with_capacity(MOST_PER_WRITE);
     let farewell = loop {
         tokio::select! {
             biased;
             farewell = &mut goodbye => break farewell.ok(),
-            first = outgoing.recv() => {
+            received = outgoing.recv_many(&mut batch, MOST_PER_WRITE) => {
                 // Every sender gone: the connection is over; a goodbye may follow.
-                let Some(first) = first else { break (&mut goodbye).await.ok() };
-                if matches!(first, Outgoing::Event(_)) {
-                    tokio::select! {
-                        biased;
-                        farewell = &mut goodbye => break farewell.ok(),
-                        () = tokio::time::sleep(GATHER) => {}
-                    }
-                }
-                // Everything queued by now goes out with one flush.
-                let mut batch = vec![first.into_message()];
-                while batch.len() < 64 {
-                    match outgoing.try_recv() {
-                        Ok(more) => batch.push(more.into_message()),
-                        Err(_) => break,
-                    }
+                if received == 0 {
+                    break (&mut goodbye).await.ok();
                 }
                 let send_all = async {
-                    for message in batch {
+                    for message in batch.drain(..) {
                         sink.feed(message).await?;
                     }
                     sink.flush().await
@@ -87,7 +54,7 @@ pub async fn write<S>(
         if flush {
             let drain = async {
                 while let Ok(message) = outgoing.try_recv() {
-                    if sink.send(message.into_message()).await.is_err() {
+                    if sink.send(message).await.is_err() {
                         return;
                     }
                 }
@@ -101,52 +68,65 @@ pub async fn write<S>(
 
 #[cfg(test)]
 mod tests {
+    use std::pin::Pin;
     use std::sync::{Arc, Mutex};
-
-    use futures_util::sink;
-    use tokio::time::Instant;
+    use std::task::{Context, Poll};
 
     use super::*;
 
-    fn text(text: &str) -> Message {
-        Message::Text(text.into())
+    /// What the writer did to the socket, in order.
+    #[derive(Clone, Default)]
+    struct Recorded(Arc<Mutex<Vec<String>>>);
+
+    impl Sink<Message> for Recorded {
+        type Error = std::convert::Infallible;
+
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Self::Error> {
+            if let Message::Text(text) = message {
+                self.0.lock().unwrap().push(text.to_string());
+            }
+            Ok(())
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.0.lock().unwrap().push("flush".into());
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn events_queued_together_go_out_together_and_replies_at_once() {
-        let written = Arc::new(Mutex::new(Vec::<(String, Instant)>::new()));
-        let sink = {
-            let written = written.clone();
-            Box::pin(sink::unfold((), move |(), message: Message| {
-                let written = written.clone();
-                async move {
-                    if let Message::Text(text) = message {
-                        written.lock().unwrap().push((text.to_string(), Instant::now()));
-                    }
-                    Ok::<_, std::convert::Infallible>(())
-                }
-            }))
-        };
+    #[tokio::test]
+    async fn messages_queued_together_share_one_flush() {
+        let recorded = Recorded::default();
         let (outbox, outgoing) = mpsc::channel(16);
         let (closer, goodbye) = tokio::sync::oneshot::channel::<Goodbye>();
-        let start = Instant::now();
-        let writer = tokio::spawn(write(sink, outgoing, goodbye));
-        outbox.send(Outgoing::Reply(text("ack"))).await.unwrap();
-        tokio::task::yield_now().await;
-        outbox.send(Outgoing::Event(text("e1"))).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        outbox.send(Outgoing::Event(text("e2"))).await.unwrap();
-        outbox.send(Outgoing::Reply(text("complete"))).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        for text in ["e1", "e2", "e3"] {
+            outbox.send(Message::Text(text.into())).await.unwrap();
+        }
+        let writer = tokio::spawn(write(recorded.clone(), outgoing, goodbye));
+        let written = |count: usize| {
+            let recorded = recorded.clone();
+            let written = async move {
+                while recorded.0.lock().unwrap().len() < count {
+                    tokio::task::yield_now().await;
+                }
+            };
+            async move { tokio::time::timeout(Duration::from_secs(5), written).await.expect("written in time") }
+        };
+        written(4).await;
+        outbox.send(Message::Text("ack".into())).await.unwrap();
+        written(6).await;
         // The connection is over: no goodbye comes.
         drop((outbox, closer));
-        let _ = writer.await;
-        let written = written.lock().unwrap().clone();
-        let at: Vec<(&str, Duration)> = written.iter().map(|(t, at)| (t.as_str(), *at - start)).collect();
-        assert_eq!(at[0], ("ack", Duration::ZERO), "a reply is not held back: {at:?}");
-        let names: Vec<&str> = at.iter().map(|(t, _)| *t).collect();
-        assert_eq!(names, ["ack", "e1", "e2", "complete"], "in order");
-        assert_eq!(at[1].1, GATHER, "the first event waited: {at:?}");
-        assert!(at[2..].iter().all(|(_, when)| *when == GATHER), "the rest went with it: {at:?}");
+        writer.await.unwrap();
+        let written = recorded.0.lock().unwrap().clone();
+        assert_eq!(written, ["e1", "e2", "e3", "flush", "ack", "flush"]);
     }
 }
