@@ -4,11 +4,11 @@
 //! ack, 4429 second `connection_init`, 4409 reused operation id, 4400 for a
 //! malformed message; frames over 64 KiB are refused.
 //!
-//! The connection re-checks its account every few seconds and closes with
+//! The connection re-checks its account every five seconds and closes with
 //! 4401 when it was deactivated, changed role or technician profile, or its
-//! sessions were ended, and when the token expires. A client that stops
-//! reading (its outgoing buffer stays full) is disconnected with 1008; it can
-//! resume by cursor.
+//! sessions were ended, and when the token expires (a timer set to `exp`).
+//! A client that stops reading (its outgoing buffer stays full) is
+//! disconnected with 1008; it can resume by cursor.
 //!
 //! `graphql-transport-ws` (the graphql-ws library, Apollo) is the default;
 //! the legacy `graphql-ws` subprotocol (subscriptions-transport-ws) is chosen
@@ -53,9 +53,10 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const OUTBOX: usize = 256;
-/// Token expiry is checked every second, the account every fifth.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
-const REVALIDATE_EVERY_N_CHECKS: u32 = 5;
+/// The account behind a connection is looked up again this often (the
+/// contract allows ten seconds for a revocation to close the socket). The
+/// token's expiry has a timer of its own.
+const CHECK_ACCOUNT_EVERY: Duration = Duration::from_secs(5);
 
 /// `client`: the caller's address (`transport::client_ip`), for the login limiter.
 pub fn upgrade(ws: WebSocketUpgrade, state: AppState, client: IpAddr) -> HttpResponse {
@@ -134,22 +135,32 @@ impl Connection {
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.tick().await;
-        let mut checks = tokio::time::interval(CHECK_EVERY);
-        checks.tick().await;
         // Each connection starts at a random point of the account-check cycle:
         // sockets opened together (a burst of reconnects after a restart)
-        // then spread their account lookups over the whole cycle.
-        let mut check_count: u32 = rand::random_range(0..REVALIDATE_EVERY_N_CHECKS);
+        // then spread their lookups over the whole cycle instead of all
+        // waking in the same millisecond of every cycle.
+        let first_check = tokio::time::Instant::now() + CHECK_ACCOUNT_EVERY.mul_f64(rand::random::<f64>());
+        let mut checks = tokio::time::interval_at(first_check, CHECK_ACCOUNT_EVERY);
+        checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Armed once the connection is authenticated.
+        let token_expiry = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(token_expiry);
+        let mut expiry_armed = false;
 
         let close = loop {
             let input = tokio::select! {
                 _ = &mut init_deadline, if connection.machine.awaiting_init() => Input::InitDeadline,
                 _ = shutdown.changed() => break Some(Close::ShuttingDown),
                 _ = too_slow.notified() => break Some(Close::TooSlow),
+                _ = &mut token_expiry, if expiry_armed => match connection.token_expiry() {
+                    Some(deadline) => {
+                        token_expiry.as_mut().reset(deadline);
+                        continue;
+                    }
+                    None => break Some(Close::Unauthorized("Unauthorized: token expired")),
+                },
                 _ = checks.tick(), if connection.info.is_some() => {
-                    check_count += 1;
-                    let with_account = check_count.is_multiple_of(REVALIDATE_EVERY_N_CHECKS);
-                    match connection.still_authorized(with_account).await {
+                    match connection.still_authorized().await {
                         Some(close) => break Some(close),
                         None => continue,
                     }
@@ -164,6 +175,10 @@ impl Connection {
             };
             if let Some(close) = connection.step(input).await {
                 break Some(close);
+            }
+            if !expiry_armed && let Some(deadline) = connection.token_expiry() {
+                token_expiry.as_mut().reset(deadline);
+                expiry_armed = true;
             }
         };
 
@@ -261,14 +276,20 @@ impl Connection {
         }
     }
 
+    /// When to look at the token's expiry next: at its `exp`, or in a day
+    /// when that is further (a timer never overflows). None when it has
+    /// expired, or when the connection is not authenticated.
+    fn token_expiry(&self) -> Option<tokio::time::Instant> {
+        let left = self.token_expires_at? - chrono::Utc::now().timestamp();
+        let left = u64::try_from(left).ok().filter(|left| *left > 0)?;
+        Some(tokio::time::Instant::now() + Duration::from_secs(left.min(24 * 60 * 60)))
+    }
+
     /// Whether the account behind the connection may go on: the token has
     /// not expired and the account is active with the same role.
-    async fn still_authorized(&self, with_account: bool) -> Option<Close> {
+    async fn still_authorized(&self) -> Option<Close> {
         if self.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now().timestamp()) {
             return Some(Close::Unauthorized("Unauthorized: token expired"));
-        }
-        if !with_account {
-            return None;
         }
         let Some(Auth::Authenticated(actor)) = self.info.as_ref().map(|i| &i.auth) else { return None };
         // The whole actor: role, technician profile, and (through the epoch)
