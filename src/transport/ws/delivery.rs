@@ -18,9 +18,9 @@ use tokio::task::JoinHandle;
 
 static RUNTIME: OnceLock<Option<Runtime>> = OnceLock::new();
 
-/// Runs `task` on the delivery thread (on the caller's runtime if that
-/// thread could not be started). The runtime lives as long as the process:
-/// it is never dropped, so never dropped inside an async context.
+/// Runs `task` on the delivery threads (on the caller's runtime if they
+/// could not be started). Their runtime lives as long as the process: it is
+/// never dropped, so never dropped inside an async context.
 pub fn spawn<F>(task: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
