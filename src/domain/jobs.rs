@@ -309,10 +309,8 @@ where
     T: Positional<Entity = technician::Entity> + Send + Sync,
 {
     let Some(filter) = visible(actor, filter)? else { return Ok(Page::empty(request)) };
-    let total_count = match request.count_total {
-        true => page::total(db, &select_filtered(&filter), request).await?,
-        false => 0,
-    };
+    // The count's statement is only built when it is asked for.
+    let total_count = if request.count_total { page::total(db, &select_filtered(&filter), request).await? } else { 0 };
     let backend = db.get_database_backend();
     let page = PartiesPage { filter: &filter, request, customer_unread, technician_unread };
     let statement = page.statement::<J>(backend);

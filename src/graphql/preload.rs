@@ -60,24 +60,13 @@ pub fn unread(jobs: SelectionField<'_>) -> PartiesUnread {
     PartiesUnread { customer: not_asked(&customer), technician: not_asked(&technician) }
 }
 
-/// The nullable fields of the card that are not `asked`.
+/// The nullable fields of the card that are not `asked` (a nullable
+/// field is named alike in the model and the schema: a unit test of
+/// `positional` holds that each is one word).
 fn not_asked<M: Nullable>(asked: &[&str]) -> Unread<M> {
-    let left: Vec<&str> =
-        M::NULLABLE.iter().copied().filter(|field| !asked.contains(&graphql_name(field).as_str())).collect();
+    let left: Vec<&str> = M::NULLABLE.iter().copied().filter(|field| !asked.contains(field)).collect();
     // Every NULLABLE field may be left unread.
     Unread::fields(&left).unwrap_or_default()
-}
-
-/// A model field's GraphQL name, as async-graphql derives it (camelCase).
-fn graphql_name(field: &str) -> String {
-    let mut parts = field.split('_');
-    let mut name = parts.next().unwrap_or_default().to_owned();
-    for part in parts {
-        let mut chars = part.chars();
-        name.extend(chars.next().map(|first| first.to_ascii_uppercase()));
-        name.push_str(chars.as_str());
-    }
-    name
 }
 
 fn job_on_cards(job: SelectionField<'_>) -> bool {
