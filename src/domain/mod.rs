@@ -35,5 +35,5 @@ pub use error::{DomainError, DomainResult};
 /// Opens a write on behalf of `actor`. It can only commit together with its
 /// journal entry (`Journaled::commit` takes the change).
 pub(crate) async fn write(db: &sea_orm::DatabaseConnection, actor: &Actor) -> DomainResult<crate::journal::Journaled> {
-    Ok(crate::journal::Journaled::begin(db, Some(actor.user_id), clock::now()).await?)
+    Ok(crate::journal::Journaled::begin(db, Some(actor.user_id)).await?)
 }

@@ -174,7 +174,7 @@ pub async fn register(
     };
 
     // The first admin registers itself: it is its own actor.
-    let txn = Journaled::begin(db, Some(actor.map_or(id, |a| a.user_id)), now).await?;
+    let txn = Journaled::begin(db, Some(actor.map_or(id, |a| a.user_id))).await?;
     let created = new_user.insert(&*txn).await.map_err(|err| match violation(&err) {
         Some(Violation::Unique) => DomainError::conflict("a user with this email already exists"),
         _ => err.into(),
@@ -250,7 +250,7 @@ async fn password_matches(given: String, stored_hash: String) -> bool {
 
 /// A failed password check has no actor: nobody proved who they are.
 async fn journal_failed_login(db: &DatabaseConnection, user_id: Uuid, failure: LoginFailed) -> DomainResult<()> {
-    let txn = Journaled::begin(db, None, clock::now()).await?;
+    let txn = Journaled::begin(db, None).await?;
     txn.commit(user_id, Change::LoginFailed(failure)).await?;
     Ok(())
 }

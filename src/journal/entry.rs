@@ -2,7 +2,7 @@
 //! `Change` again.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
+use sea_orm::ActiveValue::{NotSet, Set};
 use uuid::Uuid;
 
 use super::change::{Change, EntityType};
@@ -36,12 +36,13 @@ pub struct UnknownChange {
     pub cause: serde_json::Error,
 }
 
-/// The row to insert for `change` about `entity_id`.
+/// The row to insert for `change` about `entity_id`, dated `at` (None: the
+/// statement dates it).
 pub fn to_row(
     change: &Change,
     entity_id: Uuid,
     actor_id: Option<Uuid>,
-    at: DateTime<Utc>,
+    at: Option<DateTime<Utc>>,
 ) -> journal_entry::ActiveModel {
     journal_entry::ActiveModel {
         event: Set(change.name().to_owned()),
@@ -49,7 +50,7 @@ pub fn to_row(
         entity_id: Set(entity_id),
         actor_id: Set(actor_id),
         data: Set(Some(data_of(change))),
-        created_at: Set(at),
+        created_at: at.map_or(NotSet, Set),
         ..Default::default()
     }
 }
@@ -86,7 +87,7 @@ mod tests {
 
     fn row_of(change: &Change) -> journal_entry::Model {
         let at = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
-        let active = to_row(change, Uuid::nil(), None, at);
+        let active = to_row(change, Uuid::nil(), None, Some(at));
         journal_entry::Model {
             id: 7,
             event: active.event.unwrap(),

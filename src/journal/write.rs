@@ -7,10 +7,17 @@
 //! handed out (a reader resuming "after id N" can never miss a row that
 //! commits late), and queues a NOTIFY that other server processes receive
 //! at commit.
+//!
+//! An entry's time (`at`) is when it took its place in the journal: on
+//! PostgreSQL the database's clock once the lock is held, on SQLite the
+//! clock once the write lock is held. Times therefore never go backwards
+//! along the journal (a write that began early but committed late is not
+//! dated before the entries ahead of it), and every server process dates
+//! its entries by the same clock.
 
 use std::ops::Deref;
 
-use chrono::{DateTime, Utc};
+use chrono::{SubsecRound, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
@@ -31,12 +38,11 @@ pub const NOTIFY_CHANNEL: &str = "fieldforge_events";
 pub struct Journaled {
     txn: DatabaseTransaction,
     actor_id: Option<Uuid>,
-    now: DateTime<Utc>,
     recorded: std::sync::atomic::AtomicBool,
 }
 
 impl Journaled {
-    pub async fn begin(db: &DatabaseConnection, actor_id: Option<Uuid>, now: DateTime<Utc>) -> Result<Self, DbErr> {
+    pub async fn begin(db: &DatabaseConnection, actor_id: Option<Uuid>) -> Result<Self, DbErr> {
         // SQLite: take the write lock first. A write that starts by reading
         // cannot upgrade once another connection (the webhook worker's) has
         // committed since; it would fail at once instead of waiting its turn.
@@ -44,16 +50,19 @@ impl Journaled {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        Ok(Journaled { txn: db.begin_with_options(options).await?, actor_id, now, recorded: Default::default() })
+        Ok(Journaled { txn: db.begin_with_options(options).await?, actor_id, recorded: Default::default() })
     }
 
     /// Journals `change` now; more may follow before `commit`. Returns the
     /// journal row's id (its position).
     pub async fn record(&self, entity_id: Uuid, change: Change) -> Result<i64, DbErr> {
-        let row = entry::to_row(&change, entity_id, self.actor_id, self.now);
         let id = if self.txn.get_database_backend() == DatabaseBackend::Postgres {
-            insert_locked(&self.txn, row).await?
+            insert_locked(&self.txn, entry::to_row(&change, entity_id, self.actor_id, None)).await?
         } else {
+            // The IMMEDIATE transaction holds SQLite's one write lock: now
+            // is after every entry ahead of this one.
+            let at = Utc::now().trunc_subsecs(6);
+            let row = entry::to_row(&change, entity_id, self.actor_id, Some(at));
             journal_entry::Entity::insert(row).exec(&self.txn).await?.last_insert_id
         };
         self.recorded.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -79,13 +88,14 @@ impl Journaled {
 }
 
 /// PostgreSQL: takes the journal lock, queues the NOTIFY and inserts the
-/// row in one statement. The lock is held until commit, so the write holds
-/// it for one round trip (this statement's answer, then `COMMIT`) rather
-/// than two: under load every round trip waits for this process's
-/// scheduler, and every other journal write waits for the lock.
+/// row, dated by the database's clock once the lock is held, in one
+/// statement. The lock is held until commit, so the write holds it for one
+/// round trip (this statement's answer, then `COMMIT`) rather than two:
+/// under load every round trip waits for this process's scheduler, and
+/// every other journal write waits for the lock.
 const INSERT_LOCKED: &str = "WITH locked AS (SELECT pg_advisory_xact_lock($1), pg_notify($2, '')) \
     INSERT INTO logs (event, entity_type, entity_id, actor_id, data, created_at) \
-    SELECT $3, $4, $5, $6, $7, $8 FROM locked RETURNING id";
+    SELECT $3, $4, $5, $6, $7, clock_timestamp() FROM locked RETURNING id";
 
 async fn insert_locked(txn: &DatabaseTransaction, row: journal_entry::ActiveModel) -> Result<i64, DbErr> {
     let values = [
@@ -96,7 +106,6 @@ async fn insert_locked(txn: &DatabaseTransaction, row: journal_entry::ActiveMode
         row.entity_id.into_value(),
         row.actor_id.into_value(),
         row.data.into_value(),
-        row.created_at.into_value(),
     ];
     let values: Option<Vec<sea_orm::Value>> = values.into_iter().collect();
     let values = values.ok_or_else(|| DbErr::Custom("a journal row lacks a value".into()))?;

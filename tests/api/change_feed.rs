@@ -94,13 +94,17 @@ each_backend! {
 }
 
 /// PostgreSQL: a journal write holds the journal's lock from its entry to
-/// its commit, and takes its id under it: a second write waits for the
-/// first to commit, and its id follows. Ids therefore become visible in
-/// order, which is what a reader resuming "after id N" relies on.
+/// its commit, and takes its id and its time under it: a second write waits
+/// for the first to commit, and its id and time follow, even when it began
+/// first. Ids therefore become visible in order, which is what a reader
+/// resuming "after id N" relies on, and times never go backwards along the
+/// journal.
 #[tokio::test]
-async fn journal_writes_take_turns_and_their_ids_follow_commit_order() {
+async fn journal_writes_take_turns_and_their_ids_and_times_follow_commit_order() {
+    use fieldforge::entities::journal_entry;
     use fieldforge::journal::Journaled;
     use fieldforge::journal::change::{Change, SessionsRevoked};
+    use sea_orm::EntityTrait;
     use std::time::Duration;
 
     let Some((database, db)) = crate::common::fresh_postgres().await else { return };
@@ -108,20 +112,28 @@ async fn journal_writes_take_turns_and_their_ids_follow_commit_order() {
     let revoked = || Change::SessionsRevoked(SessionsRevoked {});
     let entity = uuid::Uuid::new_v4();
 
-    let first = Journaled::begin(&db, None, chrono::Utc::now()).await.unwrap();
+    // The second write begins first, and reaches the journal second.
+    let second = Journaled::begin(&db, None).await.unwrap();
+    let first = Journaled::begin(&db, None).await.unwrap();
     let first_id = first.record(entity, revoked()).await.unwrap();
-    let second = tokio::spawn({
-        let db = db.clone();
-        async move {
-            let second = Journaled::begin(&db, None, chrono::Utc::now()).await.unwrap();
-            let id = second.record(entity, revoked()).await.unwrap();
-            second.commit_recorded().await.unwrap();
-            id
-        }
+    let second = tokio::spawn(async move {
+        let id = second.record(entity, revoked()).await.unwrap();
+        second.commit_recorded().await.unwrap();
+        id
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!second.is_finished(), "the second write waits for the first one's commit");
     first.commit_recorded().await.unwrap();
     let second_id = tokio::time::timeout(Duration::from_secs(5), second).await.expect("then it goes on").unwrap();
     assert!(second_id > first_id, "{second_id} follows {first_id}");
+
+    let at = |id: i64| {
+        let db = db.clone();
+        async move { journal_entry::Entity::find_by_id(id).one(&db).await.unwrap().expect("committed").created_at }
+    };
+    let (first_at, second_at) = (at(first_id).await, at(second_id).await);
+    assert!(
+        second_at - first_at >= chrono::Duration::milliseconds(250),
+        "the second entry is dated when it took its place ({second_at}), after the first ({first_at})"
+    );
 }
