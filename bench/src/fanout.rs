@@ -1,5 +1,8 @@
 //! Scenario (e): many open `jobChanged` subscribers, then a burst of changes.
-//! Measures the delay from the change (its journal row's `at`) to delivery.
+//! Measures the delay from the change (its journal row's `at`: when it took
+//! its place in the journal, just before it committed) to delivery, and,
+//! apart from when each change was dated, the time from the burst's first
+//! request to the last delivery.
 
 use std::time::Duration;
 
@@ -48,6 +51,9 @@ pub struct FanOut {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// From the burst's first request to the last delivery, whenever the
+    /// changes were dated.
+    pub last_delivery_ms: f64,
     pub peak_rss_mib: f64,
     /// CPU time (ms) each process used from the burst until the last delivery.
     pub cpu: crate::cpu::Spent,
@@ -77,6 +83,7 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
             let _ = ready.send(()).await;
             drop(ready);
             let mut delays = Vec::new();
+            let mut last_received = None;
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
             while delays.len() < burst {
                 let message = match tokio::time::timeout_at(deadline, socket.next()).await {
@@ -102,10 +109,11 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
                 if let Ok(at) = chrono::DateTime::parse_from_rfc3339(event.at) {
                     let delay = (received - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0).max(0) as u64;
                     delays.push((event.cursor.to_owned(), delay));
+                    last_received = Some(std::time::Instant::now());
                 }
             }
             let _ = socket.close(None).await;
-            Some(delays)
+            Some((delays, last_received))
         }));
     }
     drop(ready_tx);
@@ -137,13 +145,16 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
             .await
         }
     });
+    let burst_began = std::time::Instant::now();
     futures_util::future::join_all(burst_calls).await;
 
     let mut all = Vec::new();
     let mut per_event: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
     let mut complete_subscribers = 0;
+    let mut last_delivery = None;
     for task in tasks {
-        if let Ok(Some(delays)) = task.await {
+        if let Ok(Some((delays, last_received))) = task.await {
+            last_delivery = last_delivery.max(last_received);
             if delays.len() == burst {
                 complete_subscribers += 1;
             }
@@ -179,6 +190,7 @@ pub async fn run(env: &Env, subscribers: usize, burst: usize) -> FanOut {
         p50_ms: pick(0.5),
         p99_ms: pick(0.99),
         max_ms: pick(1.0),
+        last_delivery_ms: last_delivery.map_or(0.0, |at| (at - burst_began).as_secs_f64() * 1e3),
         peak_rss_mib: peak.max(peak_before),
         cpu,
     };

@@ -77,8 +77,8 @@ impl Report {
         }
         let f = &self.fanout;
         eprintln!(
-            "e         {}/{} subscribers complete, {} deliveries, delay p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
-            f.complete_subscribers, f.subscribers, f.delivered, f.p50_ms, f.p99_ms, f.max_ms
+            "e         {}/{} subscribers complete, {} deliveries, delay p50 {:.1} ms p99 {:.1} ms max {:.1} ms; last delivery {:.1} ms after the burst began",
+            f.complete_subscribers, f.subscribers, f.delivered, f.p50_ms, f.p99_ms, f.max_ms, f.last_delivery_ms
         );
         eprintln!(
             "e         CPU from the burst to the last delivery ({:.0} ms): server {:.0} ms, load generator {:.0} ms, PostgreSQL {:.0} ms",
@@ -116,6 +116,7 @@ impl Report {
                 "burst": self.fanout.burst, "deliveries": self.fanout.delivered,
                 "subscribersWithEveryEvent": self.fanout.complete_subscribers,
                 "delayP50Ms": self.fanout.p50_ms, "delayP99Ms": self.fanout.p99_ms, "delayMaxMs": self.fanout.max_ms,
+                "lastDeliveryAfterBurstMs": self.fanout.last_delivery_ms,
                 "serverPeakRssMib": self.fanout.peak_rss_mib,
                 "cpuDuringBurstMs": {
                     "wall": self.fanout.cpu.wall_ms, "server": self.fanout.cpu.server_ms,
