@@ -76,14 +76,17 @@ impl Report {
             );
         }
         let f = &self.fanout;
-        eprintln!(
-            "e         {}/{} subscribers complete, {} deliveries, delay p50 {:.1} ms p99 {:.1} ms max {:.1} ms; last delivery {:.1} ms after the burst began",
-            f.complete_subscribers, f.subscribers, f.delivered, f.p50_ms, f.p99_ms, f.max_ms, f.last_delivery_ms
-        );
-        eprintln!(
-            "e         CPU from the burst to the last delivery ({:.0} ms): server {:.0} ms, load generator {:.0} ms, PostgreSQL {:.0} ms",
-            f.cpu.wall_ms, f.cpu.server_ms, f.cpu.generator_ms, f.cpu.postgres_ms
-        );
+        // Only when `e` ran.
+        if f.subscribers > 0 {
+            eprintln!(
+                "e         {}/{} subscribers complete, {} deliveries, delay p50 {:.1} ms p99 {:.1} ms max {:.1} ms; last delivery {:.1} ms after the burst began",
+                f.complete_subscribers, f.subscribers, f.delivered, f.p50_ms, f.p99_ms, f.max_ms, f.last_delivery_ms
+            );
+            eprintln!(
+                "e         CPU from the burst to the last delivery ({:.0} ms): server {:.0} ms, load generator {:.0} ms, PostgreSQL {:.0} ms",
+                f.cpu.wall_ms, f.cpu.server_ms, f.cpu.generator_ms, f.cpu.postgres_ms
+            );
+        }
         if let Some(h) = &self.hostile {
             eprintln!(
                 "h         board p99 under attack {:.1}x quiet; server peak RSS during the attack {:.0} MiB; {} logins answered ({} rate limited), {} amplifications refused, {} answered",
