@@ -42,7 +42,9 @@ pub const BOARD: &str = "query Board { jobs(first: 50) { nodes { id title status
 const JOB: &str = "query Job($id: ID!) { job(id: $id) { id title status customer { id name } technician { id name } invoice { id number total amountPaid balanceDue lines { description quantity unitPrice amount } payments { amount method receivedAt } } } }";
 const SCHEDULE: &str = "query Schedule($t: ID!, $from: DateTime!, $to: DateTime!) { schedule(technicianId: $t, from: $from, to: $to) { id kind startsAt endsAt job { id title } } }";
 
-pub async fn gql(client: &reqwest::Client, env: &Env, query: &str, variables: Value) -> Option<Value> {
+/// A GraphQL request as every load client sends it: with the bench's
+/// token, and `no-cache` when every answer must be computed.
+fn request(client: &reqwest::Client, env: &Env, query: &str, variables: Value) -> reqwest::RequestBuilder {
     let mut request = client.post(format!("{}/graphql", env.base));
     if !env.token.is_empty() {
         request = request.bearer_auth(&env.token);
@@ -50,7 +52,11 @@ pub async fn gql(client: &reqwest::Client, env: &Env, query: &str, variables: Va
     if env.fresh {
         request = request.header("cache-control", "no-cache");
     }
-    let response = request.json(&json!({ "query": query, "variables": variables })).send().await.ok()?;
+    request.json(&json!({ "query": query, "variables": variables }))
+}
+
+pub async fn gql(client: &reqwest::Client, env: &Env, query: &str, variables: Value) -> Option<Value> {
+    let response = request(client, env, query, variables).send().await.ok()?;
     let body: Value = response.json().await.ok()?;
     if body["errors"].is_null() { Some(body) } else { None }
 }
@@ -68,16 +74,7 @@ struct Answer {
 
 /// Sends a GraphQL request; true when it was answered with data and no errors.
 pub async fn answered(client: &reqwest::Client, env: &Env, query: &str, variables: Value) -> bool {
-    let mut request = client.post(format!("{}/graphql", env.base));
-    if !env.token.is_empty() {
-        request = request.bearer_auth(&env.token);
-    }
-    if env.fresh {
-        request = request.header("cache-control", "no-cache");
-    }
-    let Ok(response) = request.json(&json!({ "query": query, "variables": variables })).send().await else {
-        return false;
-    };
+    let Ok(response) = request(client, env, query, variables).send().await else { return false };
     let Ok(body) = response.bytes().await else { return false };
     serde_json::from_slice::<Answer>(&body).is_ok_and(|answer| answer.data.is_some() && answer.errors.is_none())
 }

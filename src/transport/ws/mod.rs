@@ -152,13 +152,16 @@ impl Connection {
                 _ = &mut init_deadline, if connection.machine.awaiting_init() => Input::InitDeadline,
                 _ = shutdown.changed() => break Some(Close::ShuttingDown),
                 _ = too_slow.notified() => break Some(Close::TooSlow),
-                _ = &mut token_expiry, if expiry_armed => match connection.token_expiry() {
-                    Some(deadline) => {
-                        token_expiry.as_mut().reset(deadline);
-                        continue;
+                _ = &mut token_expiry, if expiry_armed => {
+                    if connection.token_expired() {
+                        break Some(Close::Unauthorized("Unauthorized: token expired"));
                     }
-                    None => break Some(Close::Unauthorized("Unauthorized: token expired")),
-                },
+                    // A token valid for more than a day: look again then.
+                    if let Some(deadline) = connection.token_expiry() {
+                        token_expiry.as_mut().reset(deadline);
+                    }
+                    continue;
+                }
                 _ = checks.tick(), if connection.info.is_some() => {
                     match connection.still_authorized().await {
                         Some(close) => break Some(close),
@@ -276,21 +279,23 @@ impl Connection {
         }
     }
 
-    /// When to look at the token's expiry next: at its `exp`, or in a day
-    /// when that is further (a timer never overflows). None when it has
-    /// expired, or when the connection is not authenticated.
+    /// When to look at the token's expiry next: at its `exp` (now when
+    /// that has passed), or in a day when that is further (a timer never
+    /// overflows). None when the connection is not authenticated.
     fn token_expiry(&self) -> Option<tokio::time::Instant> {
         let left = self.token_expires_at? - chrono::Utc::now().timestamp();
-        let left = u64::try_from(left).ok().filter(|left| *left > 0)?;
-        Some(tokio::time::Instant::now() + Duration::from_secs(left.min(24 * 60 * 60)))
+        let left = u64::try_from(left).unwrap_or(0).min(24 * 60 * 60);
+        Some(tokio::time::Instant::now() + Duration::from_secs(left))
     }
 
-    /// Whether the account behind the connection may go on: the token has
-    /// not expired and the account is active with the same role.
+    fn token_expired(&self) -> bool {
+        self.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now().timestamp())
+    }
+
+    /// Whether the account behind the connection may go on: active, with
+    /// the same role and technician profile, its sessions not ended (the
+    /// token's expiry has a timer of its own).
     async fn still_authorized(&self) -> Option<Close> {
-        if self.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now().timestamp()) {
-            return Some(Close::Unauthorized("Unauthorized: token expired"));
-        }
         let Some(Auth::Authenticated(actor)) = self.info.as_ref().map(|i| &i.auth) else { return None };
         // The whole actor: role, technician profile, and (through the epoch)
         // that the session was not revoked and the account is still active.
